@@ -1,0 +1,125 @@
+package io.reuseport;
+
+import io.reuseport.config.ConfigException;
+import io.reuseport.config.ConfigLoader;
+import io.reuseport.config.ServerConfig;
+import io.reuseport.config.Setting;
+import io.reuseport.server.RunningServer;
+import io.reuseport.server.ServerLauncher;
+import io.reuseport.server.StartupException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import picocli.CommandLine;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Model.OptionSpec;
+import picocli.CommandLine.ParseResult;
+
+import java.nio.file.Path;
+import java.util.EnumMap;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The command line: parses flags (one per {@link Setting}), loads the configuration, starts the server, and drains it
+ * on SIGTERM or SIGINT.
+ */
+public final class Main {
+
+  private static final Logger LOG = LoggerFactory.getLogger(Main.class);
+  static final int EXIT_BAD_CONFIG = 2;
+  static final int EXIT_START_FAILED = 1;
+
+  private Main() {
+  }
+
+  public static void main(String[] args) {
+    int code = run(args);
+    if (code >= 0) {
+      System.exit(code);
+    }
+  }
+
+  /**
+   * @return the exit code, or -1 when the server is running (the process then lives until a signal)
+   */
+  static int run(String[] args) {
+    CommandLine cli = new CommandLine(commandSpec());
+    ParseResult parsed;
+    try {
+      parsed = cli.parseArgs(args);
+    } catch (CommandLine.ParameterException e) {
+      System.err.println("reuseport-server: " + e.getMessage() + " (see --help)");
+      return EXIT_BAD_CONFIG;
+    }
+    if (cli.isUsageHelpRequested()) {
+      cli.usage(System.out);
+      return 0;
+    }
+    ServerConfig config;
+    try {
+      config = ConfigLoader.load(parsed.matchedOptionValue("--conf", null), System.getenv(), flags(parsed));
+    } catch (ConfigException e) {
+      System.err.println("reuseport-server: " + e.getMessage());
+      return EXIT_BAD_CONFIG;
+    }
+    RunningServer server;
+    try {
+      server = ServerLauncher.start(config).await();
+    } catch (ConfigException e) {
+      System.err.println("reuseport-server: " + e.getMessage());
+      return EXIT_BAD_CONFIG;
+    } catch (StartupException e) {
+      System.err.println("reuseport-server: " + e.getMessage());
+      return EXIT_START_FAILED;
+    } catch (Exception e) {
+      System.err.println("reuseport-server: cannot start: " + e);
+      return EXIT_START_FAILED;
+    }
+    ShutdownSignals.onTerminate(signal -> {
+      LOG.info("{} received: draining for up to {} s", signal, config.drainTimeoutSeconds());
+      try {
+        server.stop().await(config.drainTimeoutSeconds() + 10L, TimeUnit.SECONDS);
+        LOG.info("stopped");
+        return 0;
+      } catch (Exception e) {
+        LOG.error("drain did not complete: {}", e.toString());
+        return EXIT_START_FAILED;
+      }
+    });
+    return -1;
+  }
+
+  private static CommandSpec commandSpec() {
+    CommandSpec spec = CommandSpec.create()
+        .name("reuseport-server")
+        .mixinStandardHelpOptions(false);
+    spec.usageMessage()
+        .description("A Vert.x server with one SO_REUSEPORT TCP listener and UDP socket per event loop.",
+            "Settings, strongest first: these flags, REUSEPORT_* environment variables (e.g. REUSEPORT_ADMIN_PORT),",
+            "the JSON file (--conf, default conf/config.json), built-in defaults.");
+    spec.addOption(OptionSpec.builder("-h", "--help").usageHelp(true).description("show this help and exit")
+        .build());
+    spec.addOption(OptionSpec.builder("--conf").paramLabel("FILE").type(Path.class)
+        .description("JSON configuration file (default: conf/config.json when present)").build());
+    for (Setting s : Setting.values()) {
+      Object def = s.defaultValue();
+      spec.addOption(OptionSpec.builder(s.flag())
+          .paramLabel("<" + s.key() + ">")
+          .type(String.class)
+          .description(s.help() + (def == null ? "" : " [default: " + def + "]") + " (env " + s.envVar() + ")")
+          .build());
+    }
+    return spec;
+  }
+
+  private static Map<Setting, String> flags(ParseResult parsed) {
+    Map<Setting, String> flags = new EnumMap<>(Setting.class);
+    for (Setting s : Setting.values()) {
+      String value = parsed.matchedOptionValue(s.flag(), null);
+      if (value != null) {
+        flags.put(s, value);
+      }
+    }
+    return flags;
+  }
+}

@@ -1,0 +1,64 @@
+package io.reuseport.config;
+
+import io.vertx.core.json.JsonObject;
+
+/**
+ * The server's configuration, parsed and validated once at start-up (see {@link ConfigLoader}).
+ */
+public record ServerConfig(
+    String host,
+    int port,
+    int instances,
+    Balancing balancing,
+    TransportKind transport,
+    String service,
+    int acceptBacklog,
+    int maxConnectionsPerInstance,
+    int idleTimeoutSeconds,
+    int drainTimeoutSeconds,
+    int udpReceiveBufferBytes,
+    String adminHost,
+    int adminPort,
+    int statsIntervalMs,
+    double fairnessWarnBelow,
+    int fairnessMinSample) {
+
+  public ServerConfig {
+    if (transport == TransportKind.NIO && balancing == Balancing.REUSEPORT) {
+      throw new ConfigException(Setting.TRANSPORT.key(),
+          "nio cannot set SO_REUSEPORT; use epoll or io_uring, or --balancing shared");
+    }
+  }
+
+  /** The configuration with every built-in default. */
+  public static ServerConfig defaults() {
+    return ConfigLoader.fromJson(new JsonObject());
+  }
+
+  public ServerConfig withPort(int newPort) {
+    return new ServerConfig(host, newPort, instances, balancing, transport, service, acceptBacklog,
+        maxConnectionsPerInstance, idleTimeoutSeconds, drainTimeoutSeconds, udpReceiveBufferBytes, adminHost, adminPort,
+        statsIntervalMs, fairnessWarnBelow, fairnessMinSample);
+  }
+
+  /** The configuration as JSON, with the same keys as the file: it travels to verticles this way. */
+  public JsonObject toJson() {
+    return new JsonObject()
+        .put(Setting.HOST.key(), host)
+        .put(Setting.PORT.key(), port)
+        .put(Setting.INSTANCES.key(), instances)
+        .put(Setting.BALANCING.key(), balancing.id())
+        .put(Setting.TRANSPORT.key(), transport.id())
+        .put(Setting.SERVICE.key(), service)
+        .put(Setting.ACCEPT_BACKLOG.key(), acceptBacklog)
+        .put(Setting.MAX_CONNECTIONS_PER_INSTANCE.key(), maxConnectionsPerInstance)
+        .put(Setting.IDLE_TIMEOUT_SECONDS.key(), idleTimeoutSeconds)
+        .put(Setting.DRAIN_TIMEOUT_SECONDS.key(), drainTimeoutSeconds)
+        .put(Setting.UDP_RECEIVE_BUFFER_BYTES.key(), udpReceiveBufferBytes)
+        .put(Setting.ADMIN_HOST.key(), adminHost)
+        .put(Setting.ADMIN_PORT.key(), adminPort)
+        .put(Setting.STATS_INTERVAL_MS.key(), statsIntervalMs)
+        .put(Setting.FAIRNESS_WARN_BELOW.key(), fairnessWarnBelow)
+        .put(Setting.FAIRNESS_MIN_SAMPLE.key(), fairnessMinSample);
+  }
+}

@@ -1,0 +1,143 @@
+package io.reuseport.server;
+
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFactory;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelHandler;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoop;
+import io.netty.channel.FixedRecvByteBufAllocator;
+import io.netty.channel.ServerChannel;
+import io.netty.channel.epoll.EpollDatagramChannel;
+import io.netty.channel.epoll.EpollServerSocketChannel;
+import io.netty.channel.socket.DatagramChannel;
+import io.netty.channel.socket.SocketProtocolFamily;
+import io.reuseport.config.TransportKind;
+import io.vertx.core.Context;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.datagram.DatagramSocketOptions;
+import io.vertx.core.internal.ContextInternal;
+import io.vertx.core.internal.PromiseInternal;
+import io.vertx.core.internal.VertxInternal;
+import io.vertx.core.internal.buffer.BufferInternal;
+import io.vertx.core.net.NetServerOptions;
+import io.vertx.core.spi.transport.Transport;
+
+import java.net.Inet4Address;
+import java.net.InetSocketAddress;
+
+/**
+ * Binds sockets on one verticle's own Netty event loop, below the Vert.x API, with Vert.x's transport. This is the
+ * only class of the project that uses {@code io.vertx.core.internal}: Vert.x's {@code NetServer} binds one socket per
+ * Vertx instance whatever {@code setReusePort} says, so each instance binds its own here.
+ */
+final class ReusePortBinder {
+
+  /** The largest UDP payload over IPv4; datagrams are read whole, never truncated. */
+  static final int MAX_DATAGRAM = 65_507;
+
+  private final ContextInternal context;
+  private final Transport transport;
+  private final TransportKind kind;
+
+  ReusePortBinder(Vertx vertx, Context context, TransportKind kind) {
+    this.context = (ContextInternal) context;
+    this.transport = ((VertxInternal) vertx).transport();
+    this.kind = kind;
+  }
+
+  /** The Netty event loop of the verticle this binder belongs to. */
+  EventLoop eventLoop() {
+    return context.nettyEventLoop();
+  }
+
+  /**
+   * Binds one TCP listener with {@code SO_REUSEPORT}; it accepts and serves its connections on this loop.
+   */
+  Future<Channel> bindTcp(InetSocketAddress address, int backlog, ChannelHandler childInitializer) {
+    ServerBootstrap bootstrap = new ServerBootstrap()
+        .group(eventLoop())
+        .channelFactory(serverChannelFactory(address))
+        .childHandler(childInitializer);
+    NetServerOptions options = new NetServerOptions()
+        .setReusePort(true)
+        .setReuseAddress(true)
+        .setAcceptBacklog(backlog)
+        .setTcpNoDelay(true);
+    transport.configure(options, false, bootstrap);
+    // half-closed peers (shutdown(SHUT_WR)) still get their pending replies before we close
+    bootstrap.childOption(ChannelOption.ALLOW_HALF_CLOSURE, true);
+    return toFuture(bootstrap.bind(address));
+  }
+
+  /**
+   * Binds one UDP socket with {@code SO_REUSEPORT} on this loop.
+   *
+   * @param receiveBufferBytes {@code SO_RCVBUF}, 0 for the kernel default
+   */
+  Future<Channel> bindUdp(InetSocketAddress address, int receiveBufferBytes, ChannelHandler handler) {
+    DatagramChannel channel = datagramChannel(address);
+    transport.configure(channel, new DatagramSocketOptions().setReusePort(true).setReuseAddress(true));
+    if (receiveBufferBytes > 0) {
+      channel.config().setReceiveBufferSize(receiveBufferBytes);
+    }
+    // one buffer per read that holds the largest datagram whole
+    channel.config().setRecvByteBufAllocator(new FixedRecvByteBufAllocator(MAX_DATAGRAM + 1));
+    channel.pipeline().addLast(handler);
+    PromiseInternal<Channel> promise = context.promise();
+    eventLoop().register(channel).addListener(registered -> {
+      if (registered.isSuccess()) {
+        toFuture(channel.bind(address)).onComplete(promise);
+      } else {
+        promise.fail(registered.cause());
+      }
+    });
+    return promise.future();
+  }
+
+  /** Wraps a received Netty buffer without copying; the caller keeps ownership. */
+  static Buffer wrap(ByteBuf buf) {
+    return BufferInternal.buffer(buf);
+  }
+
+  /** The Netty buffer behind a Vert.x buffer, not retained: copy or retain it before it outlives the call. */
+  static ByteBuf unwrap(Buffer buffer) {
+    return ((BufferInternal) buffer).getByteBuf();
+  }
+
+  private ChannelFactory<? extends ServerChannel> serverChannelFactory(InetSocketAddress address) {
+    if (kind == TransportKind.EPOLL && isIpv4(address)) {
+      // An IPv4 socket, not Netty's default dual-stack one: the kernel scores AF_INET listeners above v4-mapped
+      // AF_INET6 ones, so a foreign AF_INET process on the port would otherwise take every IPv4 connection.
+      return () -> new EpollServerSocketChannel(SocketProtocolFamily.INET);
+    }
+    return transport.serverChannelFactory(false);
+  }
+
+  private DatagramChannel datagramChannel(InetSocketAddress address) {
+    if (kind == TransportKind.EPOLL && isIpv4(address)) {
+      return new EpollDatagramChannel(SocketProtocolFamily.INET);
+    }
+    return transport.datagramChannel();
+  }
+
+  private static boolean isIpv4(InetSocketAddress address) {
+    return address.getAddress() instanceof Inet4Address;
+  }
+
+  private Future<Channel> toFuture(ChannelFuture channelFuture) {
+    PromiseInternal<Channel> promise = context.promise();
+    channelFuture.addListener(f -> {
+      if (f.isSuccess()) {
+        promise.complete(channelFuture.channel());
+      } else {
+        promise.fail(f.cause());
+      }
+    });
+    return promise.future();
+  }
+}

@@ -1,0 +1,122 @@
+package io.reuseport.server;
+
+import io.reuseport.config.Balancing;
+import io.reuseport.config.ServerConfig;
+import io.reuseport.service.Services;
+import io.vertx.core.DeploymentOptions;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.VertxOptions;
+import io.vertx.core.transport.Transport;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+
+/**
+ * Starts a server: one Vertx with an event loop per instance, then the instances. Instance 0 binds first (so that
+ * port 0 becomes one actual port), the others join the port it got.
+ */
+public final class ServerLauncher {
+
+  private static final Logger LOG = LoggerFactory.getLogger(ServerLauncher.class);
+  /** With port 0, how often to try another ephemeral port whose UDP twin turned out to be taken. */
+  private static final int PORT_ZERO_ATTEMPTS = 5;
+
+  private ServerLauncher() {
+  }
+
+  /**
+   * Starts the server described by {@code config}. On failure nothing is left running or listening.
+   */
+  public static Future<RunningServer> start(ServerConfig config) {
+    Transport transport;
+    try {
+      Services.find(config.service());
+      transport = TransportChoice.pick(config);
+    } catch (RuntimeException e) {
+      return Future.failedFuture(e);
+    }
+    Vertx vertx = Vertx.builder()
+        .with(new VertxOptions().setEventLoopPoolSize(config.instances()).setPreferNativeTransport(true))
+        .withTransport(transport)
+        .build();
+    if (transport != Transport.NIO && !vertx.isNativeTransportEnabled()) {
+      vertx.close();
+      return Future.failedFuture(new StartupException("native transport " + transport.name()
+          + " did not load: " + vertx.unavailableNativeTransportCause()));
+    }
+    return deployAll(vertx, config)
+        .map(instances -> {
+          RunningServer running = new RunningServer(vertx, config.withPort(instances.get(0).port()), instances,
+              transport.name());
+          LOG.info("ready: transport {}, balancing {}, {} instances, port {}", running.transport(),
+              config.balancing().id(), instances.size(), running.port());
+          return running;
+        })
+        .recover(err -> vertx.close().transform(closed -> Future.failedFuture(err)));
+  }
+
+  private static Future<List<BoundInstance>> deployAll(Vertx vertx, ServerConfig config) {
+    return deployFirst(vertx, config, 1).compose(first -> {
+      ServerConfig joined = config.withPort(first.port());
+      List<ServerInstance> rest = new ArrayList<>();
+      List<Future<?>> deployed = new ArrayList<>();
+      for (int id = 1; id < config.instances(); id++) {
+        ServerInstance instance = newInstance(config.balancing());
+        rest.add(instance);
+        deployed.add(deploy(vertx, instance, new InstanceSettings(id, joined)));
+      }
+      return Future.all(deployed).map(ok -> {
+        List<BoundInstance> all = new ArrayList<>();
+        all.add(first);
+        rest.forEach(i -> all.add(i.bound()));
+        checkDistinctLoops(all);
+        return all;
+      });
+    });
+  }
+
+  private static Future<BoundInstance> deployFirst(Vertx vertx, ServerConfig config, int attempt) {
+    ServerInstance first = newInstance(config.balancing());
+    return deploy(vertx, first, new InstanceSettings(0, config))
+        .map(id -> first.bound())
+        .recover(err -> {
+          if (config.port() == 0 && attempt < PORT_ZERO_ATTEMPTS) {
+            LOG.debug("ephemeral port unusable for both TCP and UDP ({}), trying another", err.toString());
+            return deployFirst(vertx, config, attempt + 1);
+          }
+          return Future.failedFuture(bindFailure(config, err));
+        });
+  }
+
+  private static Future<String> deploy(Vertx vertx, ServerInstance instance, InstanceSettings settings) {
+    return vertx.deployVerticle(instance, new DeploymentOptions().setConfig(settings.toJson()));
+  }
+
+  private static ServerInstance newInstance(Balancing balancing) {
+    return balancing == Balancing.REUSEPORT ? new ReusePortInstance() : new SharedInstance();
+  }
+
+  private static void checkDistinctLoops(List<BoundInstance> all) {
+    HashSet<String> loops = new HashSet<>();
+    for (BoundInstance b : all) {
+      if (!loops.add(b.eventLoop())) {
+        throw new StartupException("instances share event loop " + b.eventLoop()
+            + "; each instance needs its own");
+      }
+    }
+  }
+
+  private static Throwable bindFailure(ServerConfig config, Throwable err) {
+    if (err instanceof StartupException || err instanceof io.reuseport.config.ConfigException) {
+      return err;
+    }
+    String reason = err.getMessage() == null ? err.toString() : err.getMessage();
+    return new StartupException("cannot bind " + config.host() + ":" + config.port() + " (setting 'port'): " + reason
+        + (reason.contains("in use")
+        ? "; another socket without SO_REUSEPORT (or of another user) holds it — pick another --port" : ""), err);
+  }
+}

@@ -1,0 +1,162 @@
+package io.reuseport.server;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.socket.ChannelInputShutdownEvent;
+import io.netty.handler.timeout.IdleStateEvent;
+import io.netty.buffer.Unpooled;
+import io.reuseport.service.Service;
+import io.reuseport.stats.InstanceCounters;
+import io.vertx.core.buffer.Buffer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.Set;
+
+/**
+ * One accepted TCP connection of a reuseport instance: counts its bytes, hands them to the service, and applies
+ * backpressure (no reads while the write queue is above its high-water mark). A service error closes this
+ * connection only.
+ */
+final class TcpConnectionHandler extends ChannelInboundHandlerAdapter implements Service.TcpSession {
+
+  private static final Logger LOG = LoggerFactory.getLogger(TcpConnectionHandler.class);
+
+  private final Service service;
+  private final InstanceCounters counters;
+  private final Set<Channel> open;
+  private Channel channel;
+  private Service.TcpHandler handler;
+  private Buffer currentIn;
+  private ByteBuf currentInBuf;
+  private boolean needsFlush;
+
+  TcpConnectionHandler(Service service, InstanceCounters counters, Set<Channel> open) {
+    this.service = service;
+    this.counters = counters;
+    this.open = open;
+  }
+
+  @Override
+  public void handlerAdded(ChannelHandlerContext ctx) {
+    channel = ctx.channel();
+    open.add(channel);
+    try {
+      handler = service.onConnect(this);
+    } catch (RuntimeException e) {
+      fail(e);
+    }
+  }
+
+  @Override
+  public void channelInactive(ChannelHandlerContext ctx) {
+    if (open.remove(channel)) {
+      counters.tcpActive--;
+      counters.tcpClosed++;
+    }
+  }
+
+  @Override
+  public void channelRead(ChannelHandlerContext ctx, Object msg) {
+    ByteBuf buf = (ByteBuf) msg;
+    try {
+      counters.tcpBytesIn += buf.readableBytes();
+      if (handler != null && channel.isOpen()) {
+        currentInBuf = buf;
+        currentIn = ReusePortBinder.wrap(buf);
+        handler.onData(currentIn);
+      }
+    } catch (Exception e) {
+      fail(e);
+    } finally {
+      currentIn = null;
+      currentInBuf = null;
+      buf.release();
+    }
+  }
+
+  @Override
+  public void channelReadComplete(ChannelHandlerContext ctx) {
+    if (needsFlush) {
+      needsFlush = false;
+      ctx.flush();
+    }
+  }
+
+  @Override
+  public void channelWritabilityChanged(ChannelHandlerContext ctx) {
+    if (channel.isWritable() && !channel.config().isAutoRead()) {
+      channel.config().setAutoRead(true);
+    }
+  }
+
+  @Override
+  public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+    if (evt instanceof IdleStateEvent) {
+      LOG.debug("closing idle connection {}", channel.remoteAddress());
+      channel.close();
+    } else if (evt instanceof ChannelInputShutdownEvent) {
+      if (handler != null) {
+        try {
+          handler.onEnd();
+        } catch (RuntimeException e) {
+          fail(e);
+        }
+      }
+      channelReadComplete(ctx);
+    } else {
+      ctx.fireUserEventTriggered(evt);
+    }
+  }
+
+  @Override
+  public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+    counters.tcpErrors++;
+    LOG.debug("connection {} failed: {}", channel.remoteAddress(), cause.toString());
+    channel.close();
+  }
+
+  @Override
+  public void write(Buffer data) {
+    if (!channel.isActive()) {
+      return;
+    }
+    ByteBuf out;
+    if (data == currentIn) {
+      out = currentInBuf.retainedSlice();
+    } else {
+      ByteBuf src = ReusePortBinder.unwrap(data);
+      out = channel.alloc().ioBuffer(src.readableBytes()).writeBytes(src);
+    }
+    counters.tcpBytesOut += out.readableBytes();
+    channel.write(out, channel.voidPromise());
+    if (currentIn == null) {
+      // written outside a read (e.g. from a timer): nobody else will flush it
+      channel.flush();
+    } else {
+      needsFlush = true;
+    }
+    if (!channel.isWritable()) {
+      channel.config().setAutoRead(false);
+    }
+  }
+
+  @Override
+  public void close() {
+    channel.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
+  }
+
+  @Override
+  public int instanceId() {
+    return counters.instanceId;
+  }
+
+  private void fail(Exception e) {
+    counters.tcpErrors++;
+    LOG.warn("service error on connection {}, closing it: {}", channel.remoteAddress(), e.toString());
+    channel.close();
+  }
+}

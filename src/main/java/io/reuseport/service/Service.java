@@ -1,0 +1,63 @@
+package io.reuseport.service;
+
+import io.vertx.core.buffer.Buffer;
+
+/**
+ * What a server instance does with the bytes it receives. The instance owns the sockets, the counters and
+ * backpressure; a service owns the bytes.
+ *
+ * <p>One {@code Service} object is created per server instance and is only ever called on that instance's event
+ * loop, so it needs no locking. Buffers handed to a service are only valid during the call: to keep one, copy it
+ * ({@link Buffer#copy()}). A buffer may be written back as it is (echo) without a copy.
+ *
+ * <p>Error policy: an exception thrown from {@link TcpHandler#onData} closes that connection only; an exception
+ * thrown from {@link #onDatagram} drops that datagram only, the UDP socket keeps serving.
+ */
+public interface Service {
+
+  /**
+   * A TCP connection was accepted.
+   *
+   * @return the handler for that connection's bytes
+   */
+  TcpHandler onConnect(TcpSession session);
+
+  /**
+   * A datagram arrived.
+   *
+   * @param payload the datagram's bytes
+   * @param sender replies to the datagram's sender
+   */
+  void onDatagram(Buffer payload, DatagramReply sender) throws Exception;
+
+  /** The bytes of one TCP connection. */
+  interface TcpHandler {
+
+    /** Bytes arrived, in order. */
+    void onData(Buffer data) throws Exception;
+
+    /** The peer closed its side of the connection: nothing more will arrive. */
+    default void onEnd() {
+    }
+  }
+
+  /** The connection a {@link TcpHandler} works on. */
+  interface TcpSession {
+
+    /** Queues bytes for the peer; the server stops reading while the queue is full. */
+    void write(Buffer data);
+
+    /** Closes the connection once queued bytes are written. */
+    void close();
+
+    /** The server instance serving this connection, 0..instances-1. */
+    int instanceId();
+  }
+
+  /** The sender of a datagram. */
+  interface DatagramReply {
+
+    /** Sends a datagram back to the sender; dropped (and counted) when the socket's send queue is full. */
+    void send(Buffer payload);
+  }
+}

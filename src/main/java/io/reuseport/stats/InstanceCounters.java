@@ -1,0 +1,56 @@
+package io.reuseport.stats;
+
+import io.vertx.core.json.JsonObject;
+
+/**
+ * The counters of one server instance. Plain fields: they are only touched on that instance's event loop, and only
+ * leave it as a {@link #snapshot} copied there.
+ */
+public final class InstanceCounters {
+
+  public final int instanceId;
+  public final String eventLoop;
+
+  public long tcpAccepted;
+  public long tcpActive;
+  public long tcpClosed;
+  public long tcpRejected;
+  public long tcpBytesIn;
+  public long tcpBytesOut;
+  public long tcpErrors;
+
+  public long udpDatagramsIn;
+  public long udpDatagramsOut;
+  public long udpBytesIn;
+  public long udpBytesOut;
+  public long udpErrors;
+  /** Replies not sent because the socket's send queue was full. */
+  public long udpReplyDrops;
+
+  public InstanceCounters(int instanceId, String eventLoop) {
+    this.instanceId = instanceId;
+    this.eventLoop = eventLoop;
+  }
+
+  /** A copy of the counters as JSON; call it on the instance's event loop. */
+  public JsonObject snapshot() {
+    return new JsonObject()
+        .put("id", instanceId)
+        .put("eventLoop", eventLoop)
+        .put("tcp", new JsonObject()
+            .put("accepted", tcpAccepted)
+            .put("active", tcpActive)
+            .put("closed", tcpClosed)
+            .put("rejected", tcpRejected)
+            .put("bytesIn", tcpBytesIn)
+            .put("bytesOut", tcpBytesOut)
+            .put("errors", tcpErrors))
+        .put("udp", new JsonObject()
+            .put("datagramsIn", udpDatagramsIn)
+            .put("datagramsOut", udpDatagramsOut)
+            .put("bytesIn", udpBytesIn)
+            .put("bytesOut", udpBytesOut)
+            .put("errors", udpErrors)
+            .put("replyDrops", udpReplyDrops));
+  }
+}
