@@ -5,13 +5,17 @@ import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.socket.DatagramPacket;
+import io.netty.channel.unix.Socket;
+import io.netty.channel.unix.UnixChannel;
 import io.reuseport.service.Service;
 import io.reuseport.stats.InstanceCounters;
 import io.vertx.core.buffer.Buffer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.io.IOException;
 import java.net.InetSocketAddress;
+import java.nio.ByteBuffer;
 
 /**
  * The UDP socket of a reuseport instance: counts datagrams, hands them to the service, and batches replies (written
@@ -25,8 +29,11 @@ final class DatagramHandler extends ChannelInboundHandlerAdapter {
 
   private final Service service;
   private final InstanceCounters counters;
+  private static final ByteBuffer EMPTY = ByteBuffer.allocateDirect(0);
   private final Reply reply = new Reply();
   private boolean needsFlush;
+  /** The UDP socket's descriptor, for what Netty will not send; owned and closed by the channel. */
+  private Socket rawSocket;
 
   DatagramHandler(Service service, InstanceCounters counters) {
     this.service = service;
@@ -94,8 +101,34 @@ final class DatagramHandler extends ChannelInboundHandlerAdapter {
       }
       counters.udpDatagramsOut++;
       counters.udpBytesOut += out.readableBytes();
+      if (!out.isReadable()) {
+        out.release();
+        sendEmpty(ctx, sender);
+        return;
+      }
       ctx.write(new DatagramPacket(out, sender), ctx.voidPromise());
       needsFlush = true;
+    }
+  }
+
+  /**
+   * Netty's datagram channels silently skip empty writes, but an empty datagram is valid UDP and an echo owes one
+   * back: send it with {@code sendto(2)} on the channel's own descriptor, after what is queued before it.
+   */
+  private void sendEmpty(ChannelHandlerContext ctx, InetSocketAddress recipient) {
+    if (!(ctx.channel() instanceof UnixChannel)) {
+      counters.udpReplyDrops++;
+      return;
+    }
+    ctx.flush();
+    try {
+      if (rawSocket == null) {
+        rawSocket = new Socket(((UnixChannel) ctx.channel()).fd().intValue());
+      }
+      rawSocket.sendTo(EMPTY, 0, 0, recipient.getAddress(), recipient.getPort());
+    } catch (IOException e) {
+      counters.udpErrors++;
+      LOG.debug("empty reply to {} failed: {}", recipient, e.toString());
     }
   }
 }

@@ -5,6 +5,7 @@ import io.netty.channel.ChannelInitializer;
 import io.netty.handler.timeout.IdleStateHandler;
 import io.reuseport.config.ServerConfig;
 import io.reuseport.service.Service;
+import io.reuseport.service.ServiceContext;
 import io.reuseport.service.Services;
 import io.reuseport.stats.InstanceCounters;
 import io.reuseport.stats.InstanceStatsEndpoint;
@@ -44,7 +45,7 @@ final class ReusePortInstance extends VerticleBase implements ServerInstance {
     conf = settings.config();
     id = settings.id();
     counters = new InstanceCounters(id, Thread.currentThread().getName());
-    Service service = Services.find(conf.service()).create();
+    Service service = Services.find(conf.service()).create(new ServiceContext(id, vertx));
     ReusePortBinder binder = new ReusePortBinder(vertx, context, conf.transport().resolved());
     InetSocketAddress address = new InetSocketAddress(conf.host(), conf.port());
 

@@ -61,7 +61,8 @@ public final class ServerLauncher {
 
   private static Future<List<BoundInstance>> deployAll(Vertx vertx, ServerConfig config) {
     return deployFirst(vertx, config, 1).compose(first -> {
-      ServerConfig joined = config.withPort(first.port());
+      // reuseport instances join the port instance 0 got; shared ones find it through Vert.x's server sharing
+      ServerConfig joined = config.balancing() == Balancing.REUSEPORT ? config.withPort(first.port()) : config;
       List<ServerInstance> rest = new ArrayList<>();
       List<Future<?>> deployed = new ArrayList<>();
       for (int id = 1; id < config.instances(); id++) {

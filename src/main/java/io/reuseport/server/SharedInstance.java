@@ -2,6 +2,7 @@ package io.reuseport.server;
 
 import io.reuseport.config.ServerConfig;
 import io.reuseport.service.Service;
+import io.reuseport.service.ServiceContext;
 import io.reuseport.service.Services;
 import io.reuseport.stats.InstanceCounters;
 import io.reuseport.stats.InstanceStatsEndpoint;
@@ -45,12 +46,13 @@ final class SharedInstance extends VerticleBase implements ServerInstance {
     conf = settings.config();
     id = settings.id();
     counters = new InstanceCounters(id, Thread.currentThread().getName());
-    Service service = Services.find(conf.service()).create();
+    Service service = Services.find(conf.service()).create(new ServiceContext(id, vertx));
     boolean reusePort = vertx.isNativeTransportEnabled();
 
     server = vertx.createNetServer(new NetServerOptions()
             .setHost(conf.host())
-            .setPort(conf.port())
+            // Vert.x shares one random port between servers listening on -1; on 0 each would bind its own
+            .setPort(conf.port() == 0 ? -1 : conf.port())
             .setAcceptBacklog(conf.acceptBacklog())
             .setReusePort(reusePort)
             .setTcpNoDelay(true)

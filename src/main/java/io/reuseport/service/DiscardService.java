@@ -32,7 +32,7 @@ public final class DiscardService implements Service {
     }
 
     @Override
-    public Service create() {
+    public Service create(ServiceContext context) {
       return new DiscardService();
     }
   }

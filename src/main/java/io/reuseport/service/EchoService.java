@@ -42,7 +42,7 @@ public final class EchoService implements Service {
     }
 
     @Override
-    public Service create() {
+    public Service create(ServiceContext context) {
       return new EchoService();
     }
   }

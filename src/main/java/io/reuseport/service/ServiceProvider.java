@@ -10,5 +10,5 @@ public interface ServiceProvider {
   String name();
 
   /** Creates the service of one server instance; called on that instance's event loop. */
-  Service create();
+  Service create(ServiceContext context);
 }

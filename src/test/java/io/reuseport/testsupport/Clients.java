@@ -1,0 +1,57 @@
+package io.reuseport.testsupport;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.net.DatagramPacket;
+import java.net.DatagramSocket;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+
+/**
+ * Blocking loopback clients for tests; each call is bounded by a socket timeout.
+ */
+public final class Clients {
+
+  public static final InetAddress LOOPBACK = InetAddress.getLoopbackAddress();
+  private static final int TIMEOUT_MS = 5_000;
+
+  private Clients() {
+  }
+
+  /** A fresh connection (new source port) to the whoami service: "instance thread". */
+  public static String[] whoamiTcp(int port) throws IOException {
+    try (Socket s = connect(port)) {
+      BufferedReader in = new BufferedReader(new InputStreamReader(s.getInputStream(), StandardCharsets.UTF_8));
+      String line = in.readLine();
+      if (line == null) {
+        throw new IOException("connection closed before whoami line");
+      }
+      return line.split(" ", 2);
+    }
+  }
+
+  /** One datagram from {@code socket} to the whoami service: "instance thread". */
+  public static String[] whoamiUdp(DatagramSocket socket, int port) throws IOException {
+    byte[] out = "?".getBytes(StandardCharsets.UTF_8);
+    socket.send(new DatagramPacket(out, out.length, new InetSocketAddress(LOOPBACK, port)));
+    DatagramPacket in = new DatagramPacket(new byte[512], 512);
+    socket.receive(in);
+    return new String(in.getData(), 0, in.getLength(), StandardCharsets.UTF_8).split(" ", 2);
+  }
+
+  public static Socket connect(int port) throws IOException {
+    Socket s = new Socket();
+    s.connect(new InetSocketAddress(LOOPBACK, port), TIMEOUT_MS);
+    s.setSoTimeout(TIMEOUT_MS);
+    return s;
+  }
+
+  public static DatagramSocket udp() throws IOException {
+    DatagramSocket s = new DatagramSocket(new InetSocketAddress(LOOPBACK, 0));
+    s.setSoTimeout(TIMEOUT_MS);
+    return s;
+  }
+}

@@ -1,0 +1,45 @@
+package io.reuseport.testsupport;
+
+import io.reuseport.config.ConfigLoader;
+import io.reuseport.server.RunningServer;
+import io.reuseport.server.ServerLauncher;
+import io.reuseport.stats.StatsAddresses;
+import io.vertx.core.json.JsonObject;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Starts the real server in this JVM, on loopback and ephemeral ports.
+ */
+public final class Servers {
+
+  private Servers() {
+  }
+
+  /** Defaults for tests: loopback, port 0, admin port 0, 2 instances; {@code overrides} win. */
+  public static RunningServer start(JsonObject overrides) {
+    JsonObject conf = new JsonObject()
+        .put("host", "127.0.0.1")
+        .put("port", 0)
+        .put("adminHost", "127.0.0.1")
+        .put("adminPort", 0)
+        .put("instances", 2)
+        .mergeIn(overrides);
+    return ServerLauncher.start(ConfigLoader.fromJson(conf)).await();
+  }
+
+  /** A fresh snapshot of every instance's counters, asked over the event bus. */
+  public static List<JsonObject> snapshots(RunningServer server) {
+    List<JsonObject> all = new ArrayList<>();
+    for (int id = 0; id < server.instances().size(); id++) {
+      all.add((JsonObject) server.vertx().eventBus().request(StatsAddresses.instance(id), null).await().body());
+    }
+    return all;
+  }
+
+  /** The sum of one counter over every instance, e.g. {@code ("tcp", "rejected")}. */
+  public static long total(RunningServer server, String group, String counter) {
+    return snapshots(server).stream().mapToLong(s -> s.getJsonObject(group).getLong(counter)).sum();
+  }
+}
