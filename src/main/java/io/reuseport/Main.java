@@ -17,6 +17,8 @@ import picocli.CommandLine.ParseResult;
 import java.nio.file.Path;
 import java.util.EnumMap;
 import java.util.Map;
+import java.util.concurrent.CancellationException;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -62,31 +64,40 @@ public final class Main {
       System.err.println("reuseport-server: " + e.getMessage());
       return EXIT_BAD_CONFIG;
     }
-    RunningServer server;
+    // handlers first: a SIGTERM that arrives while instances bind waits for start-up, then drains
+    CompletableFuture<RunningServer> started = new CompletableFuture<>();
+    ShutdownSignals.onTerminate(signal -> drain(signal, started, config));
     try {
-      server = ServerLauncher.start(config).await();
+      started.complete(ServerLauncher.start(config).await());
+      return -1;
     } catch (ConfigException e) {
+      started.cancel(false);
       System.err.println("reuseport-server: " + e.getMessage());
       return EXIT_BAD_CONFIG;
     } catch (StartupException e) {
+      started.cancel(false);
       System.err.println("reuseport-server: " + e.getMessage());
       return EXIT_START_FAILED;
     } catch (Exception e) {
+      started.cancel(false);
       System.err.println("reuseport-server: cannot start: " + e);
       return EXIT_START_FAILED;
     }
-    ShutdownSignals.onTerminate(signal -> {
-      LOG.info("{} received: draining for up to {} s", signal, config.drainTimeoutSeconds());
-      try {
-        server.stop().await(config.drainTimeoutSeconds() + 10L, TimeUnit.SECONDS);
-        LOG.info("stopped");
-        return 0;
-      } catch (Exception e) {
-        LOG.error("drain did not complete: {}", e.toString());
-        return EXIT_START_FAILED;
-      }
-    });
-    return -1;
+  }
+
+  private static int drain(String signal, CompletableFuture<RunningServer> started, ServerConfig config) {
+    LOG.info("{} received: draining for up to {} s", signal, config.drainTimeoutSeconds());
+    try {
+      RunningServer server = started.get();
+      server.stop().await(config.drainTimeoutSeconds() + 10L, TimeUnit.SECONDS);
+      LOG.info("stopped");
+      return 0;
+    } catch (CancellationException e) {
+      return EXIT_START_FAILED;
+    } catch (Exception e) {
+      LOG.error("drain did not complete: {}", e.toString());
+      return EXIT_START_FAILED;
+    }
   }
 
   private static CommandSpec commandSpec() {

@@ -5,6 +5,7 @@ import io.reuseport.config.ServerConfig;
 import io.reuseport.service.Services;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
 import io.vertx.core.transport.Transport;
@@ -48,15 +49,22 @@ public final class ServerLauncher {
       return Future.failedFuture(new StartupException("native transport " + transport.name()
           + " did not load: " + vertx.unavailableNativeTransportCause()));
     }
-    return deployAll(vertx, config)
-        .map(instances -> {
-          RunningServer running = new RunningServer(vertx, config.withPort(instances.get(0).port()), instances,
-              transport.name());
-          LOG.info("ready: transport {}, balancing {}, {} instances, port {}", running.transport(),
-              config.balancing().id(), instances.size(), running.port());
-          return running;
-        })
-        .recover(err -> vertx.close().transform(closed -> Future.failedFuture(err)));
+    // completed without a Vert.x context: on failure, Vert.x closes and its event loops can no longer run callbacks
+    Promise<RunningServer> result = Promise.promise();
+    deployAll(vertx, config).onComplete(deployed -> {
+      if (deployed.failed()) {
+        result.fail(deployed.cause());
+        vertx.close();
+        return;
+      }
+      List<BoundInstance> instances = deployed.result();
+      RunningServer running = new RunningServer(vertx, config.withPort(instances.get(0).port()), instances,
+          transport.name());
+      LOG.info("ready: transport {}, balancing {}, {} instances, port {}", running.transport(),
+          config.balancing().id(), instances.size(), running.port());
+      result.complete(running);
+    });
+    return result.future();
   }
 
   private static Future<List<BoundInstance>> deployAll(Vertx vertx, ServerConfig config) {

@@ -1,0 +1,106 @@
+package io.reuseport.testsupport;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * The real {@code main} in a child JVM, as a user runs it: exit codes, signals and output are the real ones.
+ */
+public final class ChildServer implements AutoCloseable {
+
+  private static final Pattern READY = Pattern.compile("ready: .* port (\\d+)");
+
+  private final Process process;
+  private final List<String> output = new CopyOnWriteArrayList<>();
+  private final Thread reader;
+
+  private ChildServer(Process process) {
+    this.process = process;
+    reader = new Thread(this::pump, "child-output");
+    reader.setDaemon(true);
+    reader.start();
+  }
+
+  /** Starts {@code io.reuseport.Main} with these arguments, in {@code workDir}, with extra environment. */
+  public static ChildServer start(Path workDir, Map<String, String> env, String... args) throws IOException {
+    List<String> command = new ArrayList<>();
+    command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+    command.add("-cp");
+    command.add(System.getProperty("java.class.path"));
+    command.add("io.reuseport.Main");
+    command.addAll(List.of(args));
+    ProcessBuilder builder = new ProcessBuilder(command).directory(workDir.toFile()).redirectErrorStream(true);
+    builder.environment().keySet().removeIf(k -> k.startsWith("REUSEPORT_"));
+    builder.environment().putAll(env);
+    return new ChildServer(builder.start());
+  }
+
+  /** Waits for exit (bounded) and returns the exit code. */
+  public int awaitExit(long seconds) throws InterruptedException {
+    if (!process.waitFor(seconds, TimeUnit.SECONDS)) {
+      process.destroyForcibly();
+      throw new AssertionError("child did not exit within " + seconds + " s; output: " + output);
+    }
+    // the last lines may still be in the pipe
+    reader.join(TimeUnit.SECONDS.toMillis(5));
+    return process.exitValue();
+  }
+
+  /** Waits for the ready line and returns the port it names. */
+  public int awaitReadyPort(long seconds) throws InterruptedException {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
+    while (System.nanoTime() < deadline) {
+      for (String line : output) {
+        Matcher m = READY.matcher(line);
+        if (m.find()) {
+          return Integer.parseInt(m.group(1));
+        }
+      }
+      if (!process.isAlive()) {
+        throw new AssertionError("child exited " + process.exitValue() + " before ready: " + output);
+      }
+      Thread.sleep(20);
+    }
+    throw new AssertionError("child not ready within " + seconds + " s: " + output);
+  }
+
+  /** SIGTERM, as an orchestrator sends it; unlike {@code Process.destroy()} it keeps reading the child's output. */
+  public void terminate() {
+    process.toHandle().destroy();
+  }
+
+  public long pid() {
+    return process.pid();
+  }
+
+  public List<String> output() {
+    return output;
+  }
+
+  private void pump() {
+    try (BufferedReader in = new BufferedReader(new InputStreamReader(process.getInputStream(),
+        StandardCharsets.UTF_8))) {
+      String line;
+      while ((line = in.readLine()) != null) {
+        output.add(line);
+      }
+    } catch (IOException e) {
+      // the child is gone
+    }
+  }
+
+  @Override
+  public void close() {
+    process.destroyForcibly();
+  }
+}
