@@ -2,6 +2,7 @@ package io.reuseport.server;
 
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelInitializer;
+import io.netty.channel.unix.UnixChannel;
 import io.netty.handler.timeout.IdleStateHandler;
 import io.reuseport.config.ServerConfig;
 import io.reuseport.service.Service;
@@ -57,11 +58,14 @@ final class ReusePortInstance extends VerticleBase implements ServerInstance {
         })
         .compose(udp -> {
           udpSocket = udp;
+          if (udp instanceof UnixChannel) {
+            counters.udpFd = ((UnixChannel) udp).fd().intValue();
+          }
           stats = new InstanceStatsEndpoint(vertx, counters);
           return stats.start(conf.statsIntervalMs());
         })
         .onSuccess(v -> {
-          bound = new BoundInstance(id, counters.eventLoop, localPort(tcpListener));
+          bound = new BoundInstance(id, counters.eventLoop, localPort(tcpListener), null);
           LOG.info("instance {} on {}: TCP {} UDP {}", id, counters.eventLoop, tcpListener.localAddress(),
               udpSocket.localAddress());
         })

@@ -1,13 +1,15 @@
 package io.reuseport.server;
 
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.reuseport.config.ServerConfig;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 
+import java.util.ArrayList;
 import java.util.List;
 
 /**
- * A started server: its Vertx, its configuration with the actual port, and its instances.
+ * A started server: its Vertx, its configuration with the actual port, its instances, its admin server.
  */
 public final class RunningServer {
 
@@ -15,12 +17,19 @@ public final class RunningServer {
   private final ServerConfig config;
   private final List<BoundInstance> instances;
   private final String transport;
+  private final ServerState state;
+  private final PrometheusMeterRegistry registry;
+  private final int adminPort;
 
-  RunningServer(Vertx vertx, ServerConfig config, List<BoundInstance> instances, String transport) {
+  RunningServer(Vertx vertx, ServerConfig config, List<BoundInstance> instances, String transport,
+                ServerState state, PrometheusMeterRegistry registry, int adminPort) {
     this.vertx = vertx;
     this.config = config;
     this.instances = List.copyOf(instances);
     this.transport = transport;
+    this.state = state;
+    this.registry = registry;
+    this.adminPort = adminPort;
   }
 
   public Vertx vertx() {
@@ -36,6 +45,10 @@ public final class RunningServer {
     return config.port();
   }
 
+  public int adminPort() {
+    return adminPort;
+  }
+
   public List<BoundInstance> instances() {
     return instances;
   }
@@ -45,11 +58,24 @@ public final class RunningServer {
     return transport;
   }
 
+  public ServerState state() {
+    return state;
+  }
+
+  public PrometheusMeterRegistry registry() {
+    return registry;
+  }
+
   /**
-   * Drains and stops: every instance stops accepting, open connections get up to {@code drainTimeoutSeconds} to
-   * finish, then Vert.x closes.
+   * Drains and stops: readiness turns 503, every instance stops accepting, open connections get up to
+   * {@code drainTimeoutSeconds} to finish, then Vert.x (and the admin server, which answered throughout) closes.
    */
   public Future<Void> stop() {
-    return vertx.close();
+    state.set(ServerState.Phase.DRAINING);
+    List<Future<?>> drained = new ArrayList<>();
+    for (BoundInstance instance : instances) {
+      drained.add(vertx.undeploy(instance.deploymentId()));
+    }
+    return Future.join(drained).transform(done -> vertx.close());
   }
 }

@@ -1,14 +1,23 @@
 package io.reuseport.server;
 
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.reuseport.admin.AdminServer;
+import io.reuseport.admin.AdminSettings;
+import io.reuseport.admin.StatsMeters;
 import io.reuseport.config.Balancing;
 import io.reuseport.config.ServerConfig;
 import io.reuseport.service.Services;
+import io.reuseport.stats.CollectorSettings;
+import io.reuseport.stats.StatsCollector;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
 import io.vertx.core.transport.Transport;
+import io.vertx.micrometer.MicrometerMetricsFactory;
+import io.vertx.micrometer.MicrometerMetricsOptions;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -17,8 +26,9 @@ import java.util.HashSet;
 import java.util.List;
 
 /**
- * Starts a server: one Vertx with an event loop per instance, then the instances. Instance 0 binds first (so that
- * port 0 becomes one actual port), the others join the port it got.
+ * Starts a server: one Vertx with an event loop per instance, the admin server (answering 503 on readiness while
+ * starting), then the instances. Instance 0 binds first (so that port 0 becomes one actual port), the others join
+ * the port it got; then the stats collector, which watches that port.
  */
 public final class ServerLauncher {
 
@@ -40,30 +50,52 @@ public final class ServerLauncher {
     } catch (RuntimeException e) {
       return Future.failedFuture(e);
     }
+    PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     Vertx vertx = Vertx.builder()
-        .with(new VertxOptions().setEventLoopPoolSize(config.instances()).setPreferNativeTransport(true))
+        .with(new VertxOptions()
+            .setEventLoopPoolSize(config.instances())
+            .setPreferNativeTransport(true)
+            .setMetricsOptions(new MicrometerMetricsOptions().setEnabled(true)))
         .withTransport(transport)
+        .withMetrics(new MicrometerMetricsFactory(registry))
         .build();
     if (transport != Transport.NIO && !vertx.isNativeTransportEnabled()) {
       vertx.close();
       return Future.failedFuture(new StartupException("native transport " + transport.name()
           + " did not load: " + vertx.unavailableNativeTransportCause()));
     }
+    ServerState state = new ServerState();
+    AdminServer admin = new AdminServer(new AdminSettings(config.adminHost(), config.adminPort(),
+        config.instances(), Math.max(2_000, 2L * config.statsIntervalMs())), state, registry);
+
     // completed without a Vert.x context: on failure, Vert.x closes and its event loops can no longer run callbacks
     Promise<RunningServer> result = Promise.promise();
-    deployAll(vertx, config).onComplete(deployed -> {
-      if (deployed.failed()) {
-        result.fail(deployed.cause());
-        vertx.close();
-        return;
-      }
-      List<BoundInstance> instances = deployed.result();
-      RunningServer running = new RunningServer(vertx, config.withPort(instances.get(0).port()), instances,
-          transport.name());
-      LOG.info("ready: transport {}, balancing {}, {} instances, port {}", running.transport(),
-          config.balancing().id(), instances.size(), running.port());
-      result.complete(running);
-    });
+    vertx.deployVerticle(admin)
+        .recover(err -> Future.failedFuture(new StartupException("cannot start the admin server on "
+            + config.adminHost() + ":" + config.adminPort() + " (setting 'adminPort'): " + err.getMessage(), err)))
+        .compose(adminId -> deployAll(vertx, config))
+        .compose(instances -> {
+          ServerConfig actual = config.withPort(instances.get(0).port());
+          StatsCollector collector = new StatsCollector(new CollectorSettings(config.instances(),
+              transport.name(), config.balancing().id(), actual.port(), config.statsIntervalMs(),
+              config.fairnessWarnBelow(), config.fairnessMinSample()));
+          StatsMeters.bind(registry, collector, config.instances());
+          return vertx.deployVerticle(collector)
+              .map(id -> new RunningServer(vertx, actual, instances, transport.name(), state, registry,
+                  admin.actualPort()));
+        })
+        .onComplete(started -> {
+          if (started.failed()) {
+            result.fail(started.cause());
+            vertx.close();
+            return;
+          }
+          RunningServer running = started.result();
+          state.set(ServerState.Phase.READY);
+          LOG.info("ready: transport {}, balancing {}, {} instances, port {}, admin port {}", running.transport(),
+              config.balancing().id(), running.instances().size(), running.port(), running.adminPort());
+          result.complete(running);
+        });
     return result.future();
   }
 
@@ -71,17 +103,14 @@ public final class ServerLauncher {
     return deployFirst(vertx, config, 1).compose(first -> {
       // reuseport instances join the port instance 0 got; shared ones find it through Vert.x's server sharing
       ServerConfig joined = config.balancing() == Balancing.REUSEPORT ? config.withPort(first.port()) : config;
-      List<ServerInstance> rest = new ArrayList<>();
-      List<Future<?>> deployed = new ArrayList<>();
+      List<Future<BoundInstance>> deployed = new ArrayList<>();
       for (int id = 1; id < config.instances(); id++) {
-        ServerInstance instance = newInstance(config.balancing());
-        rest.add(instance);
-        deployed.add(deploy(vertx, instance, new InstanceSettings(id, joined)));
+        deployed.add(deploy(vertx, newInstance(config.balancing()), new InstanceSettings(id, joined)));
       }
       return Future.all(deployed).map(ok -> {
         List<BoundInstance> all = new ArrayList<>();
         all.add(first);
-        rest.forEach(i -> all.add(i.bound()));
+        deployed.forEach(f -> all.add(f.result()));
         checkDistinctLoops(all);
         return all;
       });
@@ -89,9 +118,7 @@ public final class ServerLauncher {
   }
 
   private static Future<BoundInstance> deployFirst(Vertx vertx, ServerConfig config, int attempt) {
-    ServerInstance first = newInstance(config.balancing());
-    return deploy(vertx, first, new InstanceSettings(0, config))
-        .map(id -> first.bound())
+    return deploy(vertx, newInstance(config.balancing()), new InstanceSettings(0, config))
         .recover(err -> {
           if (config.port() == 0 && attempt < PORT_ZERO_ATTEMPTS) {
             LOG.debug("ephemeral port unusable for both TCP and UDP ({}), trying another", err.toString());
@@ -101,8 +128,9 @@ public final class ServerLauncher {
         });
   }
 
-  private static Future<String> deploy(Vertx vertx, ServerInstance instance, InstanceSettings settings) {
-    return vertx.deployVerticle(instance, new DeploymentOptions().setConfig(settings.toJson()));
+  private static Future<BoundInstance> deploy(Vertx vertx, ServerInstance instance, InstanceSettings settings) {
+    return vertx.deployVerticle(instance, new DeploymentOptions().setConfig(settings.toJson()))
+        .map(deployment -> instance.bound().withDeployment(deployment));
   }
 
   private static ServerInstance newInstance(Balancing balancing) {

@@ -75,7 +75,7 @@ final class SharedInstance extends VerticleBase implements ServerInstance {
           return stats.start(conf.statsIntervalMs());
         })
         .onSuccess(v -> {
-          bound = new BoundInstance(id, counters.eventLoop, server.actualPort());
+          bound = new BoundInstance(id, counters.eventLoop, server.actualPort(), null);
           LOG.info("instance {} on {}: TCP {}:{} (shared listener) UDP {}", id, counters.eventLoop, conf.host(),
               server.actualPort(), udp == null ? "none (nio cannot share the port)" : udp.localAddress());
         })

@@ -27,6 +27,9 @@ public final class InstanceCounters {
   /** Replies not sent because the socket's send queue was full. */
   public long udpReplyDrops;
 
+  /** The UDP socket's file descriptor, to find its kernel drop count; -1 when unknown. */
+  public int udpFd = -1;
+
   public InstanceCounters(int instanceId, String eventLoop) {
     this.instanceId = instanceId;
     this.eventLoop = eventLoop;
@@ -37,6 +40,7 @@ public final class InstanceCounters {
     return new JsonObject()
         .put("id", instanceId)
         .put("eventLoop", eventLoop)
+        .put("udpFd", udpFd)
         .put("tcp", new JsonObject()
             .put("accepted", tcpAccepted)
             .put("active", tcpActive)

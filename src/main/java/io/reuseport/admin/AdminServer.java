@@ -1,0 +1,132 @@
+package io.reuseport.admin;
+
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.reuseport.server.ServerState;
+import io.reuseport.stats.StatsAddresses;
+import io.vertx.core.Future;
+import io.vertx.core.Handler;
+import io.vertx.core.VerticleBase;
+import io.vertx.core.eventbus.DeliveryOptions;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.http.HttpServer;
+import io.vertx.core.http.HttpServerOptions;
+import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The admin HTTP server, on its own port: {@code /stats} (JSON), {@code /metrics} (Prometheus), {@code /health/live},
+ * {@code /health/ready}, {@code /events} (server-sent stats) and the dashboard. GET and HEAD only; anything else is a
+ * JSON 404 or 405. It only reads: nothing it does can take the service down.
+ */
+public final class AdminServer extends VerticleBase {
+
+  private static final Logger LOG = LoggerFactory.getLogger(AdminServer.class);
+  private static final String JSON = "application/json";
+  /** How long an instance's event loop may take to answer the liveness probe. */
+  private static final long LIVENESS_TIMEOUT_MS = 2_000;
+
+  private final AdminSettings settings;
+  private final ServerState state;
+  private final PrometheusMeterRegistry registry;
+  private Map<String, Handler<HttpServerRequest>> routes;
+  private HttpServer server;
+  private volatile int actualPort;
+
+  public AdminServer(AdminSettings settings, ServerState state, PrometheusMeterRegistry registry) {
+    this.settings = settings;
+    this.state = state;
+    this.registry = registry;
+  }
+
+  @Override
+  public Future<?> start() {
+    routes = Map.of(
+        AdminRoutes.STATS, this::stats,
+        AdminRoutes.METRICS, this::metrics,
+        AdminRoutes.LIVE, this::live,
+        AdminRoutes.READY, this::ready,
+        AdminRoutes.EVENTS, new EventStream(vertx)::open,
+        AdminRoutes.DASHBOARD, new Dashboard()::serve);
+    server = vertx.createHttpServer(new HttpServerOptions()
+            .setHost(settings.host())
+            .setPort(settings.port())
+            .setMaxInitialLineLength(4096)
+            .setMaxHeaderSize(8192)
+            .setIdleTimeout(60))
+        .requestHandler(this::route)
+        .invalidRequestHandler(req -> error(req, 400, "malformed request"));
+    return server.listen().onSuccess(s -> {
+      actualPort = s.actualPort();
+      LOG.info("admin server on http://{}:{}{}", settings.host(), actualPort, AdminRoutes.STATS);
+    });
+  }
+
+  /** The admin port actually bound. */
+  public int actualPort() {
+    return actualPort;
+  }
+
+  private void route(HttpServerRequest req) {
+    Handler<HttpServerRequest> handler = routes.get(req.path());
+    if (handler == null) {
+      error(req, 404, "no such path: " + req.path() + "; try " + String.join(", ", AdminRoutes.all()));
+    } else if (req.method() != HttpMethod.GET && req.method() != HttpMethod.HEAD) {
+      req.response().putHeader("Allow", "GET, HEAD");
+      error(req, 405, "method " + req.method() + " not allowed on " + req.path() + "; use GET");
+    } else {
+      handler.handle(req);
+    }
+  }
+
+  private void stats(HttpServerRequest req) {
+    boolean fresh = "true".equals(req.getParam("fresh"));
+    vertx.eventBus().<JsonObject>request(StatsAddresses.QUERY, new JsonObject().put("fresh", fresh),
+            new DeliveryOptions().setSendTimeout(settings.statsTimeoutMs()))
+        .onSuccess(reply -> json(req, 200, reply.body()))
+        .onFailure(err -> error(req, 503, "stats unavailable: " + err.getMessage()));
+  }
+
+  private void metrics(HttpServerRequest req) {
+    String text = registry.scrape();
+    req.response().putHeader("Content-Type", "text/plain; version=0.0.4; charset=utf-8").end(text);
+  }
+
+  /** 200 while every instance's event loop answers. */
+  private void live(HttpServerRequest req) {
+    List<Future<?>> pings = new ArrayList<>();
+    JsonArray unresponsive = new JsonArray();
+    DeliveryOptions timeout = new DeliveryOptions().setSendTimeout(LIVENESS_TIMEOUT_MS);
+    for (int id = 0; id < settings.instances(); id++) {
+      int instance = id;
+      pings.add(vertx.eventBus().request(StatsAddresses.instance(id), null, timeout)
+          .onFailure(err -> unresponsive.add(instance)));
+    }
+    Future.join(pings).onComplete(done -> {
+      boolean up = unresponsive.isEmpty() || state.phase() != ServerState.Phase.READY;
+      json(req, up ? 200 : 503, new JsonObject().put("status", up ? "UP" : "DOWN")
+          .put("unresponsiveInstances", unresponsive));
+    });
+  }
+
+  /** 200 once every instance is bound; 503 while starting or draining. */
+  private void ready(HttpServerRequest req) {
+    ServerState.Phase phase = state.phase();
+    json(req, phase == ServerState.Phase.READY ? 200 : 503, new JsonObject().put("status", phase.id()));
+  }
+
+  static void json(HttpServerRequest req, int status, JsonObject body) {
+    req.response().setStatusCode(status).putHeader("Content-Type", JSON).putHeader("Cache-Control", "no-store")
+        .end(body.encode());
+  }
+
+  static void error(HttpServerRequest req, int status, String message) {
+    json(req, status, new JsonObject().put("error", message).put("status", status));
+  }
+}

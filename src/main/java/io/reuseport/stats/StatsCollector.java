@@ -1,0 +1,223 @@
+package io.reuseport.stats;
+
+import io.vertx.core.Future;
+import io.vertx.core.VerticleBase;
+import io.vertx.core.eventbus.DeliveryOptions;
+import io.vertx.core.eventbus.Message;
+import io.vertx.core.json.JsonObject;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicReferenceArray;
+
+/**
+ * The one place that sums, compares and exposes the instances' counters. Keeps the latest snapshot of each
+ * instance (published every interval, or asked for on demand), the rates and the fairness over the last interval,
+ * marks instances whose snapshots stop coming as stale, and reads the kernel's view of the port's group.
+ */
+public final class StatsCollector extends VerticleBase {
+
+  private static final Logger LOG = LoggerFactory.getLogger(StatsCollector.class);
+  /** An instance is stale when its last snapshot is older than this many intervals. */
+  static final double STALE_INTERVALS = 1.5;
+
+  private final CollectorSettings settings;
+  private final AtomicReferenceArray<JsonObject> latest;
+  private final long[] receivedAt;
+  private final JsonObject[] atLastTick;
+  private final JsonObject[] rates;
+  private final List<Integer> stale = new ArrayList<>();
+  private volatile Fairness tcpInterval = Fairness.of(new long[0]);
+  private volatile Fairness udpInterval = Fairness.of(new long[0]);
+  private volatile PortGroup group = PortGroup.unknown();
+  private long lastTick;
+  private long startedAt;
+
+  public StatsCollector(CollectorSettings settings) {
+    this.settings = settings;
+    int n = settings.instances();
+    latest = new AtomicReferenceArray<>(n);
+    receivedAt = new long[n];
+    atLastTick = new JsonObject[n];
+    rates = new JsonObject[n];
+  }
+
+  @Override
+  public Future<?> start() {
+    startedAt = System.currentTimeMillis();
+    lastTick = startedAt;
+    vertx.setPeriodic(settings.intervalMs(), id -> tick());
+    return Future.join(
+        vertx.eventBus().<JsonObject>localConsumer(StatsAddresses.SNAPSHOTS, msg -> accept(msg.body()))
+            .completion(),
+        vertx.eventBus().<JsonObject>localConsumer(StatsAddresses.QUERY, this::query).completion());
+  }
+
+  /** The latest snapshot of instance {@code id}, or null before its first; safe from any thread. */
+  public JsonObject latest(int id) {
+    return latest.get(id);
+  }
+
+  /** Fairness of accepted connections since start; safe from any thread. */
+  public Fairness tcpSinceStart() {
+    return Fairness.of(column("tcp", "accepted"));
+  }
+
+  /** Fairness of received datagrams since start; safe from any thread. */
+  public Fairness udpSinceStart() {
+    return Fairness.of(column("udp", "datagramsIn"));
+  }
+
+  private long[] column(String group, String key) {
+    long[] values = new long[settings.instances()];
+    for (int i = 0; i < values.length; i++) {
+      JsonObject s = latest.get(i);
+      values[i] = s == null ? 0 : s.getJsonObject(group).getLong(key);
+    }
+    return values;
+  }
+
+  public Fairness tcpInterval() {
+    return tcpInterval;
+  }
+
+  public Fairness udpInterval() {
+    return udpInterval;
+  }
+
+  public PortGroup group() {
+    return group;
+  }
+
+  private void accept(JsonObject snapshot) {
+    int id = snapshot.getInteger("id");
+    if (id >= 0 && id < settings.instances()) {
+      latest.set(id, snapshot);
+      receivedAt[id] = System.currentTimeMillis();
+    }
+  }
+
+  private void query(Message<JsonObject> msg) {
+    boolean fresh = msg.body() != null && msg.body().getBoolean("fresh", false);
+    Future<?> ready = fresh ? refreshAll() : Future.succeededFuture();
+    ready.onComplete(v -> msg.reply(report()));
+  }
+
+  /** Asks every instance for its counters now; an instance that does not answer in time keeps its last snapshot. */
+  private Future<?> refreshAll() {
+    List<Future<?>> asked = new ArrayList<>();
+    DeliveryOptions timeout = new DeliveryOptions().setSendTimeout(settings.intervalMs());
+    for (int id = 0; id < settings.instances(); id++) {
+      asked.add(vertx.eventBus().<JsonObject>request(StatsAddresses.instance(id), null, timeout)
+          .onSuccess(reply -> accept(reply.body())));
+    }
+    return Future.join(asked);
+  }
+
+  private JsonObject report() {
+    long now = System.currentTimeMillis();
+    int n = settings.instances();
+    JsonObject[] snapshots = new JsonObject[n];
+    long[] ages = new long[n];
+    for (int i = 0; i < n; i++) {
+      snapshots[i] = latest.get(i);
+      ages[i] = now - receivedAt[i];
+    }
+    return StatsReport.build(settings, snapshots, ages, rates, group, tcpInterval, udpInterval, staleNow(now),
+        now - startedAt);
+  }
+
+  private List<Integer> staleNow(long now) {
+    List<Integer> ids = new ArrayList<>();
+    for (int i = 0; i < settings.instances(); i++) {
+      long since = latest.get(i) == null ? startedAt : receivedAt[i];
+      if (now - since > STALE_INTERVALS * settings.intervalMs()) {
+        ids.add(i);
+      }
+    }
+    return ids;
+  }
+
+  private void tick() {
+    long now = System.currentTimeMillis();
+    double seconds = Math.max(1, now - lastTick) / 1000.0;
+    lastTick = now;
+    int n = settings.instances();
+    long[] accepted = new long[n];
+    long[] datagrams = new long[n];
+    for (int i = 0; i < n; i++) {
+      JsonObject current = latest.get(i);
+      if (current == null) {
+        continue;
+      }
+      JsonObject before = atLastTick[i] == null ? StatsReport.empty(i) : atLastTick[i];
+      accepted[i] = delta(current, before, "tcp", "accepted");
+      datagrams[i] = delta(current, before, "udp", "datagramsIn");
+      rates[i] = new JsonObject()
+          .put("tcpAcceptedPerSec", accepted[i] / seconds)
+          .put("tcpBytesInPerSec", delta(current, before, "tcp", "bytesIn") / seconds)
+          .put("udpDatagramsInPerSec", datagrams[i] / seconds)
+          .put("udpBytesInPerSec", delta(current, before, "udp", "bytesIn") / seconds);
+      atLastTick[i] = current;
+    }
+    tcpInterval = Fairness.of(accepted);
+    udpInterval = Fairness.of(datagrams);
+    judge("TCP connections", tcpInterval);
+    judge("UDP datagrams", udpInterval);
+    logStaleChanges(staleNow(now));
+    LOG.debug("interval: {} connections (jain {}), {} datagrams (jain {}), stale {}", tcpInterval.sample(),
+        tcpInterval.jain(), udpInterval.sample(), udpInterval.jain(), stale);
+    readGroup();
+    vertx.eventBus().publish(StatsAddresses.REPORTS, report());
+  }
+
+  private void judge(String what, Fairness f) {
+    if (f.sample() >= settings.fairnessMinSample() && f.jain() < settings.fairnessWarnBelow()) {
+      LOG.warn("{} spread unevenly over the last interval: Jain's index {} < {} over {} (idle instances {})", what,
+          String.format("%.3f", f.jain()), settings.fairnessWarnBelow(), f.sample(), f.idle());
+    }
+  }
+
+  private void logStaleChanges(List<Integer> now) {
+    for (Integer id : now) {
+      if (!stale.contains(id)) {
+        LOG.warn("instance {} is stale: no snapshot for over {} ms (its event loop may be blocked)", id,
+            (long) (STALE_INTERVALS * settings.intervalMs()));
+      }
+    }
+    for (Integer id : stale) {
+      if (!now.contains(id)) {
+        LOG.info("instance {} reports again", id);
+      }
+    }
+    stale.clear();
+    stale.addAll(now);
+  }
+
+  private void readGroup() {
+    List<Integer> fds = new ArrayList<>();
+    for (int i = 0; i < settings.instances(); i++) {
+      JsonObject s = latest.get(i);
+      if (s != null && s.getInteger("udpFd", -1) >= 0) {
+        fds.add(s.getInteger("udpFd"));
+      }
+    }
+    vertx.executeBlocking(() -> PortGroup.read(settings.port(), fds), false).onSuccess(read -> {
+      PortGroup before = group;
+      group = read;
+      if (read.hasForeignMembers() && (read.foreignTcp() != before.foreignTcp()
+          || read.foreignUdp() != before.foreignUdp())) {
+        LOG.warn("another process joined port {}: {} foreign TCP listeners, {} foreign UDP sockets take a share of"
+            + " the traffic", settings.port(), read.foreignTcp(), read.foreignUdp());
+      } else if (!read.hasForeignMembers() && before.hasForeignMembers()) {
+        LOG.info("no foreign member left on port {}", settings.port());
+      }
+    });
+  }
+
+  private static long delta(JsonObject now, JsonObject before, String group, String key) {
+    return now.getJsonObject(group).getLong(key) - before.getJsonObject(group).getLong(key);
+  }
+}
