@@ -50,7 +50,8 @@ final class ReusePortInstance extends VerticleBase implements ServerInstance {
     ReusePortBinder binder = new ReusePortBinder(vertx, context, conf.transport().resolved());
     InetSocketAddress address = new InetSocketAddress(conf.host(), conf.port());
 
-    return binder.bindTcp(address, conf.acceptBacklog(), new Initializer(service))
+    return service.ready()
+        .compose(ready -> binder.bindTcp(address, conf.acceptBacklog(), new Initializer(service)))
         .compose(tcp -> {
           tcpListener = tcp;
           InetSocketAddress udpAddress = new InetSocketAddress(address.getAddress(), localPort(tcp));

@@ -59,7 +59,8 @@ final class SharedInstance extends VerticleBase implements ServerInstance {
             .setIdleTimeout(conf.idleTimeoutSeconds())
             .setIdleTimeoutUnit(TimeUnit.SECONDS))
         .connectHandler(socket -> connected(socket, service));
-    return server.listen()
+    return service.ready()
+        .compose(ready -> server.listen())
         .compose(s -> {
           if (!reusePort && id > 0) {
             return Future.succeededFuture();

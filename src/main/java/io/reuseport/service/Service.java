@@ -1,5 +1,6 @@
 package io.reuseport.service;
 
+import io.vertx.core.Future;
 import io.vertx.core.buffer.Buffer;
 
 /**
@@ -14,6 +15,14 @@ import io.vertx.core.buffer.Buffer;
  * thrown from {@link #onDatagram} drops that datagram only, the UDP socket keeps serving.
  */
 public interface Service {
+
+  /**
+   * Completes when the service can take traffic; the instance binds its sockets only then (and readiness stays 503
+   * until every instance is bound). For services that load something first; the default is ready at once.
+   */
+  default Future<?> ready() {
+    return Future.succeededFuture();
+  }
 
   /**
    * A TCP connection was accepted.

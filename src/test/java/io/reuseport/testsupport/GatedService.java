@@ -1,0 +1,53 @@
+package io.reuseport.testsupport;
+
+import io.reuseport.service.Service;
+import io.reuseport.service.ServiceContext;
+import io.reuseport.service.ServiceProvider;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.buffer.Buffer;
+
+/**
+ * An echo service that is not ready until a test opens the gate: start-up can be watched half-way.
+ */
+public final class GatedService implements Service {
+
+  private static volatile Promise<Void> gate = Promise.promise();
+
+  /** Closes the gate for the next server start. */
+  public static void close() {
+    gate = Promise.promise();
+  }
+
+  /** Lets every instance waiting on the gate bind. */
+  public static void open() {
+    gate.tryComplete();
+  }
+
+  @Override
+  public Future<?> ready() {
+    return gate.future();
+  }
+
+  @Override
+  public TcpHandler onConnect(TcpSession session) {
+    return session::write;
+  }
+
+  @Override
+  public void onDatagram(Buffer payload, DatagramReply sender) {
+    sender.send(payload);
+  }
+
+  public static final class Provider implements ServiceProvider {
+    @Override
+    public String name() {
+      return "gated";
+    }
+
+    @Override
+    public Service create(ServiceContext context) {
+      return new GatedService();
+    }
+  }
+}
