@@ -185,7 +185,8 @@ final class Conventions {
 
   private void instancesMatchCpus(Deployment d, Container c) {
     String where = where(d, c);
-    boolean explicit = literalEnv(c).containsKey(Setting.INSTANCES.envVar()) || flags(c).containsKey(Setting.INSTANCES);
+    boolean explicit = literalEnv(c).containsKey(Setting.INSTANCES.envVar())
+        || flags(c).containsKey(Setting.INSTANCES);
     assertThat(explicit).as("%s: set %s or %s explicitly (the default follows the JVM's CPU count)",
         where, Setting.INSTANCES.envVar(), Setting.INSTANCES.flag()).isTrue();
     BigDecimal cpu = quantity(c, "limits", "cpu");
@@ -260,7 +261,7 @@ final class Conventions {
   private void scrapeAnnotations(Deployment d) {
     Map<String, String> annotations = Optional.ofNullable(d.getSpec().getTemplate().getMetadata().getAnnotations())
         .orElse(Map.of());
-    String where = name(d) + " pod annotations";
+    String where = describe(d) + " pod annotations";
     assertThat(annotations.get("prometheus.io/scrape")).as("%s: prometheus.io/scrape", where).isEqualTo("true");
     assertThat(annotations.get("prometheus.io/path")).as("%s: prometheus.io/path", where)
         .isEqualTo(AdminRoutes.METRICS).isIn(AdminRoutes.all());
@@ -272,18 +273,18 @@ final class Conventions {
   private void serviceLinksOff(Deployment d) {
     assertThat(d.getSpec().getTemplate().getSpec().getEnableServiceLinks())
         .as("%s: enableServiceLinks must be false (service links add <SERVICE>_PORT variables, and a Service"
-            + " named 'reuseport' would set REUSEPORT_PORT)", name(d))
+            + " named 'reuseport' would set REUSEPORT_PORT)", describe(d))
         .isFalse();
   }
 
   private void servicePorts() {
     for (Service s : manifests.all(Service.class)) {
-      Deployment d = selected(s.getSpec().getSelector(), "Service " + name(s));
-      assertThat(s.getSpec().getType()).as("Service %s type", name(s)).isIn(null, "ClusterIP");
+      Deployment d = selected(s.getSpec().getSelector(), describe(s));
+      assertThat(s.getSpec().getType()).as("%s type", describe(s)).isIn(null, "ClusterIP");
       List<ContainerPort> declared = d.getSpec().getTemplate().getSpec().getContainers().stream()
           .flatMap(c -> c.getPorts().stream()).collect(Collectors.toList());
       for (ServicePort p : s.getSpec().getPorts()) {
-        String where = "Service " + name(s) + " port " + p.getName();
+        String where = describe(s) + " port " + p.getName();
         assertThat(p.getTargetPort()).as("%s: targetPort", where).isNotNull();
         String target = p.getTargetPort().getStrVal();
         assertThat(target).as("%s: targetPort must name a container port", where).isNotNull();
@@ -292,7 +293,7 @@ final class Conventions {
         assertThat(protocol(p.getProtocol())).as("%s: protocol", where).isEqualTo(protocol(cp.getProtocol()));
       }
       for (ContainerPort cp : declared) {
-        assertThat(s.getSpec().getPorts()).as("Service %s must expose container port %s", name(s), cp.getName())
+        assertThat(s.getSpec().getPorts()).as("%s must expose container port %s", describe(s), cp.getName())
             .anyMatch(p -> cp.getName().equals(p.getTargetPort().getStrVal()));
       }
     }
@@ -300,8 +301,8 @@ final class Conventions {
 
   private void disruptionBudgets() {
     for (PodDisruptionBudget pdb : manifests.all(PodDisruptionBudget.class)) {
-      selected(pdb.getSpec().getSelector().getMatchLabels(), "PodDisruptionBudget " + name(pdb));
-      assertThat(pdb.getSpec().getSelector().getMatchExpressions()).as("PDB %s matchExpressions", name(pdb))
+      selected(pdb.getSpec().getSelector().getMatchLabels(), describe(pdb));
+      assertThat(pdb.getSpec().getSelector().getMatchExpressions()).as("%s matchExpressions", describe(pdb))
           .isNullOrEmpty();
     }
   }
@@ -309,8 +310,8 @@ final class Conventions {
   private void autoscalers() {
     for (HorizontalPodAutoscaler hpa : manifests.all(HorizontalPodAutoscaler.class)) {
       CrossVersionObjectReference ref = hpa.getSpec().getScaleTargetRef();
-      assertThat(ref.getKind()).as("HPA %s target kind", name(hpa)).isEqualTo("Deployment");
-      assertThat(manifests.all(Deployment.class)).as("HPA %s targets Deployment %s", name(hpa), ref.getName())
+      assertThat(ref.getKind()).as("%s target kind", describe(hpa)).isEqualTo("Deployment");
+      assertThat(manifests.all(Deployment.class)).as("%s targets Deployment %s", describe(hpa), ref.getName())
           .anyMatch(d -> name(d).equals(ref.getName()));
     }
   }
@@ -320,17 +321,17 @@ final class Conventions {
       LabelSelector selector = sm.getSpec().getSelector();
       List<Service> services = manifests.all(Service.class).stream()
           .filter(s -> matches(selector.getMatchLabels(), s.getMetadata().getLabels())).collect(Collectors.toList());
-      assertThat(services).as("ServiceMonitor %s selects no Service", name(sm)).isNotEmpty();
-      assertThat(sm.getSpec().getEndpoints()).as("ServiceMonitor %s endpoints", name(sm)).isNotEmpty();
+      assertThat(services).as("%s selects no Service", describe(sm)).isNotEmpty();
+      assertThat(sm.getSpec().getEndpoints()).as("%s endpoints", describe(sm)).isNotEmpty();
       for (Endpoint e : sm.getSpec().getEndpoints()) {
-        assertThat(e.getPath()).as("ServiceMonitor %s path", name(sm)).isEqualTo(AdminRoutes.METRICS);
+        assertThat(e.getPath()).as("%s path", describe(sm)).isEqualTo(AdminRoutes.METRICS);
         for (Service s : services) {
           ServicePort p = s.getSpec().getPorts().stream().filter(x -> Objects.equals(x.getName(), e.getPort()))
               .findFirst().orElseThrow(() -> new AssertionError(
-                  "ServiceMonitor " + name(sm) + ": Service " + name(s) + " has no port named " + e.getPort()));
-          Deployment d = selected(s.getSpec().getSelector(), "Service " + name(s));
+                  describe(sm) + ": " + describe(s) + " has no port named " + e.getPort()));
+          Deployment d = selected(s.getSpec().getSelector(), describe(s));
           for (Container c : d.getSpec().getTemplate().getSpec().getContainers()) {
-            assertThat(p.getPort()).as("ServiceMonitor %s port %s vs adminPort", name(sm), e.getPort())
+            assertThat(p.getPort()).as("%s port %s vs adminPort", describe(sm), e.getPort())
                 .isEqualTo(effectiveConfig(c).adminPort());
           }
         }
@@ -483,8 +484,12 @@ final class Conventions {
     }
   }
 
-  private static String where(Deployment d, Container c) {
-    return "Deployment " + name(d) + " container " + c.getName();
+  private String where(Deployment d, Container c) {
+    return manifests.source() + ": Deployment " + name(d) + " container " + c.getName();
+  }
+
+  private String describe(HasMetadata o) {
+    return manifests.source() + ": " + o.getKind() + " " + name(o);
   }
 
   private static String name(HasMetadata o) {

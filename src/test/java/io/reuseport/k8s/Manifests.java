@@ -117,7 +117,7 @@ final class Manifests {
     try (MappingIterator<JsonNode> docs = YAML.readerFor(JsonNode.class).readValues(yaml)) {
       int index = 0;
       while (docs.hasNext()) {
-        JsonNode doc = docs.next();
+        JsonNode doc = docs.nextValue();
         index++;
         if (doc == null || doc.isNull() || doc.isEmpty()) {
           continue;
