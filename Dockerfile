@@ -1,5 +1,5 @@
 # syntax=docker/dockerfile:1
-# Build:  docker build -t ghcr.io/reuseport/reuseport-server:0.1.0 .   (see docs/KUBERNETES.md)
+# Build: docker build --platform linux/amd64 -t ghcr.io/reuseport/reuseport-server:0.1.0 .  (docs/KUBERNETES.md)
 
 FROM maven:3.9-eclipse-temurin-17 AS build
 WORKDIR /src
