@@ -1,0 +1,157 @@
+package io.reuseport.k8s;
+
+import io.fabric8.kubernetes.api.model.PodSecurityContext;
+import io.fabric8.kubernetes.api.model.Sysctl;
+import io.fabric8.kubernetes.api.model.apps.Deployment;
+import io.fabric8.kubernetes.api.model.autoscaling.v2.HorizontalPodAutoscaler;
+import io.fabric8.kubernetes.api.model.policy.v1.PodDisruptionBudget;
+import io.fabric8.openshift.api.model.monitoring.v1.ServiceMonitor;
+import org.junit.jupiter.api.DynamicContainer;
+import org.junit.jupiter.api.DynamicTest;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestFactory;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+import static org.junit.jupiter.api.DynamicContainer.dynamicContainer;
+import static org.junit.jupiter.api.DynamicTest.dynamicTest;
+
+/**
+ * Checks the Kubernetes manifests in {@code k8s/} offline: every file, and the output of {@code kubectl kustomize}
+ * for the base and each overlay when kubectl is on the PATH, must read into typed fabric8 models without unknown
+ * fields and follow {@link Conventions}.
+ */
+class ManifestsTest {
+
+  private static final Path K8S = Path.of("k8s");
+  private static final Path BASE = K8S.resolve("base");
+  private static final Path OVERLAYS = K8S.resolve("overlays");
+  private static final Path CONF = Path.of("conf", "config.json");
+  private static final Map<Path, Manifests> RENDERED = new ConcurrentHashMap<>();
+
+  @TestFactory
+  Stream<DynamicTest> everyManifestFileReadsIntoTypedModelsWithoutUnknownFields() {
+    List<Path> files = Manifests.manifestFiles(K8S);
+    assertThat(files).as("manifest files under %s", K8S).isNotEmpty();
+    return files.stream().map(file -> dynamicTest(file.toString(), () -> {
+      Manifests m = Manifests.readFiles(file.toString(), List.of(file));
+      assertThat(m.objects()).as("%s holds no Kubernetes object", file).isNotEmpty();
+      assertNoUnknownFields(m);
+    }));
+  }
+
+  @Test
+  void baseConfigIsAByteForByteCopyOfConf() throws IOException {
+    assertThat(Files.readAllBytes(BASE.resolve("config.json")))
+        .as("%s must be a copy of %s (Kustomize cannot read files outside the base): cp %s %s",
+            BASE.resolve("config.json"), CONF, CONF, BASE.resolve("config.json"))
+        .isEqualTo(Files.readAllBytes(CONF));
+  }
+
+  @TestFactory
+  Stream<DynamicTest> baseFilesFollowConventions() {
+    return new Conventions(Manifests.readFiles(BASE.toString(), Manifests.manifestFiles(BASE)), CONF).tests().stream();
+  }
+
+  @TestFactory
+  Stream<DynamicContainer> kustomizeOutputFollowsConventions() {
+    assumeKubectl();
+    return kustomizations().stream().map(ManifestsTest::renderedChecks);
+  }
+
+  @Test
+  void overlaysIncludeDevAndProd() {
+    assertThat(kustomizations()).contains(OVERLAYS.resolve("dev"), OVERLAYS.resolve("prod"));
+  }
+
+  @Test
+  void devRunsOneReplica() {
+    assumeKubectl();
+    assertThat(rendered(OVERLAYS.resolve("dev")).one(Deployment.class).getSpec().getReplicas())
+        .as("dev replicas").isEqualTo(1);
+  }
+
+  @Test
+  void prodRunsThreeReplicas() {
+    assumeKubectl();
+    assertThat(rendered(OVERLAYS.resolve("prod")).one(Deployment.class).getSpec().getReplicas())
+        .as("prod replicas").isEqualTo(3);
+  }
+
+  @Test
+  void prodHasDisruptionBudgetAutoscalerAndServiceMonitor() {
+    assumeKubectl();
+    Manifests prod = rendered(OVERLAYS.resolve("prod"));
+    prod.one(PodDisruptionBudget.class);
+    prod.one(ServiceMonitor.class);
+    HorizontalPodAutoscaler hpa = prod.one(HorizontalPodAutoscaler.class);
+    assertThat(hpa.getSpec().getMinReplicas())
+        .as("HPA minReplicas must not undercut the prod replica count (apply would otherwise fight the HPA)")
+        .isGreaterThanOrEqualTo(prod.one(Deployment.class).getSpec().getReplicas());
+  }
+
+  @Test
+  void migrateReqOverlaySetsTheSysctl() {
+    assumeKubectl();
+    Deployment d = rendered(OVERLAYS.resolve("migrate-req")).one(Deployment.class);
+    List<Sysctl> sysctls = Optional.ofNullable(d.getSpec().getTemplate().getSpec().getSecurityContext())
+        .map(PodSecurityContext::getSysctls).orElse(List.of());
+    assertThat(sysctls).as("migrate-req pod sysctls")
+        .anyMatch(s -> s.getName().equals("net.ipv4.tcp_migrate_req") && s.getValue().equals("1"));
+  }
+
+  private static DynamicContainer renderedChecks(Path dir) {
+    Manifests m;
+    try {
+      m = rendered(dir);
+    } catch (AssertionError e) {
+      return dynamicContainer(dir.toString(), Stream.of(dynamicTest("kubectl kustomize", () -> {
+        throw e;
+      })));
+    }
+    List<DynamicTest> tests = new ArrayList<>();
+    tests.add(dynamicTest("no unknown fields", () -> assertNoUnknownFields(m)));
+    tests.addAll(new Conventions(m, CONF).tests());
+    return dynamicContainer(dir.toString(), tests);
+  }
+
+  private static Manifests rendered(Path dir) {
+    return RENDERED.computeIfAbsent(dir, Manifests::kustomize);
+  }
+
+  /** The base and every overlay directory with a kustomization.yaml. */
+  private static List<Path> kustomizations() {
+    try (Stream<Path> overlays = Files.list(OVERLAYS)) {
+      List<Path> dirs = new ArrayList<>(List.of(BASE));
+      dirs.addAll(overlays.filter(d -> Files.isRegularFile(d.resolve(Manifests.KUSTOMIZATION))).sorted()
+          .collect(Collectors.toList()));
+      return dirs;
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  private static void assertNoUnknownFields(Manifests m) {
+    List<String> unknown = m.objects().stream()
+        .flatMap(o -> UnknownFields.in(o).stream().map(u -> o.getKind() + " " + o.getMetadata().getName() + " " + u))
+        .collect(Collectors.toList());
+    assertThat(unknown).as("%s: fields the Kubernetes API does not know (misspelt or misplaced?)", m.source())
+        .isEmpty();
+  }
+
+  private static void assumeKubectl() {
+    assumeTrue(Manifests.kubectlOnPath(), "kubectl is not on the PATH: kustomize output not checked");
+  }
+}
