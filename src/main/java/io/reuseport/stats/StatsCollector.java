@@ -101,7 +101,7 @@ public final class StatsCollector extends VerticleBase {
 
   private void query(Message<JsonObject> msg) {
     boolean fresh = msg.body() != null && msg.body().getBoolean("fresh", false);
-    Future<?> ready = fresh ? refreshAll() : Future.succeededFuture();
+    Future<?> ready = fresh ? refreshAll().transform(v -> readGroup()) : Future.succeededFuture();
     ready.onComplete(v -> msg.reply(report()));
   }
 
@@ -196,7 +196,7 @@ public final class StatsCollector extends VerticleBase {
     stale.addAll(now);
   }
 
-  private void readGroup() {
+  private Future<PortGroup> readGroup() {
     List<Integer> fds = new ArrayList<>();
     for (int i = 0; i < settings.instances(); i++) {
       JsonObject s = latest.get(i);
@@ -204,7 +204,7 @@ public final class StatsCollector extends VerticleBase {
         fds.add(s.getInteger("udpFd"));
       }
     }
-    vertx.executeBlocking(() -> PortGroup.read(settings.port(), fds), false).onSuccess(read -> {
+    return vertx.executeBlocking(() -> PortGroup.read(settings.port(), fds), false).onSuccess(read -> {
       PortGroup before = group;
       group = read;
       if (read.hasForeignMembers() && (read.foreignTcp() != before.foreignTcp()

@@ -1,0 +1,34 @@
+package io.reuseport.stats;
+
+import org.junit.jupiter.api.Test;
+
+import java.util.List;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+class KernelSocketsTest {
+
+  @Test
+  void parsesProcNetUdpRowsWithDrops() {
+    List<String> lines = List.of(
+        "   sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode ref"
+            + " pointer drops",
+        "  120: 0100007F:2328 00000000:0000 07 00000000:00000000 00:00000000 00000000     0        0 4242 2"
+            + " 0000000000000000 17",
+        "  121: 0100007F:2329 00000000:0000 07 00000000:00000000 00:00000000 00000000  1000        0 4243 2"
+            + " 0000000000000000 0");
+    List<KernelSockets.Entry> entries = KernelSockets.parse("udp", lines, 9000);
+    assertThat(entries).containsExactly(new KernelSockets.Entry("udp", 9000, 7, 0, 4242, 17));
+  }
+
+  @Test
+  void parsesProcNetTcp6Listeners() {
+    List<String> lines = List.of(
+        "  sl  local_address                         remote_address                        st tx_queue rx_queue"
+            + " tr tm->when retrnsmt   uid  timeout inode",
+        "   0: 00000000000000000000000000000000:2328 00000000000000000000000000000000:0000 0A"
+            + " 00000000:00000000 00:00000000 00000000   65534        0 777 1 0000000000000000 100 0 0 10 0");
+    assertThat(KernelSockets.parse("tcp6", lines, 9000))
+        .containsExactly(new KernelSockets.Entry("tcp6", 9000, 0x0A, 65534, 777, 0));
+  }
+}
