@@ -18,6 +18,15 @@ final class TransportChoice {
   private TransportChoice() {
   }
 
+  /** The innermost cause: the outer ones are class-initialisation wrappers that say nothing. */
+  private static String rootCause(Throwable t) {
+    Throwable root = t;
+    while (root != null && root.getCause() != null && root.getCause() != root) {
+      root = root.getCause();
+    }
+    return root == null ? "unknown cause" : root.toString();
+  }
+
   static Transport pick(ServerConfig config) {
     TransportKind kind = config.transport().resolved();
     if (kind == TransportKind.NIO) {
@@ -28,7 +37,7 @@ final class TransportChoice {
       return transport;
     }
     String cause = transport == null ? "its classes are not on the class path"
-        : String.valueOf(transport.unavailabilityCause());
+        : rootCause(transport.unavailabilityCause());
     if (config.balancing() == Balancing.SHARED && config.transport() == TransportKind.AUTO) {
       LOG.warn("native transport {} unavailable ({}); shared balancing runs on nio", kind.id(), cause);
       return Transport.NIO;

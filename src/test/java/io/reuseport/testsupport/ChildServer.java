@@ -33,8 +33,15 @@ public final class ChildServer implements AutoCloseable {
 
   /** Starts {@code io.reuseport.Main} with these arguments, in {@code workDir}, with extra environment. */
   public static ChildServer start(Path workDir, Map<String, String> env, String... args) throws IOException {
+    return start(workDir, env, List.of(), args);
+  }
+
+  /** Same, with JVM options (system properties) before the main class. */
+  public static ChildServer start(Path workDir, Map<String, String> env, List<String> jvmOptions, String... args)
+      throws IOException {
     List<String> command = new ArrayList<>();
     command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+    command.addAll(jvmOptions);
     command.add("-cp");
     command.add(System.getProperty("java.class.path"));
     command.add("io.reuseport.Main");

@@ -1,0 +1,69 @@
+package io.reuseport.server;
+
+import io.netty.channel.uring.IoUring;
+import io.reuseport.stats.KernelSockets;
+import io.reuseport.testsupport.ChildServer;
+import io.reuseport.testsupport.Clients;
+import io.reuseport.testsupport.Servers;
+import io.vertx.core.json.JsonObject;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.net.Socket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+/**
+ * The transport is what was asked for, or start-up stops: reuseport never falls back to NIO silently.
+ */
+@Timeout(120)
+class TransportTest {
+
+  @TempDir
+  Path dir;
+
+  @Test
+  void ioUringOnRequest() throws Exception {
+    assumeTrue(IoUring.isAvailable(), () -> "io_uring unavailable here: " + IoUring.unavailabilityCause());
+    RunningServer server = Servers.start(new JsonObject().put("transport", "io_uring").put("instances", 2));
+    try (Socket s = Clients.connect(server.port())) {
+      assertThat(server.transport()).isEqualTo("io_uring");
+      assertThat(KernelSockets.tcpListeners(server.port())).hasSize(2);
+      assertThat(KernelSockets.udpSockets(server.port())).hasSize(2);
+      s.getOutputStream().write(5);
+      assertThat(s.getInputStream().read()).isEqualTo(5);
+    } finally {
+      server.stop().await();
+    }
+  }
+
+  @Test
+  void reuseportRefusesToStartWhenTheNativeLibraryCannotLoad() throws Exception {
+    // Netty unpacks its native library into this directory (java.io.tmpdir by default); a file where a directory
+    // should be makes it fail, as a read-only or noexec /tmp does in a container
+    Path notADirectory = Files.writeString(dir.resolve("not-a-dir"), "");
+    List<String> jvm = List.of("-Dio.netty.native.workdir=" + notADirectory.resolve("x"));
+    ChildServer child = ChildServer.start(dir, Map.of(), jvm, "--host", "127.0.0.1", "--port", "0",
+        "--admin-port", "0");
+    assertThat(child.awaitExit(60)).as("output %s", child.output()).isEqualTo(1);
+    assertThat(child.output()).anyMatch(l -> l.startsWith("reuseport-server: transport epoll is unavailable: ")
+        && l.contains("--balancing shared --transport nio"));
+    assertThat(child.output()).noneMatch(l -> l.contains("ready:"));
+
+    ChildServer shared = ChildServer.start(dir, Map.of(), jvm, "--host", "127.0.0.1", "--port", "0",
+        "--admin-port", "0", "--balancing", "shared", "--instances", "2");
+    try (shared) {
+      shared.awaitReadyPort(60);
+      assertThat(shared.output()).anyMatch(l -> l.contains("shared balancing runs on nio"));
+      assertThat(shared.output()).anyMatch(l -> l.contains("ready: transport nio, balancing shared"));
+      shared.terminate();
+      assertThat(shared.awaitExit(30)).isZero();
+    }
+  }
+}
