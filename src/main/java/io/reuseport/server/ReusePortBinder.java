@@ -10,6 +10,7 @@ import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoop;
 import io.netty.channel.FixedRecvByteBufAllocator;
 import io.netty.channel.ServerChannel;
+import io.netty.channel.epoll.EpollChannelOption;
 import io.netty.channel.epoll.EpollDatagramChannel;
 import io.netty.channel.epoll.EpollServerSocketChannel;
 import io.netty.channel.socket.DatagramChannel;
@@ -37,8 +38,10 @@ import java.net.InetSocketAddress;
  */
 final class ReusePortBinder {
 
-  /** The largest UDP payload over IPv4; datagrams are read whole, never truncated. */
-  static final int MAX_DATAGRAM = 65_507;
+  /** Room for the largest UDP payload (65,507 bytes over IPv4, 65,527 over IPv6): datagrams are read whole. */
+  static final int MAX_DATAGRAM = 65_536;
+  /** Datagrams per {@code recvmmsg} call on epoll. */
+  static final int BATCH = 8;
 
   private final ContextInternal context;
   private final Transport transport;
@@ -85,8 +88,14 @@ final class ReusePortBinder {
     if (receiveBufferBytes > 0) {
       channel.config().setReceiveBufferSize(receiveBufferBytes);
     }
-    // one buffer per read that holds the largest datagram whole
-    channel.config().setRecvByteBufAllocator(new FixedRecvByteBufAllocator(MAX_DATAGRAM + 1));
+    if (channel instanceof EpollDatagramChannel) {
+      // recvmmsg: one read fills BATCH segments, each large enough for the largest datagram (never truncated)
+      channel.config().setOption(EpollChannelOption.MAX_DATAGRAM_PAYLOAD_SIZE, MAX_DATAGRAM);
+      channel.config().setRecvByteBufAllocator(new FixedRecvByteBufAllocator(MAX_DATAGRAM * BATCH));
+    } else {
+      // one buffer per read that holds the largest datagram whole
+      channel.config().setRecvByteBufAllocator(new FixedRecvByteBufAllocator(MAX_DATAGRAM));
+    }
     channel.pipeline().addLast(handler);
     PromiseInternal<Channel> promise = context.promise();
     eventLoop().register(channel).addListener(registered -> {
