@@ -1,0 +1,214 @@
+package io.reuseport.admin;
+
+import io.reuseport.server.RunningServer;
+import io.reuseport.testsupport.Clients;
+import io.reuseport.testsupport.Servers;
+import io.vertx.core.json.JsonObject;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.openqa.selenium.By;
+import org.openqa.selenium.WebElement;
+import org.openqa.selenium.chrome.ChromeDriver;
+import org.openqa.selenium.chrome.ChromeDriverService;
+import org.openqa.selenium.chrome.ChromeOptions;
+import org.openqa.selenium.logging.LogEntry;
+import org.openqa.selenium.logging.LogType;
+import org.openqa.selenium.logging.LoggingPreferences;
+import org.openqa.selenium.support.ui.WebDriverWait;
+
+import java.io.IOException;
+import java.io.OutputStream;
+import java.net.DatagramPacket;
+import java.net.DatagramSocket;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.function.BooleanSupplier;
+import java.util.logging.Level;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+/**
+ * The dashboard in a real browser: Debian's headless Chromium, driven through its chromedriver, against the real
+ * server in this JVM. The page loads without console errors, shows one bar group per instance, and its numbers
+ * follow the loopback traffic the test sends, over server-sent events and, when those fail, over polling. Skipped
+ * where Chromium is not installed (CI installs it in {@code .ci/run}).
+ */
+@Timeout(120)
+class DashboardBrowserTest {
+
+  private static final Path CHROMIUM = Path.of("/usr/bin/chromium");
+  private static final Path CHROMEDRIVER = Path.of("/usr/bin/chromedriver");
+  private static final int INSTANCES = 3;
+  private static final int CONNECTIONS = 30;
+  private static final int DATAGRAMS = 30;
+  private static final Duration WAIT = Duration.ofSeconds(20);
+  /** Replaces EventSource with one that fails at once, as a proxy that drops the stream would make it. */
+  private static final String BROKEN_EVENT_SOURCE = "window.EventSource = class {"
+      + " constructor() { setTimeout(() => this.onerror && this.onerror(new Event('error')), 0); }"
+      + " addEventListener() {} close() {} };";
+
+  private RunningServer server;
+  private Path profile;
+  private ChromeDriverService driverService;
+  private ChromeDriver browser;
+
+  @BeforeEach
+  void start() throws IOException {
+    assumeTrue(Files.isExecutable(CHROMIUM) && Files.isExecutable(CHROMEDRIVER),
+        "needs Debian's chromium and chromium-driver (apt-get install chromium chromium-driver)");
+    server = Servers.start(new JsonObject().put("instances", INSTANCES).put("statsIntervalMs", 200));
+    profile = Files.createTempDirectory("dashboard-chromium-");
+    driverService = new ChromeDriverService.Builder()
+        .usingDriverExecutable(CHROMEDRIVER.toFile())
+        .usingAnyFreePort()
+        .build();
+    LoggingPreferences logs = new LoggingPreferences();
+    logs.enable(LogType.BROWSER, Level.ALL);
+    ChromeOptions options = new ChromeOptions()
+        .setBinary(CHROMIUM.toFile())
+        .addArguments("--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+            "--disable-component-update", "--no-first-run", "--disable-sync", "--disable-quic",
+            "--user-data-dir=" + profile, "--window-size=1280,900");
+    options.setCapability("goog:loggingPrefs", logs);
+    browser = new ChromeDriver(driverService, options);
+  }
+
+  @AfterEach
+  void stop() throws IOException {
+    if (browser != null) {
+      browser.quit();
+    }
+    if (driverService != null) {
+      driverService.stop();
+    }
+    if (server != null) {
+      server.stop().await();
+    }
+    if (profile != null) {
+      try (Stream<Path> files = Files.walk(profile)) {
+        for (Path p : files.sorted(Comparator.reverseOrder()).collect(Collectors.toList())) {
+          Files.deleteIfExists(p);
+        }
+      }
+    }
+  }
+
+  @Test
+  void showsEveryInstanceAndFollowsTrafficOverServerSentEvents() throws IOException {
+    open();
+    waitFor("a report over server-sent events", () -> "sse".equals(statusState()) && updates() > 0);
+    assertThat(browser.findElement(By.id("instance-count")).getText()).isEqualTo(Integer.toString(INSTANCES));
+    assertOneBarGroupPerInstance();
+    long accepted = total("tcpAccepted");
+    long datagrams = total("udpDatagramsIn");
+
+    sendTraffic();
+
+    waitFor("the page to count the connections and datagrams sent",
+        () -> total("tcpAccepted") >= accepted + CONNECTIONS && total("udpDatagramsIn") >= datagrams + DATAGRAMS);
+    assertThat(sumOfBars("tcpAccepted")).isEqualTo(total("tcpAccepted"));
+    assertThat(sumOfBars("udpDatagramsIn")).isEqualTo(total("udpDatagramsIn"));
+    assertThat(jain("tcpAccepted", "start")).matches("[01]\\.\\d{3}");
+    assertThat(jain("udpDatagramsIn", "start")).matches("[01]\\.\\d{3}");
+    assertNoErrors();
+  }
+
+  @Test
+  void fallsBackToPollingWhenServerSentEventsFail() throws IOException {
+    browser.executeCdpCommand("Page.addScriptToEvaluateOnNewDocument", Map.of("source", BROKEN_EVENT_SOURCE));
+    open();
+    waitFor("a report from polling /stats", () -> "poll".equals(statusState()) && updates() > 0);
+    assertOneBarGroupPerInstance();
+    long accepted = total("tcpAccepted");
+
+    sendTraffic();
+
+    waitFor("the page to count the connections sent", () -> total("tcpAccepted") >= accepted + CONNECTIONS);
+    assertThat(statusState()).isEqualTo("poll");
+    assertNoErrors();
+  }
+
+  private void open() {
+    browser.get("http://127.0.0.1:" + server.adminPort() + AdminRoutes.DASHBOARD);
+  }
+
+  private void assertOneBarGroupPerInstance() {
+    List<String> ids = browser.findElements(By.cssSelector("#instances .instance-bar")).stream()
+        .map(e -> e.getDomAttribute("data-instance"))
+        .collect(Collectors.toList());
+    assertThat(ids).containsExactly("0", "1", "2");
+    for (String id : ids) {
+      assertThat(browser.findElements(By.cssSelector(".instance-bar[data-instance='" + id + "'] .metric")))
+          .as("bars of instance %s", id)
+          .extracting(e -> e.getDomAttribute("data-metric"))
+          .containsExactly("tcpAccepted", "tcpActive", "udpDatagramsIn", "bytesIn");
+    }
+  }
+
+  /** Fresh connections (new source ports, so the kernel spreads them) that each send a line, and datagrams. */
+  private void sendTraffic() throws IOException {
+    byte[] line = "hello dashboard\n".getBytes(StandardCharsets.UTF_8);
+    for (int i = 0; i < CONNECTIONS; i++) {
+      try (Socket s = Clients.connect(server.port())) {
+        OutputStream out = s.getOutputStream();
+        out.write(line);
+        out.flush();
+      }
+    }
+    InetSocketAddress target = new InetSocketAddress(Clients.LOOPBACK, server.port());
+    for (int i = 0; i < DATAGRAMS; i++) {
+      try (DatagramSocket s = Clients.udp()) {
+        s.send(new DatagramPacket(line, line.length, target));
+      }
+    }
+  }
+
+  private void assertNoErrors() {
+    List<LogEntry> severe = browser.manage().logs().get(LogType.BROWSER).getAll().stream()
+        .filter(e -> e.getLevel().intValue() >= Level.SEVERE.intValue())
+        .collect(Collectors.toList());
+    assertThat(severe).as("console errors").isEmpty();
+    WebElement banner = browser.findElement(By.id("error-banner"));
+    assertThat(banner.isDisplayed()).as("error banner: %s", banner.getText()).isFalse();
+  }
+
+  private void waitFor(String what, BooleanSupplier condition) {
+    new WebDriverWait(browser, WAIT).withMessage(what).until(d -> condition.getAsBoolean());
+  }
+
+  private String statusState() {
+    return browser.findElement(By.id("status")).getDomAttribute("data-state");
+  }
+
+  /** How many reports the page has rendered. */
+  private long updates() {
+    return Long.parseLong(browser.findElement(By.tagName("body")).getDomAttribute("data-updates"));
+  }
+
+  private long total(String metric) {
+    String value = browser.findElement(By.cssSelector("[data-total='" + metric + "']")).getDomAttribute("data-value");
+    return value == null ? 0 : Long.parseLong(value);
+  }
+
+  private long sumOfBars(String metric) {
+    return browser.findElements(By.cssSelector(".value[data-metric='" + metric + "']")).stream()
+        .mapToLong(e -> Long.parseLong(e.getDomAttribute("data-value")))
+        .sum();
+  }
+
+  private String jain(String kind, String window) {
+    return browser.findElement(By.cssSelector("[data-jain='" + kind + "'][data-window='" + window + "']")).getText();
+  }
+}
