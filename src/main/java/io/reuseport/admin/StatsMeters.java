@@ -8,7 +8,6 @@ import io.reuseport.stats.StatsCollector;
 import io.vertx.core.json.JsonObject;
 
 import java.util.function.Function;
-import java.util.function.ToDoubleFunction;
 
 /**
  * Exposes the collector's view as Micrometer meters: per instance (label {@code instance}, bounded by the instance
@@ -19,36 +18,32 @@ public final class StatsMeters {
   private StatsMeters() {
   }
 
+  /** Counters per instance: Micrometer name, help, snapshot group, snapshot key. */
+  private static final String[][] COUNTERS = {
+      {"reuseport.tcp.connections.accepted", "TCP connections accepted", "tcp", "accepted"},
+      {"reuseport.tcp.connections.rejected", "TCP connections over the limit, closed at once", "tcp", "rejected"},
+      {"reuseport.tcp.connections.closed", "TCP connections closed", "tcp", "closed"},
+      {"reuseport.tcp.bytes.received", "TCP bytes received", "tcp", "bytesIn"},
+      {"reuseport.tcp.bytes.sent", "TCP bytes sent", "tcp", "bytesOut"},
+      {"reuseport.tcp.errors", "TCP connection and service errors", "tcp", "errors"},
+      {"reuseport.udp.datagrams.received", "UDP datagrams received", "udp", "datagramsIn"},
+      {"reuseport.udp.datagrams.sent", "UDP datagrams sent", "udp", "datagramsOut"},
+      {"reuseport.udp.bytes.received", "UDP bytes received", "udp", "bytesIn"},
+      {"reuseport.udp.bytes.sent", "UDP bytes sent", "udp", "bytesOut"},
+      {"reuseport.udp.errors", "UDP service and socket errors", "udp", "errors"},
+      {"reuseport.udp.reply.drops", "UDP replies dropped, send queue full", "udp", "replyDrops"},
+  };
+
   public static void bind(MeterRegistry registry, StatsCollector collector, int instances) {
     for (int i = 0; i < instances; i++) {
       int id = i;
       String instance = Integer.toString(i);
-      counter(registry, "reuseport.tcp.connections.accepted", "TCP connections accepted", instance,
-          collector, c -> value(c, id, "tcp", "accepted"));
-      counter(registry, "reuseport.tcp.connections.rejected", "TCP connections over the limit, closed at once",
-          instance, collector, c -> value(c, id, "tcp", "rejected"));
-      counter(registry, "reuseport.tcp.connections.closed", "TCP connections closed", instance,
-          collector, c -> value(c, id, "tcp", "closed"));
-      Gauge.builder("reuseport.tcp.connections.active", collector, c -> value(c, id, "tcp", "active"))
+      for (String[] c : COUNTERS) {
+        FunctionCounter.builder(c[0], collector, col -> value(col, id, c[2], c[3])).description(c[1])
+            .tag("instance", instance).register(registry);
+      }
+      Gauge.builder("reuseport.tcp.connections.active", collector, col -> value(col, id, "tcp", "active"))
           .description("TCP connections open").tag("instance", instance).register(registry);
-      counter(registry, "reuseport.tcp.bytes.received", "TCP bytes received", instance,
-          collector, c -> value(c, id, "tcp", "bytesIn"));
-      counter(registry, "reuseport.tcp.bytes.sent", "TCP bytes sent", instance,
-          collector, c -> value(c, id, "tcp", "bytesOut"));
-      counter(registry, "reuseport.tcp.errors", "TCP connection and service errors", instance,
-          collector, c -> value(c, id, "tcp", "errors"));
-      counter(registry, "reuseport.udp.datagrams.received", "UDP datagrams received", instance,
-          collector, c -> value(c, id, "udp", "datagramsIn"));
-      counter(registry, "reuseport.udp.datagrams.sent", "UDP datagrams sent", instance,
-          collector, c -> value(c, id, "udp", "datagramsOut"));
-      counter(registry, "reuseport.udp.bytes.received", "UDP bytes received", instance,
-          collector, c -> value(c, id, "udp", "bytesIn"));
-      counter(registry, "reuseport.udp.bytes.sent", "UDP bytes sent", instance,
-          collector, c -> value(c, id, "udp", "bytesOut"));
-      counter(registry, "reuseport.udp.errors", "UDP service and socket errors", instance,
-          collector, c -> value(c, id, "udp", "errors"));
-      counter(registry, "reuseport.udp.reply.drops", "UDP replies dropped, send queue full", instance,
-          collector, c -> value(c, id, "udp", "replyDrops"));
     }
     fairness(registry, "tcp", "start", collector, c -> c.tcpSinceStart());
     fairness(registry, "udp", "start", collector, c -> c.udpSinceStart());
@@ -59,12 +54,6 @@ public final class StatsMeters {
         .register(registry);
     Gauge.builder("reuseport.group.foreign", collector, c -> c.group().foreignUdp())
         .description("sockets of another process in the port's reuseport group").tag("protocol", "udp")
-        .register(registry);
-  }
-
-  private static void counter(MeterRegistry registry, String name, String description, String instance,
-                              StatsCollector collector, ToDoubleFunction<StatsCollector> f) {
-    FunctionCounter.builder(name, collector, f).description(description).tag("instance", instance)
         .register(registry);
   }
 

@@ -1,5 +1,6 @@
 package io.reuseport.testsupport;
 
+import io.reuseport.service.EchoService;
 import io.reuseport.service.Service;
 import io.reuseport.service.ServiceContext;
 import io.reuseport.service.ServiceProvider;
@@ -29,14 +30,16 @@ public final class GatedService implements Service {
     return gate.future();
   }
 
+  private final Service echo = new EchoService.Provider().create(null);
+
   @Override
   public TcpHandler onConnect(TcpSession session) {
-    return session::write;
+    return echo.onConnect(session);
   }
 
   @Override
-  public void onDatagram(Buffer payload, DatagramReply sender) {
-    sender.send(payload);
+  public void onDatagram(Buffer payload, DatagramReply sender) throws Exception {
+    echo.onDatagram(payload, sender);
   }
 
   public static final class Provider implements ServiceProvider {
