@@ -56,6 +56,10 @@ public final class LoadCommand {
       description = "client event loops [default: available processors]")
   private Integer eventLoops;
 
+  @Option(names = "--warmup", defaultValue = "0s", paramLabel = "TIME",
+      description = "run this long first without counting (JIT, caches) [default: ${DEFAULT-VALUE}]")
+  private String warmup;
+
   @Option(names = "--admin", paramLabel = "URL",
       description = "server admin base URL, e.g. http://127.0.0.1:8080: show where this run's work landed")
   private URI admin;
@@ -118,6 +122,6 @@ public final class LoadCommand {
     Duration t0 = timeout == null ? LoadOptions.defaultTimeout(m) : LoadOptions.parseDuration(timeout);
     int loops = eventLoops == null ? Runtime.getRuntime().availableProcessors() : eventLoops;
     return new LoadOptions(m, t, concurrency, LoadOptions.parseDuration(duration), payload, rate, admin, json,
-        allowRemote, maxRequests, t0, loops);
+        allowRemote, maxRequests, t0, loops, LoadOptions.parseDuration(warmup));
   }
 }

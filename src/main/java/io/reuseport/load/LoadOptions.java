@@ -12,10 +12,11 @@ import java.util.Locale;
  * @param maxRequests requests to attempt at most, 0 for no limit (the duration still bounds the run)
  * @param timeout how long one request may wait for its answer before it counts as a timeout
  * @param eventLoops the client's event loops
+ * @param warmup how long to run before measuring (requests started then are not counted)
  */
 record LoadOptions(LoadMode mode, Target target, int concurrency, Duration duration, int payload, double rate,
                    URI admin, boolean json, boolean allowRemote, long maxRequests, Duration timeout,
-                   int eventLoops) {
+                   int eventLoops, Duration warmup) {
 
   static final int MAX_PAYLOAD = 65_000;
 
@@ -27,6 +28,7 @@ record LoadOptions(LoadMode mode, Target target, int concurrency, Duration durat
     require(rate >= 0, "--rate must be >= 0 (0 = unlimited)");
     require(maxRequests >= 0, "--max-requests must be >= 0 (0 = unlimited)");
     require(!timeout.isNegative() && !timeout.isZero(), "--timeout must be positive");
+    require(!warmup.isNegative() && warmup.compareTo(Duration.ofHours(1)) <= 0, "--warmup must be 0..1h");
     require(eventLoops >= 1 && eventLoops <= 1024, "--event-loops must be 1..1024, not " + eventLoops);
   }
 

@@ -59,20 +59,9 @@ final class LoadRunner {
     List<Context> contexts = eventLoopContexts(vertx, options.eventLoops());
     AdminStatsProbe probe = options.admin() == null ? null
         : new AdminStatsProbe(vertx, options.admin(), options.mode());
-    Map<String, Long> before = null;
-    String problem = null;
-    if (probe != null) {
-      try {
-        before = probe.read().await(ADMIN_TIMEOUT_S, TimeUnit.SECONDS);
-      } catch (Exception e) {
-        problem = "reading " + options.admin() + "/stats before the run failed: " + e.getMessage();
-      }
-    }
-
     LoadRecorder recorder = new LoadRecorder();
-    long start = System.nanoTime();
-    RequestBudget budget = new RequestBudget(start, options.duration().toNanos(), options.maxRequests());
-    CpuMeter cpu = CpuMeter.start();
+    RequestBudget budget = new RequestBudget(System.nanoTime(), options.warmup().toNanos(),
+        options.duration().toNanos(), options.maxRequests());
     NetClient netClient = vertx.createNetClient(new NetClientOptions()
         .setConnectTimeout((int) Math.min(Integer.MAX_VALUE, options.timeout().toMillis()))
         .setTcpNoDelay(true));
@@ -85,6 +74,21 @@ final class LoadRunner {
       workers.add(done.future());
     }
     CompletableFuture<?> all = Future.all(workers).toCompletionStage().toCompletableFuture();
+    long start = budget.measureStartNanos();
+    if (!options.warmup().isZero()) {
+      progress.printf("warming up for %.1f s%n", options.warmup().toMillis() / 1000.0);
+      TimeUnit.NANOSECONDS.sleep(Math.max(0, start - System.nanoTime()));
+    }
+    Map<String, Long> before = null;
+    String problem = null;
+    if (probe != null) {
+      try {
+        before = probe.read().await(ADMIN_TIMEOUT_S, TimeUnit.SECONDS);
+      } catch (Exception e) {
+        problem = "reading " + options.admin() + "/stats before the run failed: " + e.getMessage();
+      }
+    }
+    CpuMeter cpu = CpuMeter.start();
     Histogram latency = new Histogram(LoadRecorder.MAX_LATENCY_US, LoadRecorder.SIGNIFICANT_DIGITS);
     long hardStop = start + options.duration().toNanos() + 2 * options.timeout().toNanos() + GRACE_NANOS;
     boolean complete = awaitWithProgress(all, hardStop, start, recorder, latency, cpu, progress);

@@ -10,7 +10,7 @@ import io.vertx.core.Vertx;
  * or timed out. Lives on one event-loop context; every method runs there, so its state needs no locks.
  *
  * <p>Each request has a generation number; an answer, error or close for an older generation is ignored, so a
- * request ends exactly once: every started request counts once as a success, an error or a timeout.
+ * request ends exactly once: every measured request counts once as a success, an error or a timeout.
  */
 abstract class LoadWorker {
 
@@ -23,6 +23,7 @@ abstract class LoadWorker {
   private final Promise<Void> finished = Promise.promise();
   private long generation;
   private boolean inFlight;
+  private boolean measured;
   private long sentAt;
   private long nextStart;
   private long watchdog = -1;
@@ -78,7 +79,9 @@ abstract class LoadWorker {
   protected final void succeeded(long gen) {
     if (awaiting(gen)) {
       inFlight = false;
-      recorder.success(System.nanoTime() - sentAt);
+      if (measured) {
+        recorder.success(System.nanoTime() - sentAt);
+      }
       afterRequest(true).onComplete(done -> next());
     }
   }
@@ -86,7 +89,9 @@ abstract class LoadWorker {
   protected final void failed(long gen, Throwable cause) {
     if (awaiting(gen)) {
       inFlight = false;
-      recorder.error(cause);
+      if (measured) {
+        recorder.error(cause);
+      }
       // through the task queue: a socket that fails at once must not recurse request after request
       afterRequest(false).onComplete(done -> context.runOnContext(v -> next()));
     }
@@ -100,7 +105,9 @@ abstract class LoadWorker {
   private void checkTimeout() {
     if (inFlight && System.nanoTime() - sentAt >= timeoutNanos) {
       inFlight = false;
-      recorder.timeout();
+      if (measured) {
+        recorder.timeout();
+      }
       afterRequest(false).onComplete(done -> next());
     }
   }
@@ -120,11 +127,13 @@ abstract class LoadWorker {
   }
 
   private void begin() {
-    if (!budget.tryStart()) {
+    RequestBudget.Ticket ticket = budget.tryStart();
+    if (ticket == RequestBudget.Ticket.STOP) {
       vertx.cancelTimer(watchdog);
       close().onComplete(closed -> finished.tryComplete());
       return;
     }
+    measured = ticket == RequestBudget.Ticket.MEASURED;
     generation++;
     inFlight = true;
     sentAt = System.nanoTime();

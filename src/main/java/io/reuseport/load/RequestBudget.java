@@ -4,35 +4,45 @@ import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * Bounds a run in count and time: a request may start only before the deadline and while the count lasts. Shared
- * by every worker; each start takes one ticket, so with a count exactly that many requests are attempted.
+ * by every worker; each measured start takes one ticket, so with a count exactly that many requests are attempted.
+ * Starts during the warm-up are free and not counted.
  */
 final class RequestBudget {
 
+  /** What a worker may do now. */
+  enum Ticket { STOP, WARMUP, MEASURED }
+
+  private final long measureStartNanos;
   private final long deadlineNanos;
   private final AtomicLong remaining;
   private final AtomicLong started = new AtomicLong();
 
   /**
-   * @param maxRequests at most this many starts, 0 for no limit
+   * @param maxRequests at most this many measured starts, 0 for no limit
    */
-  RequestBudget(long startNanos, long durationNanos, long maxRequests) {
-    this.deadlineNanos = startNanos + durationNanos;
+  RequestBudget(long startNanos, long warmupNanos, long durationNanos, long maxRequests) {
+    this.measureStartNanos = startNanos + warmupNanos;
+    this.deadlineNanos = measureStartNanos + durationNanos;
     this.remaining = new AtomicLong(maxRequests == 0 ? Long.MAX_VALUE : maxRequests);
   }
 
-  /** Takes a ticket; false once the deadline has passed or the count is used up. */
-  boolean tryStart() {
-    if (System.nanoTime() - deadlineNanos >= 0) {
-      return false;
+  Ticket tryStart() {
+    long now = System.nanoTime();
+    if (now - measureStartNanos < 0) {
+      return Ticket.WARMUP;
     }
-    if (remaining.getAndDecrement() <= 0) {
-      return false;
+    if (now - deadlineNanos >= 0 || remaining.getAndDecrement() <= 0) {
+      return Ticket.STOP;
     }
     started.incrementAndGet();
-    return true;
+    return Ticket.MEASURED;
   }
 
-  /** Requests started so far. */
+  long measureStartNanos() {
+    return measureStartNanos;
+  }
+
+  /** Measured requests started so far. */
   long started() {
     return started.get();
   }

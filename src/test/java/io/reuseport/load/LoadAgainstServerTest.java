@@ -75,6 +75,13 @@ class LoadAgainstServerTest {
   }
 
   @Test
+  void warmupRequestsAreNotCounted() {
+    JsonObject r = runJson("--mode", "udp-echo", "--target", "127.0.0.1:" + echo.port(), "--concurrency", "4",
+        "--duration", "30s", "--warmup", "500ms", "--max-requests", "50");
+    assertAddsUp(r, 50);
+  }
+
+  @Test
   void udpWithoutEchoCountsEveryDatagramAsTimeout() {
     JsonObject r = runJson("--mode", "udp-echo", "--target", "127.0.0.1:" + discard.port(), "--concurrency", "3",
         "--duration", "30s", "--max-requests", "6", "--timeout", "200ms");

@@ -32,16 +32,16 @@ class LoadOptionsTest {
   void refusesOutOfRangeValues() {
     Target t = new Target("127.0.0.1", 9000);
     assertThatThrownBy(() -> new LoadOptions(LoadMode.TCP_ECHO, t, 0, Duration.ofSeconds(1), 64, 0, null, false,
-        false, 0, Duration.ofSeconds(1), 1)).hasMessageContaining("--concurrency");
+        false, 0, Duration.ofSeconds(1), 1, Duration.ZERO)).hasMessageContaining("--concurrency");
     assertThatThrownBy(() -> new LoadOptions(LoadMode.TCP_ECHO, t, 1, Duration.ZERO, 64, 0, null, false,
-        false, 0, Duration.ofSeconds(1), 1)).hasMessageContaining("--duration");
+        false, 0, Duration.ofSeconds(1), 1, Duration.ZERO)).hasMessageContaining("--duration");
     assertThatThrownBy(() -> LoadMode.parse("http")).hasMessageContaining("tcp-churn, tcp-echo, udp-echo");
   }
 
   @Test
   void spreadsTheRateOverWorkers() {
     LoadOptions o = new LoadOptions(LoadMode.UDP_ECHO, new Target("127.0.0.1", 9000), 10, Duration.ofSeconds(1), 64,
-        1000, null, false, false, 0, Duration.ofSeconds(1), 1);
+        1000, null, false, false, 0, Duration.ofSeconds(1), 1, Duration.ZERO);
     assertThat(o.workerIntervalNanos()).isEqualTo(10_000_000L);
   }
 }
