@@ -1,5 +1,7 @@
 package io.reuseport.load;
 
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
 import io.vertx.core.Context;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
@@ -7,15 +9,14 @@ import io.vertx.core.Promise;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
-import io.vertx.core.buffer.Buffer;
-import io.vertx.core.net.NetClient;
-import io.vertx.core.net.NetClientOptions;
 import io.vertx.core.transport.Transport;
 import org.HdrHistogram.Histogram;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.io.PrintStream;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -62,14 +63,14 @@ final class LoadRunner {
     LoadRecorder recorder = new LoadRecorder();
     RequestBudget budget = new RequestBudget(System.nanoTime(), options.warmup().toNanos(),
         options.duration().toNanos(), options.maxRequests());
-    NetClient netClient = vertx.createNetClient(new NetClientOptions()
-        .setConnectTimeout((int) Math.min(Integer.MAX_VALUE, options.timeout().toMillis()))
-        .setTcpNoDelay(true));
-    Buffer payload = Buffer.buffer(filler(options.payload()));
+    InetSocketAddress remote = new InetSocketAddress(InetAddress.getByName(options.target().host()),
+        options.target().port());
+    ByteBuf payload = Unpooled.unreleasableBuffer(Unpooled.directBuffer(options.payload())
+        .writeBytes(filler(options.payload())));
     List<Future<Void>> workers = new ArrayList<>();
     for (int i = 0; i < options.concurrency(); i++) {
       Promise<Void> done = Promise.promise();
-      contexts.get(i % contexts.size()).runOnContext(v -> newWorker(vertx, netClient, recorder, budget, options,
+      contexts.get(i % contexts.size()).runOnContext(v -> newWorker(vertx, recorder, budget, options, remote,
           payload).run().onComplete(done));
       workers.add(done.future());
     }
@@ -95,7 +96,6 @@ final class LoadRunner {
     long elapsed = System.nanoTime() - start;
     double clientCores = cpu.processCores();
     latency.add(recorder.takeInterval());
-    netClient.close();
 
     InstanceDistribution distribution = null;
     if (probe != null && before != null) {
@@ -113,11 +113,11 @@ final class LoadRunner {
         transport, clientCores, cpu.machineLoad(), distribution, problem, complete);
   }
 
-  private static LoadWorker newWorker(Vertx vertx, NetClient netClient, LoadRecorder recorder, RequestBudget budget,
-                                      LoadOptions options, Buffer payload) {
+  private static LoadWorker newWorker(Vertx vertx, LoadRecorder recorder, RequestBudget budget, LoadOptions options,
+                                      InetSocketAddress remote, ByteBuf payload) {
     return options.mode() == LoadMode.UDP_ECHO
-        ? new UdpEchoLoad(vertx, recorder, budget, options)
-        : new TcpLoad(vertx, netClient, recorder, budget, options, payload);
+        ? new UdpEchoLoad(vertx, recorder, budget, options, remote)
+        : new TcpLoad(vertx, recorder, budget, options, remote, payload);
   }
 
   /** Waits for the workers, printing a line a second; false if cut off at {@code hardStop}. */

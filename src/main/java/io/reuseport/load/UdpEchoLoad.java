@@ -1,31 +1,37 @@
 package io.reuseport.load;
 
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.socket.DatagramPacket;
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
-import io.vertx.core.buffer.Buffer;
-import io.vertx.core.datagram.DatagramPacket;
-import io.vertx.core.datagram.DatagramSocket;
-import io.vertx.core.datagram.DatagramSocketOptions;
 
+import java.net.InetSocketAddress;
 import java.util.Arrays;
 
 /**
  * A UDP flow: its own socket (so its own source port and 4-tuple), one datagram in flight. A datagram whose echo
  * does not come back within the timeout counts as a timeout (lost), and the next one is sent. Payloads of 8 bytes
  * or more carry the request's generation, so a late echo is told apart from the answer to the current datagram.
+ * The socket is a raw Netty datagram channel on the worker's own event loop.
  */
 final class UdpEchoLoad extends LoadWorker {
 
   private static final int SEQUENCE_BYTES = Long.BYTES;
 
-  private final Target target;
+  private final InetSocketAddress remote;
   private final int payloadLength;
   private final byte[] filler;
-  private DatagramSocket socket;
+  private Channel channel;
 
-  UdpEchoLoad(Vertx vertx, LoadRecorder recorder, RequestBudget budget, LoadOptions options) {
+  UdpEchoLoad(Vertx vertx, LoadRecorder recorder, RequestBudget budget, LoadOptions options,
+              InetSocketAddress remote) {
     super(vertx, recorder, budget, options);
-    this.target = options.target();
+    this.remote = remote;
     this.payloadLength = options.payload();
     this.filler = new byte[payloadLength];
     Arrays.fill(filler, (byte) 'x');
@@ -33,29 +39,29 @@ final class UdpEchoLoad extends LoadWorker {
 
   @Override
   protected Future<Void> open() {
-    socket = vertx.createDatagramSocket(new DatagramSocketOptions().setIpV6(target.ipv6()));
-    socket.handler(this::onPacket);
-    return socket.listen(0, target.ipv6() ? "::" : "0.0.0.0").mapEmpty();
+    Promise<Void> bound = Promise.promise();
+    LoopChannels.datagramBootstrap(vertx.getOrCreateContext())
+        .handler(new Echoes())
+        .bind(new InetSocketAddress(0))
+        .addListener((ChannelFuture f) -> {
+          if (f.isSuccess()) {
+            channel = f.channel();
+            bound.complete();
+          } else {
+            bound.fail(f.cause());
+          }
+        });
+    return bound.future();
   }
 
   @Override
   protected void send(long gen) {
-    Buffer datagram = Buffer.buffer(payloadLength);
+    ByteBuf datagram = channel.alloc().directBuffer(payloadLength);
     if (payloadLength >= SEQUENCE_BYTES) {
-      datagram.appendLong(gen);
+      datagram.writeLong(gen);
     }
-    datagram.appendBytes(filler, 0, payloadLength - datagram.length());
-    socket.send(datagram, target.port(), target.host()).onFailure(err -> failed(gen, err));
-  }
-
-  private void onPacket(DatagramPacket packet) {
-    Buffer data = packet.data();
-    long gen = payloadLength >= SEQUENCE_BYTES && data.length() >= SEQUENCE_BYTES ? data.getLong(0) : generation();
-    if (awaiting(gen)) {
-      succeeded(gen);
-    } else {
-      late();
-    }
+    datagram.writeBytes(filler, 0, payloadLength - datagram.writerIndex());
+    channel.writeAndFlush(new DatagramPacket(datagram, remote), channel.voidPromise());
   }
 
   @Override
@@ -65,8 +71,36 @@ final class UdpEchoLoad extends LoadWorker {
 
   @Override
   protected Future<Void> close() {
-    DatagramSocket so = socket;
-    socket = null;
-    return so == null ? Future.succeededFuture() : so.close();
+    Channel ch = channel;
+    channel = null;
+    if (ch == null) {
+      return Future.succeededFuture();
+    }
+    Promise<Void> closed = Promise.promise();
+    ch.close().addListener(f -> closed.complete());
+    return closed.future();
+  }
+
+  /** Matches echoes to the datagram in flight. A send error fails that datagram; the socket stays open. */
+  private final class Echoes extends ChannelInboundHandlerAdapter {
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+      DatagramPacket packet = (DatagramPacket) msg;
+      ByteBuf data = packet.content();
+      long gen = payloadLength >= SEQUENCE_BYTES && data.readableBytes() >= SEQUENCE_BYTES
+          ? data.getLong(data.readerIndex()) : generation();
+      packet.release();
+      if (awaiting(gen)) {
+        succeeded(gen);
+      } else {
+        late();
+      }
+    }
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+      failed(generation(), cause);
+    }
   }
 }
