@@ -5,10 +5,13 @@
 # to docs/BENCHMARKS.md. Every server it starts is stopped when it exits.
 #
 #   bench/compare.sh [--rounds N] [--duration SECONDS] [--warmup SECONDS] [--instances N] [--concurrency N]
-#                    [--io-uring] [--admin] [--no-c] [--wait-quiet SECONDS] [--out FILE]
+#                    [--io-uring] [--admin] [--no-c] [--wait-quiet SECONDS] [--server-warmup SECONDS]
+#                    [--out FILE]
 #
 # --wait-quiet: before starting, wait up to SECONDS for the 1-minute load average to drop below 1 (other work on
 # the machine skews every number; the report records the load average either way).
+# --server-warmup: before round 1, each load runs this long against each server, uncounted, so that no server is
+# measured with a cold JIT in round 1 (default 3; 0 skips).
 set -euo pipefail
 
 ROUNDS=3
@@ -18,6 +21,7 @@ INSTANCES=$(nproc)
 CONCURRENCY=64
 IO_URING=0
 WAIT_QUIET=0
+SERVER_WARMUP=3
 ADMIN=0
 WITH_C=1
 REPO=$(cd "$(dirname "$0")/.." && pwd)
@@ -35,8 +39,9 @@ while [ $# -gt 0 ]; do
     --admin) ADMIN=1; shift ;;
     --no-c) WITH_C=0; shift ;;
     --wait-quiet) WAIT_QUIET=$2; shift 2 ;;
+    --server-warmup) SERVER_WARMUP=$2; shift 2 ;;
     --out) OUT=$2; shift 2 ;;
-    -h|--help) sed -n '2,12p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,15p' "$0"; exit 0 ;;
     *) echo "compare.sh: unknown argument $1 (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -157,6 +162,16 @@ while [ "$waited" -lt "$WAIT_QUIET" ] && awk '{ exit !($1 >= 1) }' /proc/loadavg
   waited=$((waited + 5))
 done
 
+if [ "$SERVER_WARMUP" != 0 ]; then
+  log "warming up every server for ${SERVER_WARMUP} s per load (not counted)"
+  for i in "${STARTED[@]}"; do
+    for li in "${!LOADS[@]}"; do
+      java -jar "$JAR" load --mode "${LOADS[$li]}" --target "127.0.0.1:${PORTS[$i]}" --concurrency "$CONCURRENCY" \
+        --payload "${PAYLOADS[$li]}" --duration "${SERVER_WARMUP}s" --json >/dev/null 2>&1 || true
+    done
+  done
+fi
+
 RESULTS=$WORK/results.tsv
 : >"$RESULTS"
 LOADAVG_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
@@ -187,10 +202,17 @@ median() { # load name column
 ratio() {
   awk -v a="$1" -v b="$2" 'BEGIN { if (a == "" || b == "" || b == 0) print "—"; else printf "%.2f", a / b }'
 }
+target_row() { # description wanted measured
+  awk -v d="$1" -v t="$2" -v v="$3" 'BEGIN {
+    verdict = "missed"
+    if (v == "—" || v == "") verdict = "not measured"; else if (v + 0 >= t + 0) verdict = "met"
+    printf "| %s | >= %s | %s | %s |\n", d, t, v, verdict }'
+}
 num() { awk -v a="$1" 'BEGIN { if (a == "") print "—"; else printf "%.0f", a }'; }
 ms() { awk -v a="$1" 'BEGIN { if (a == "") print "—"; else printf "%.2f", a / 1000 }'; }
 sum_col() { awk -F'\t' -v l="$1" -v n="$2" -v c="$3" '$1 == l && $2 == n { s += $c } END { print s + 0 }' "$RESULTS"; }
 
+LOADAVG_AFTER=$(cut -d' ' -f1-3 /proc/loadavg)
 R=reuseport-$INSTANCES
 S=shared-$INSTANCES
 C=c-ref-$INSTANCES
@@ -203,7 +225,8 @@ UNITS=("conn/s" "msg/s" "dgram/s")
     "--concurrency $CONCURRENCY$([ "$IO_URING" = 1 ] && echo ' --io-uring')\` on $START_TIME." \
     "Client and servers on the same machine, loopback only; each cell is the median of $ROUNDS runs of" \
     "${DURATION} s (after ${WARMUP} s of uncounted warm-up), loads interleaved across servers round by round."
-  echo "Absolute numbers depend on the machine; compare the ratios."
+  echo "Every server first got ${SERVER_WARMUP} s of each load, uncounted. Absolute numbers depend on the machine;" \
+    "compare the ratios, and mind the load average below: the machine may have been busy with other work."
   echo
   echo "## Machine"
   echo
@@ -211,7 +234,14 @@ UNITS=("conn/s" "msg/s" "dgram/s")
   echo "- kernel (uname -r): $(uname -r)"
   echo "- CPU: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')"
   echo "- java: $(java -version 2>&1 | head -n 1)"
-  echo "- load average before the run (1/5/15 min): $LOADAVG_BEFORE, after: $(cut -d' ' -f1-3 /proc/loadavg)"
+  echo "- load average before the run (1/5/15 min): $LOADAVG_BEFORE, after: $LOADAVG_AFTER"
+  if awk -v a="${LOADAVG_BEFORE%% *}" -v b="${LOADAVG_AFTER%% *}" -v n="$(nproc)" 'BEGIN { exit !(a >= n || b >= n) }'
+  then
+    echo
+    echo "**Warning: the machine was busy with other work during this run (a load average at or above its" \
+      "$(nproc) cores, more than these servers and this client make). Every number below was squeezed by it, and" \
+      "unevenly from run to run; the ratios and verdicts are not reliable. Rerun on a quiet machine.**"
+  fi
   echo
   echo "## Throughput (median)"
   echo
@@ -253,6 +283,21 @@ UNITS=("conn/s" "msg/s" "dgram/s")
     echo "$row"
   done
   echo
+  echo "## Issue 4 targets (ratios of the medians above)"
+  echo
+  echo "| target | wanted | measured | verdict |"
+  echo "|---|---:|---:|---|"
+  target_row "TCP churn: reuseport-$INSTANCES / shared-$INSTANCES" 1.25 \
+    "$(ratio "$(median tcp-churn "$R" 4)" "$(median tcp-churn "$S" 4)")"
+  target_row "TCP churn: reuseport-$INSTANCES / C reference ($INSTANCES threads)" 0.85 \
+    "$(ratio "$(median tcp-churn "$R" 4)" "$(median tcp-churn "$C" 4)")"
+  target_row "TCP echo: reuseport-$INSTANCES / C reference" 0.9 \
+    "$(ratio "$(median tcp-echo "$R" 4)" "$(median tcp-echo "$C" 4)")"
+  target_row "UDP echo: reuseport-$INSTANCES / C reference" 0.8 \
+    "$(ratio "$(median udp-echo "$R" 4)" "$(median udp-echo "$C" 4)")"
+  echo "| Jain's index, 4 instances, >= 256 flows | 0.95 | — | not measured here (needs the admin /stats;" \
+    "run the load command with --admin) |"
+  echo
   saturated=$(awk -F'\t' '$8 == "true"' "$RESULTS" | wc -l)
   echo "Runs in which the load client's own CPU was saturated (>= 90 % of all cores): $saturated of" \
     "$(wc -l <"$RESULTS")."
@@ -261,10 +306,11 @@ UNITS=("conn/s" "msg/s" "dgram/s")
   echo
   echo '```'
   for i in "${STARTED[@]}"; do
-    echo "${CMDS[$i]}    # ${NAMES[$i]}"
+    echo "${CMDS[$i]//$REPO\//}    # ${NAMES[$i]}"
   done
   for li in "${!LOADS[@]}"; do
-    load_cmd "$li" PORT
+    cmd=$(load_cmd "$li" PORT)
+    echo "${cmd//$REPO\//}"
   done
   echo '```'
   echo

@@ -14,6 +14,8 @@ import org.junit.jupiter.api.Timeout;
 
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
+import java.net.InetAddress;
+import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -89,6 +91,27 @@ class LoadAgainstServerTest {
     assertThat(r.getLong("timeouts")).isEqualTo(6);
     assertThat(r.getLong("successes")).isZero();
     assertThat(r.getJsonObject("latencyUs").getLong("count")).isZero();
+  }
+
+  @Test
+  void tcpWithoutEchoCountsTimeoutsAndKeepsGoing() {
+    JsonObject r = runJson("--mode", "tcp-echo", "--target", "127.0.0.1:" + discard.port(), "--concurrency", "2",
+        "--duration", "30s", "--max-requests", "4", "--timeout", "200ms");
+    assertAddsUp(r, 4);
+    assertThat(r.getLong("timeouts")).isEqualTo(4);
+  }
+
+  @Test
+  void refusedConnectionsCountAsErrors() throws Exception {
+    int closedPort;
+    try (ServerSocket probe = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+      closedPort = probe.getLocalPort();
+    }
+    JsonObject r = runJson("--mode", "tcp-churn", "--target", "127.0.0.1:" + closedPort, "--concurrency", "2",
+        "--duration", "30s", "--max-requests", "10");
+    assertAddsUp(r, 10);
+    assertThat(r.getLong("errors")).isEqualTo(10);
+    assertThat(r.getJsonObject("errorKinds")).isNotEmpty();
   }
 
   @Test
