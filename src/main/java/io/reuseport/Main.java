@@ -45,6 +45,7 @@ public final class Main {
    * @return the exit code, or -1 when the server is running (the process then lives until a signal)
    */
   static int run(String[] args) {
+    if (args.length > 0 && "load".equals(args[0])) { return io.reuseport.load.LoadCommand.run(java.util.Arrays.copyOfRange(args, 1, args.length)); }
     CommandLine cli = new CommandLine(commandSpec());
     ParseResult parsed;
     try {

@@ -1,0 +1,328 @@
+#!/usr/bin/env bash
+# Side-by-side benchmark on one machine, loopback only: the server in reuseport mode, shared mode and reuseport with
+# one instance, the C reference server, and optionally reuseport on io_uring, all under the same loads, interleaved
+# (A B C D, then the next round in rotated order), medians over the rounds. Writes a markdown report to stdout and
+# to docs/BENCHMARKS.md. Every server it starts is stopped when it exits.
+#
+#   bench/compare.sh [--rounds N] [--duration SECONDS] [--warmup SECONDS] [--instances N] [--concurrency N]
+#                    [--io-uring] [--admin] [--no-c] [--wait-quiet SECONDS] [--server-warmup SECONDS]
+#                    [--out FILE]
+#
+# --wait-quiet: before starting, wait up to SECONDS for the 1-minute load average to drop below 1 (other work on
+# the machine skews every number; the report records the load average either way).
+# --server-warmup: before round 1, each load runs this long against each server, uncounted, so that no server is
+# measured with a cold JIT in round 1 (default 3; 0 skips).
+set -euo pipefail
+
+ROUNDS=3
+DURATION=5
+WARMUP=1
+INSTANCES=$(nproc)
+CONCURRENCY=64
+IO_URING=0
+WAIT_QUIET=0
+SERVER_WARMUP=3
+ADMIN=0
+WITH_C=1
+REPO=$(cd "$(dirname "$0")/.." && pwd)
+OUT=$REPO/docs/BENCHMARKS.md
+BASE_PORT=${BENCH_BASE_PORT:-19500}
+
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --rounds) ROUNDS=$2; shift 2 ;;
+    --duration) DURATION=$2; shift 2 ;;
+    --warmup) WARMUP=$2; shift 2 ;;
+    --instances) INSTANCES=$2; shift 2 ;;
+    --concurrency) CONCURRENCY=$2; shift 2 ;;
+    --io-uring) IO_URING=1; shift ;;
+    --admin) ADMIN=1; shift ;;
+    --no-c) WITH_C=0; shift ;;
+    --wait-quiet) WAIT_QUIET=$2; shift 2 ;;
+    --server-warmup) SERVER_WARMUP=$2; shift 2 ;;
+    --out) OUT=$2; shift 2 ;;
+    -h|--help) sed -n '2,15p' "$0"; exit 0 ;;
+    *) echo "compare.sh: unknown argument $1 (see --help)" >&2; exit 2 ;;
+  esac
+done
+
+SHARED_DIR=${SHARED_DIR:-$REPO/../shared}
+JAR=$REPO/target/reuseport-server.jar
+WORK=$(mktemp -d /tmp/reuseport-bench.XXXXXX)
+PIDS=()
+
+stop_all() {
+  for pid in "${PIDS[@]}"; do
+    kill "$pid" 2>/dev/null || true
+  done
+  for pid in "${PIDS[@]}"; do
+    wait "$pid" 2>/dev/null || true
+  done
+}
+trap stop_all EXIT
+trap 'exit 130' INT TERM
+
+log() { echo "compare.sh: $*" >&2; }
+
+if [ ! -f "$JAR" ]; then
+  log "building $JAR"
+  (cd "$REPO" && mvn -q package -DskipTests)
+fi
+
+port_free() {
+  ! ss -Htan "sport = :$1" | grep -q . && ! ss -Huan "sport = :$1" | grep -q .
+}
+
+# wait_listening PORT PID: until a TCP listener is on PORT, or fail if the process died or 30 s passed
+wait_listening() {
+  for _ in $(seq 1 300); do
+    if ss -Hltn "sport = :$1" | grep -q .; then
+      return 0
+    fi
+    kill -0 "$2" 2>/dev/null || return 1
+    sleep 0.1
+  done
+  return 1
+}
+
+# Servers: name, port, command line. Ports are fixed (BASE_PORT + n) so the report can show exact commands.
+# With --admin, a Java server's admin HTTP server listens on its port + 1000; the C reference has none.
+NAMES=()
+PORTS=()
+ADMIN_PORTS=()
+CMDS=()
+next_port=$BASE_PORT
+add_server() {
+  while ! port_free "$next_port" || ! port_free $((next_port + 1000)); do
+    next_port=$((next_port + 1))
+  done
+  local admin_port=0
+  if [ "$ADMIN" = 1 ] && [[ "$2" == *ADMINPORT* ]]; then
+    admin_port=$((next_port + 1000))
+  fi
+  NAMES+=("$1")
+  PORTS+=("$next_port")
+  ADMIN_PORTS+=("$admin_port")
+  local cmd=${2//ADMINPORT/$admin_port}
+  CMDS+=("${cmd//PORT/$next_port}")
+  next_port=$((next_port + 1))
+}
+
+SERVER="java -jar $JAR --port PORT --admin-port ADMINPORT"
+add_server "reuseport-$INSTANCES" "$SERVER --instances $INSTANCES --balancing reuseport --transport epoll"
+add_server "shared-$INSTANCES" "$SERVER --instances $INSTANCES --balancing shared --transport epoll"
+add_server "reuseport-1" "$SERVER --instances 1 --balancing reuseport --transport epoll"
+if [ "$WITH_C" = 1 ]; then
+  if [ -f "$SHARED_DIR/bench/refserver.c" ] && command -v gcc >/dev/null; then
+    gcc -O2 -pthread -o /tmp/refserver "$SHARED_DIR/bench/refserver.c"
+    add_server "c-ref-$INSTANCES" "/tmp/refserver PORT $INSTANCES"
+  else
+    log "no $SHARED_DIR/bench/refserver.c or no gcc: running without the C reference"
+  fi
+fi
+if [ "$IO_URING" = 1 ]; then
+  add_server "reuseport-$INSTANCES-io_uring" \
+    "$SERVER --instances $INSTANCES --balancing reuseport --transport io_uring"
+fi
+
+STARTED=()
+for i in "${!NAMES[@]}"; do
+  # shellcheck disable=SC2086 # the command is a word list on purpose
+  ${CMDS[$i]} >"$WORK/${NAMES[$i]}.log" 2>&1 &
+  pid=$!
+  PIDS+=("$pid")
+  if wait_listening "${PORTS[$i]}" "$pid"; then
+    STARTED+=("$i")
+    log "started ${NAMES[$i]} on port ${PORTS[$i]} (pid $pid)"
+  else
+    log "${NAMES[$i]} did not start; left out. Its log: $(tail -n 3 "$WORK/${NAMES[$i]}.log" | tr '\n' ' ')"
+    kill "$pid" 2>/dev/null || true
+  fi
+done
+
+LOADS=("tcp-churn" "tcp-echo" "udp-echo")
+PAYLOADS=(32 64 64)
+load_cmd() { # load-index port [admin-port]
+  local extra=""
+  if [ "${3:-0}" != 0 ]; then
+    extra=" --admin http://127.0.0.1:$3"
+  fi
+  echo "java -jar $JAR load --mode ${LOADS[$1]} --target 127.0.0.1:$2 --concurrency $CONCURRENCY" \
+    "--payload ${PAYLOADS[$1]} --duration ${DURATION}s --warmup ${WARMUP}s --json$extra"
+}
+
+field() { # json name: a top-level number or boolean
+  { grep -o "\"$2\":[^,}]*" <<<"$1" || true; } | head -n 1 | cut -d: -f2
+}
+
+waited=0
+while [ "$waited" -lt "$WAIT_QUIET" ] && awk '{ exit !($1 >= 1) }' /proc/loadavg; do
+  [ $((waited % 30)) = 0 ] && log "load average $(cut -d' ' -f1 /proc/loadavg): waiting for a quieter machine"
+  sleep 5
+  waited=$((waited + 5))
+done
+
+if [ "$SERVER_WARMUP" != 0 ]; then
+  log "warming up every server for ${SERVER_WARMUP} s per load (not counted)"
+  for i in "${STARTED[@]}"; do
+    for li in "${!LOADS[@]}"; do
+      java -jar "$JAR" load --mode "${LOADS[$li]}" --target "127.0.0.1:${PORTS[$i]}" --concurrency "$CONCURRENCY" \
+        --payload "${PAYLOADS[$li]}" --duration "${SERVER_WARMUP}s" --json >/dev/null 2>&1 || true
+    done
+  done
+fi
+
+RESULTS=$WORK/results.tsv
+: >"$RESULTS"
+LOADAVG_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
+START_TIME=$(date -u +%Y-%m-%dT%H:%M:%SZ)
+for round in $(seq 1 "$ROUNDS"); do
+  n=${#STARTED[@]}
+  for li in "${!LOADS[@]}"; do
+    for k in $(seq 0 $((n - 1))); do
+      i=${STARTED[$(((k + round - 1) % n))]}
+      cmd=$(load_cmd "$li" "${PORTS[$i]}" "${ADMIN_PORTS[$i]}")
+      # shellcheck disable=SC2086
+      json=$($cmd 2>"$WORK/load.err" | tail -n 1) || { log "load failed: $(cat "$WORK/load.err")"; continue; }
+      p99=$({ grep -o '"p99":[0-9]*' <<<"$json" || true; } | cut -d: -f2)
+      printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "${LOADS[$li]}" "${NAMES[$i]}" "$round" \
+        "$(field "$json" throughput)" "${p99:-0}" "$(field "$json" errors)" "$(field "$json" timeouts)" \
+        "$(field "$json" clientCpuSaturated)" >>"$RESULTS"
+      jain=$({ grep -o '"jain":[0-9.]*' <<<"$json" || true; } | cut -d: -f2)
+      log "round $round ${LOADS[$li]} ${NAMES[$i]}: $(field "$json" throughput)/s p99 ${p99:-?} us${jain:+ jain $jain}"
+    done
+  done
+done
+
+median() { # load name column
+  awk -F'\t' -v l="$1" -v n="$2" -v c="$3" '$1 == l && $2 == n { print $c }' "$RESULTS" | sort -g |
+    awk '{ v[NR] = $1 } END { if (NR == 0) print ""; else if (NR % 2) print v[(NR + 1) / 2];
+      else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+}
+ratio() {
+  awk -v a="$1" -v b="$2" 'BEGIN { if (a == "" || b == "" || b == 0) print "—"; else printf "%.2f", a / b }'
+}
+target_row() { # description wanted measured
+  awk -v d="$1" -v t="$2" -v v="$3" 'BEGIN {
+    verdict = "missed"
+    if (v == "—" || v == "") verdict = "not measured"; else if (v + 0 >= t + 0) verdict = "met"
+    printf "| %s | >= %s | %s | %s |\n", d, t, v, verdict }'
+}
+num() { awk -v a="$1" 'BEGIN { if (a == "") print "—"; else printf "%.0f", a }'; }
+ms() { awk -v a="$1" 'BEGIN { if (a == "") print "—"; else printf "%.2f", a / 1000 }'; }
+sum_col() { awk -F'\t' -v l="$1" -v n="$2" -v c="$3" '$1 == l && $2 == n { s += $c } END { print s + 0 }' "$RESULTS"; }
+
+LOADAVG_AFTER=$(cut -d' ' -f1-3 /proc/loadavg)
+R=reuseport-$INSTANCES
+S=shared-$INSTANCES
+C=c-ref-$INSTANCES
+U=reuseport-$INSTANCES-io_uring
+UNITS=("conn/s" "msg/s" "dgram/s")
+{
+  echo "# Benchmarks"
+  echo
+  echo "Produced by \`bench/compare.sh --rounds $ROUNDS --duration $DURATION --warmup $WARMUP --instances $INSTANCES" \
+    "--concurrency $CONCURRENCY$([ "$IO_URING" = 1 ] && echo ' --io-uring')\` on $START_TIME." \
+    "Client and servers on the same machine, loopback only; each cell is the median of $ROUNDS runs of" \
+    "${DURATION} s (after ${WARMUP} s of uncounted warm-up), loads interleaved across servers round by round."
+  echo "Every server first got ${SERVER_WARMUP} s of each load, uncounted. Absolute numbers depend on the machine;" \
+    "compare the ratios, and mind the load average below: the machine may have been busy with other work."
+  echo
+  echo "## Machine"
+  echo
+  echo "- cores (nproc): $(nproc)"
+  echo "- kernel (uname -r): $(uname -r)"
+  echo "- CPU: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')"
+  echo "- java: $(java -version 2>&1 | head -n 1)"
+  echo "- load average before the run (1/5/15 min): $LOADAVG_BEFORE, after: $LOADAVG_AFTER"
+  if awk -v a="${LOADAVG_BEFORE%% *}" -v b="${LOADAVG_AFTER%% *}" -v n="$(nproc)" 'BEGIN { exit !(a >= n || b >= n) }'
+  then
+    echo
+    echo "**Warning: the machine was busy with other work during this run (a load average at or above its" \
+      "$(nproc) cores, more than these servers and this client make). Every number below was squeezed by it, and" \
+      "unevenly from run to run; the ratios and verdicts are not reliable. Rerun on a quiet machine.**"
+  fi
+  echo
+  echo "## Throughput (median)"
+  echo
+  header="| load |"
+  sep="|---|"
+  for i in "${STARTED[@]}"; do
+    header="$header ${NAMES[$i]} |"
+    sep="$sep---:|"
+  done
+  echo "$header reuseport / shared | reuseport / C ref | reuseport-1 / reuseport-$INSTANCES |$(
+    [ "$IO_URING" = 1 ] && echo ' io_uring / epoll |')"
+  echo "$sep---:|---:|---:|$([ "$IO_URING" = 1 ] && echo '---:|')"
+  for li in "${!LOADS[@]}"; do
+    l=${LOADS[$li]}
+    row="| $l (${UNITS[$li]}, $CONCURRENCY conns/flows, ${PAYLOADS[$li]} B) |"
+    for i in "${STARTED[@]}"; do
+      row="$row $(num "$(median "$l" "${NAMES[$i]}" 4)") |"
+    done
+    row="$row $(ratio "$(median "$l" "$R" 4)" "$(median "$l" "$S" 4)") |"
+    row="$row $(ratio "$(median "$l" "$R" 4)" "$(median "$l" "$C" 4)") |"
+    row="$row $(ratio "$(median "$l" reuseport-1 4)" "$(median "$l" "$R" 4)") |"
+    if [ "$IO_URING" = 1 ]; then
+      row="$row $(ratio "$(median "$l" "$U" 4)" "$(median "$l" "$R" 4)") |"
+    fi
+    echo "$row"
+  done
+  echo
+  echo "## Latency p99 in ms (median), and errors + timeouts (sum over rounds)"
+  echo
+  echo "$header"
+  echo "$sep"
+  for li in "${!LOADS[@]}"; do
+    l=${LOADS[$li]}
+    row="| $l |"
+    for i in "${STARTED[@]}"; do
+      n=${NAMES[$i]}
+      row="$row $(ms "$(median "$l" "$n" 5)") ($(( $(sum_col "$l" "$n" 6) + $(sum_col "$l" "$n" 7) ))) |"
+    done
+    echo "$row"
+  done
+  echo
+  echo "## Issue 4 targets (ratios of the medians above)"
+  echo
+  echo "| target | wanted | measured | verdict |"
+  echo "|---|---:|---:|---|"
+  target_row "TCP churn: reuseport-$INSTANCES / shared-$INSTANCES" 1.25 \
+    "$(ratio "$(median tcp-churn "$R" 4)" "$(median tcp-churn "$S" 4)")"
+  target_row "TCP churn: reuseport-$INSTANCES / C reference ($INSTANCES threads)" 0.85 \
+    "$(ratio "$(median tcp-churn "$R" 4)" "$(median tcp-churn "$C" 4)")"
+  target_row "TCP echo: reuseport-$INSTANCES / C reference" 0.9 \
+    "$(ratio "$(median tcp-echo "$R" 4)" "$(median tcp-echo "$C" 4)")"
+  target_row "UDP echo: reuseport-$INSTANCES / C reference" 0.8 \
+    "$(ratio "$(median udp-echo "$R" 4)" "$(median udp-echo "$C" 4)")"
+  echo "| Jain's index, 4 instances, >= 256 flows | 0.95 | — | not measured here (needs the admin /stats;" \
+    "run the load command with --admin) |"
+  echo
+  saturated=$(awk -F'\t' '$8 == "true"' "$RESULTS" | wc -l)
+  echo "Runs in which the load client's own CPU was saturated (>= 90 % of all cores): $saturated of" \
+    "$(wc -l <"$RESULTS")."
+  echo
+  echo "## Commands"
+  echo
+  echo '```'
+  for i in "${STARTED[@]}"; do
+    echo "${CMDS[$i]//$REPO\//}    # ${NAMES[$i]}"
+  done
+  for li in "${!LOADS[@]}"; do
+    cmd=$(load_cmd "$li" PORT)
+    echo "${cmd//$REPO\//}"
+  done
+  echo '```'
+  echo
+  echo "## Raw runs"
+  echo
+  echo "| load | server | round | throughput/s | p99 µs | errors | timeouts | client CPU saturated |"
+  echo "|---|---|---:|---:|---:|---:|---:|---|"
+  sort -t$'\t' -k1,1 -k2,2 -k3,3n "$RESULTS" | awk -F'\t' '{ printf "| %s | %s | %s | %.0f | %s | %s | %s | %s |\n",
+    $1, $2, $3, $4, $5, $6, $7, $8 }'
+} >"$WORK/report.md"
+
+mkdir -p "$(dirname "$OUT")"
+cp "$WORK/report.md" "$OUT"
+cat "$WORK/report.md"
+log "wrote $OUT"

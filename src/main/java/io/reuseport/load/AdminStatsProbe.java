@@ -1,0 +1,73 @@
+package io.reuseport.load;
+
+import io.reuseport.admin.AdminRoutes;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpClient;
+import io.vertx.core.http.HttpClientResponse;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.http.RequestOptions;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+
+import java.net.URI;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * Reads one counter per server instance from the admin server's {@code GET /stats?fresh=true}
+ * ({@code instances[].id} and e.g. {@code instances[].tcp.accepted}).
+ */
+final class AdminStatsProbe {
+
+  private static final long TIMEOUT_MS = 5_000;
+
+  private final HttpClient client;
+  private final String statsUrl;
+  private final LoadMode mode;
+
+  AdminStatsProbe(Vertx vertx, URI admin, LoadMode mode) {
+    this.client = vertx.createHttpClient();
+    String base = admin.toString();
+    String root = base.endsWith("/") ? base.substring(0, base.length() - 1) : base;
+    this.statsUrl = root + AdminRoutes.STATS + "?fresh=true";
+    this.mode = mode;
+  }
+
+  /** The counter of this mode per instance id. */
+  Future<Map<String, Long>> read() {
+    RequestOptions request = new RequestOptions().setMethod(HttpMethod.GET).setAbsoluteURI(statsUrl)
+        .setConnectTimeout(TIMEOUT_MS).setIdleTimeout(TIMEOUT_MS);
+    return client.request(request)
+        .compose(req -> req.send())
+        .compose(this::body)
+        .map(body -> counters(new JsonObject(body), mode));
+  }
+
+  Future<Void> close() {
+    return client.close();
+  }
+
+  private Future<String> body(HttpClientResponse response) {
+    if (response.statusCode() != 200) {
+      return Future.failedFuture("GET " + statsUrl + " answered " + response.statusCode());
+    }
+    return response.body().map(b -> b.toString());
+  }
+
+  /** Extracts {@code instances[].<section>.<field>} by {@code instances[].id}; absent counters read as 0. */
+  static Map<String, Long> counters(JsonObject stats, LoadMode mode) {
+    JsonArray instances = stats.getJsonArray("instances");
+    if (instances == null) {
+      throw new IllegalArgumentException("/stats has no 'instances' array");
+    }
+    Map<String, Long> out = new LinkedHashMap<>();
+    for (int i = 0; i < instances.size(); i++) {
+      JsonObject instance = instances.getJsonObject(i);
+      JsonObject section = instance.getJsonObject(mode.statsSection(), new JsonObject());
+      Number value = section.getNumber(mode.statsField(), 0);
+      out.put(String.valueOf(instance.getValue("id", i)), value.longValue());
+    }
+    return out;
+  }
+}
