@@ -4,6 +4,7 @@ import io.reuseport.config.ConfigException;
 import io.reuseport.config.ConfigLoader;
 import io.reuseport.config.ServerConfig;
 import io.reuseport.config.Setting;
+import io.reuseport.load.LoadCommand;
 import io.reuseport.server.RunningServer;
 import io.reuseport.server.ServerLauncher;
 import io.reuseport.server.StartupException;
@@ -15,6 +16,7 @@ import picocli.CommandLine.Model.OptionSpec;
 import picocli.CommandLine.ParseResult;
 
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.EnumMap;
 import java.util.Map;
 import java.util.concurrent.CancellationException;
@@ -45,7 +47,9 @@ public final class Main {
    * @return the exit code, or -1 when the server is running (the process then lives until a signal)
    */
   static int run(String[] args) {
-    if (args.length > 0 && "load".equals(args[0])) { return io.reuseport.load.LoadCommand.run(java.util.Arrays.copyOfRange(args, 1, args.length)); }
+    if (args.length > 0 && "load".equals(args[0])) {
+      return LoadCommand.run(Arrays.copyOfRange(args, 1, args.length));
+    }
     CommandLine cli = new CommandLine(commandSpec());
     ParseResult parsed;
     try {

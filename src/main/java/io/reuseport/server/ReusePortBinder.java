@@ -33,8 +33,9 @@ import java.net.InetSocketAddress;
 
 /**
  * Binds sockets on one verticle's own Netty event loop, below the Vert.x API, with Vert.x's transport. This is the
- * only class of the project that uses {@code io.vertx.core.internal}: Vert.x's {@code NetServer} binds one socket per
- * Vertx instance whatever {@code setReusePort} says, so each instance binds its own here.
+ * server's only class that uses {@code io.vertx.core.internal} (the load client has its own, {@code LoopChannels}):
+ * Vert.x's {@code NetServer} binds one socket per Vertx instance whatever {@code setReusePort} says, so each instance
+ * binds its own here.
  */
 final class ReusePortBinder {
 
