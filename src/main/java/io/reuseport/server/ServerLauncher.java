@@ -66,7 +66,7 @@ public final class ServerLauncher {
     }
     ServerState state = new ServerState();
     AdminServer admin = new AdminServer(new AdminSettings(config.adminHost(), config.adminPort(),
-        config.instances(), Math.max(2_000, 2L * config.statsIntervalMs())), state, registry);
+        config.instances(), StatsCollector.FRESH_TIMEOUT_MS + 2_000), state, registry);
 
     // completed without a Vert.x context: on failure, Vert.x closes and its event loops can no longer run callbacks
     Promise<RunningServer> result = Promise.promise();

@@ -22,6 +22,8 @@ public final class StatsCollector extends VerticleBase {
   private static final Logger LOG = LoggerFactory.getLogger(StatsCollector.class);
   /** An instance is stale when its last snapshot is older than this many intervals. */
   static final double STALE_INTERVALS = 1.5;
+  /** How long a fresh request waits for each instance; the admin server waits longer than this for the report. */
+  public static final long FRESH_TIMEOUT_MS = 3_000;
 
   private final CollectorSettings settings;
   private final AtomicReferenceArray<JsonObject> latest;
@@ -108,7 +110,8 @@ public final class StatsCollector extends VerticleBase {
   /** Asks every instance for its counters now; an instance that does not answer in time keeps its last snapshot. */
   private Future<?> refreshAll() {
     List<Future<?>> asked = new ArrayList<>();
-    DeliveryOptions timeout = new DeliveryOptions().setSendTimeout(settings.intervalMs());
+    // generous: a loop busy with load answers late, and a stale answer would make "fresh" a lie
+    DeliveryOptions timeout = new DeliveryOptions().setSendTimeout(FRESH_TIMEOUT_MS);
     for (int id = 0; id < settings.instances(); id++) {
       asked.add(vertx.eventBus().<JsonObject>request(StatsAddresses.instance(id), null, timeout)
           .onSuccess(reply -> accept(reply.body())));
