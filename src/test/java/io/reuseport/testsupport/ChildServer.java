@@ -18,7 +18,7 @@ import java.util.regex.Pattern;
  */
 public final class ChildServer implements AutoCloseable {
 
-  private static final Pattern READY = Pattern.compile("ready: .* port (\\d+)");
+  private static final Pattern READY = Pattern.compile("ready: .*?, port (\\d+)");
 
   private final Process process;
   private final List<String> output = new CopyOnWriteArrayList<>();
