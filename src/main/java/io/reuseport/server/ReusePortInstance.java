@@ -2,6 +2,7 @@ package io.reuseport.server;
 
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelInitializer;
+import io.netty.channel.unix.Socket;
 import io.netty.channel.unix.UnixChannel;
 import io.netty.handler.timeout.IdleStateHandler;
 import io.reuseport.config.ServerConfig;
@@ -15,6 +16,8 @@ import io.vertx.core.VerticleBase;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.io.IOException;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -32,6 +35,11 @@ import java.util.stream.Collectors;
 final class ReusePortInstance extends VerticleBase implements ServerInstance {
 
   private static final Logger LOG = LoggerFactory.getLogger(ReusePortInstance.class);
+
+  /** How long a retired UDP socket keeps serving what was queued on it before it closes. */
+  static final long UDP_RETIRE_MS = 100;
+  /** The discard port: nothing answers from it, so a socket connected to it receives nothing new. */
+  private static final int DISCARD_PORT = 9;
 
   private final InheritedSockets inherited;
   private ServerConfig conf;
@@ -150,9 +158,31 @@ final class ReusePortInstance extends VerticleBase implements ServerInstance {
       chain = chain.transform(v -> Drain.close(c));
     }
     for (Channel c : udpSockets) {
-      chain = chain.transform(v -> Drain.close(c));
+      chain = chain.transform(v -> retireUdp(c));
     }
     return chain;
+  }
+
+  /**
+   * Closes a UDP socket without dropping what other sockets of the group could have received: the kernel picks a
+   * connected member of a reuseport group only for datagrams from its own peer, so connecting the socket to a port
+   * that sends nothing takes it out of the choice for every client; what is already queued on it is still read and
+   * answered for {@value #UDP_RETIRE_MS} ms, then it closes. Without this, closing drops its queue.
+   */
+  private Future<Void> retireUdp(Channel c) {
+    if (!(c instanceof UnixChannel) || !c.isOpen()) {
+      return Drain.close(c);
+    }
+    InetSocketAddress local = (InetSocketAddress) c.localAddress();
+    InetAddress peer = local.getAddress().isAnyLocalAddress() ? InetAddress.getLoopbackAddress() : local.getAddress();
+    try {
+      // a raw connect behind Netty's back: the channel keeps reading with recvfrom and answering each sender
+      new Socket(((UnixChannel) c).fd().intValue()).connect(new InetSocketAddress(peer, DISCARD_PORT));
+    } catch (IOException e) {
+      LOG.debug("instance {}: cannot retire UDP socket {} before closing it: {}", id, local, e.toString());
+      return Drain.close(c);
+    }
+    return Drain.after(vertx, UDP_RETIRE_MS).transform(v -> Drain.close(c));
   }
 
   /**
