@@ -29,7 +29,8 @@ public record ServerConfig(
       throw new ConfigException(Setting.TRANSPORT.key(),
           "nio cannot set SO_REUSEPORT; use epoll or io_uring, or --balancing shared");
     }
-    if (!controlSocket.isEmpty() && (balancing != Balancing.REUSEPORT || transport.resolved() != TransportKind.EPOLL)) {
+    boolean epollReusePort = balancing == Balancing.REUSEPORT && transport.resolved() == TransportKind.EPOLL;
+    if (!controlSocket.isEmpty() && !epollReusePort) {
       throw new ConfigException(Setting.CONTROL_SOCKET.key(),
           "listener takeover passes epoll sockets: it needs --balancing reuseport and --transport epoll (or auto)");
     }
@@ -42,14 +43,14 @@ public record ServerConfig(
 
   public ServerConfig withPort(int newPort) {
     return new ServerConfig(host, newPort, instances, balancing, transport, service, acceptBacklog,
-        maxConnectionsPerInstance, idleTimeoutSeconds, drainTimeoutSeconds, udpReceiveBufferBytes, adminHost, adminPort,
-        statsIntervalMs, fairnessWarnBelow, fairnessMinSample, controlSocket);
+        maxConnectionsPerInstance, idleTimeoutSeconds, drainTimeoutSeconds, udpReceiveBufferBytes, adminHost,
+        adminPort, statsIntervalMs, fairnessWarnBelow, fairnessMinSample, controlSocket);
   }
 
   public ServerConfig withControlSocket(String path) {
     return new ServerConfig(host, port, instances, balancing, transport, service, acceptBacklog,
-        maxConnectionsPerInstance, idleTimeoutSeconds, drainTimeoutSeconds, udpReceiveBufferBytes, adminHost, adminPort,
-        statsIntervalMs, fairnessWarnBelow, fairnessMinSample, path);
+        maxConnectionsPerInstance, idleTimeoutSeconds, drainTimeoutSeconds, udpReceiveBufferBytes, adminHost,
+        adminPort, statsIntervalMs, fairnessWarnBelow, fairnessMinSample, path);
   }
 
   /** The configuration as JSON, with the same keys as the file: it travels to verticles this way. */
