@@ -62,7 +62,9 @@ public final class ServerLauncher {
     PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     Vertx vertx = Vertx.builder()
         .with(new VertxOptions()
-            .setEventLoopPoolSize(config.instances())
+            // one loop per instance, plus one for the admin server and the stats collector: a stalled instance
+            // must not silence the report of its own stall
+            .setEventLoopPoolSize(config.instances() + 1)
             .setPreferNativeTransport(true)
             .setMetricsOptions(new MicrometerMetricsOptions().setEnabled(true)))
         .withTransport(transport)
@@ -91,6 +93,7 @@ public final class ServerLauncher {
               config.fairnessWarnBelow(), config.fairnessMinSample()));
           StatsMeters.bind(registry, collector, config.instances());
           return vertx.deployVerticle(collector)
+              .onSuccess(id -> checkCollectorLoop(collector, instances))
               .map(id -> new RunningServer(vertx, actual, instances, verticles, transport.name(), state, registry,
                   admin.actualPort()));
         })
@@ -151,6 +154,17 @@ public final class ServerLauncher {
 
   private static ServerInstance newInstance(Balancing balancing, InheritedSockets share) {
     return balancing == Balancing.REUSEPORT ? new ReusePortInstance(share) : new SharedInstance();
+  }
+
+  /**
+   * Vert.x hands out event loops round robin: the admin server got the first, the instances the next ones, so the
+   * collector wraps around to the admin server's. Warn should that ever change.
+   */
+  private static void checkCollectorLoop(StatsCollector collector, List<BoundInstance> instances) {
+    if (instances.stream().anyMatch(b -> b.eventLoop().equals(collector.eventLoop()))) {
+      LOG.warn("the stats collector shares event loop {} with an instance: a stall of that instance also stalls"
+          + " the stats", collector.eventLoop());
+    }
   }
 
   private static void checkDistinctLoops(List<BoundInstance> all) {

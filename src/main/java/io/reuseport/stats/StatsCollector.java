@@ -33,6 +33,7 @@ public final class StatsCollector extends VerticleBase {
   private volatile Fairness udpInterval = Fairness.of(new long[0]);
   private volatile PortGroup group = PortGroup.unknown();
   private long lastTick;
+  private volatile String eventLoop = "";
   private long startedAt;
 
   public StatsCollector(CollectorSettings settings) {
@@ -47,12 +48,18 @@ public final class StatsCollector extends VerticleBase {
   @Override
   public Future<?> start() {
     startedAt = System.currentTimeMillis();
+    eventLoop = Thread.currentThread().getName();
     lastTick = startedAt;
     vertx.setPeriodic(settings.intervalMs(), id -> tick());
     return Future.join(
         vertx.eventBus().<JsonObject>localConsumer(StatsAddresses.SNAPSHOTS, msg -> accept(msg.body()))
             .completion(),
         vertx.eventBus().<JsonObject>localConsumer(StatsAddresses.QUERY, this::query).completion());
+  }
+
+  /** The thread this collector runs on. */
+  public String eventLoop() {
+    return eventLoop;
   }
 
   /** The latest snapshot of instance {@code id}, or null before its first; safe from any thread. */
