@@ -12,6 +12,7 @@ import io.reuseport.service.Services;
 import io.reuseport.stats.InstanceCounters;
 import io.reuseport.stats.InstanceStatsEndpoint;
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.VerticleBase;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -38,6 +39,8 @@ final class ReusePortInstance extends VerticleBase implements ServerInstance {
 
   /** How long a retired UDP socket keeps serving what was queued on it before it closes. */
   static final long UDP_RETIRE_MS = 100;
+  static final long UDP_RETIRE_MAX_MS = 2_000;
+  private static final long UDP_QUIET_CHECK_MS = 20;
   /** The discard port: nothing answers from it, so a socket connected to it receives nothing new. */
   private static final int DISCARD_PORT = 9;
 
@@ -167,7 +170,7 @@ final class ReusePortInstance extends VerticleBase implements ServerInstance {
    * Closes a UDP socket without dropping what other sockets of the group could have received: the kernel picks a
    * connected member of a reuseport group only for datagrams from its own peer, so connecting the socket to a port
    * that sends nothing takes it out of the choice for every client; what is already queued on it is still read and
-   * answered for {@value #UDP_RETIRE_MS} ms, then it closes. Without this, closing drops its queue.
+   * answered until it is quiet, then it closes. Without this, closing drops its queue.
    */
   private Future<Void> retireUdp(Channel c) {
     if (!(c instanceof UnixChannel) || !c.isOpen()) {
@@ -182,7 +185,33 @@ final class ReusePortInstance extends VerticleBase implements ServerInstance {
       LOG.debug("instance {}: cannot retire UDP socket {} before closing it: {}", id, local, e.toString());
       return Drain.close(c);
     }
-    return Drain.after(vertx, UDP_RETIRE_MS).transform(v -> Drain.close(c));
+    return quiet(c).transform(v -> Drain.close(c));
+  }
+
+  /**
+   * Completes once a retired UDP socket's queue is read dry: at least {@value #UDP_RETIRE_MS} ms after the retire,
+   * no datagram was read between two checks on the socket's own loop (so a busy or starved loop waits, it does not
+   * drop); at most {@value #UDP_RETIRE_MAX_MS} ms.
+   */
+  private Future<Void> quiet(Channel c) {
+    Promise<Void> promise = Promise.promise();
+    long start = System.nanoTime();
+    c.eventLoop().schedule(new Runnable() {
+      private long seen = -1;
+
+      @Override
+      public void run() {
+        long elapsedMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
+        long read = counters.udpDatagramsIn;
+        if ((read == seen && elapsedMs >= UDP_RETIRE_MS) || elapsedMs >= UDP_RETIRE_MAX_MS) {
+          promise.tryComplete();
+        } else {
+          seen = read;
+          c.eventLoop().schedule(this, UDP_QUIET_CHECK_MS, TimeUnit.MILLISECONDS);
+        }
+      }
+    }, UDP_QUIET_CHECK_MS, TimeUnit.MILLISECONDS);
+    return promise.future();
   }
 
   /**
