@@ -37,13 +37,6 @@ final class Drain {
     return promise.future();
   }
 
-  /** Completes after {@code delayMs}. */
-  static Future<Void> after(Vertx vertx, long delayMs) {
-    Promise<Void> promise = Promise.promise();
-    vertx.setTimer(delayMs, id -> promise.complete());
-    return promise.future();
-  }
-
   /** Closes a Netty channel; the future completes when it is closed. */
   static Future<Void> close(Channel channel) {
     if (channel == null) {

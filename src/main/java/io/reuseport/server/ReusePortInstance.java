@@ -2,7 +2,6 @@ package io.reuseport.server;
 
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelInitializer;
-import io.netty.channel.unix.Socket;
 import io.netty.channel.unix.UnixChannel;
 import io.netty.handler.timeout.IdleStateHandler;
 import io.reuseport.config.ServerConfig;
@@ -12,13 +11,10 @@ import io.reuseport.service.Services;
 import io.reuseport.stats.InstanceCounters;
 import io.reuseport.stats.InstanceStatsEndpoint;
 import io.vertx.core.Future;
-import io.vertx.core.Promise;
 import io.vertx.core.VerticleBase;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import java.io.IOException;
-import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -36,13 +32,6 @@ import java.util.stream.Collectors;
 final class ReusePortInstance extends VerticleBase implements ServerInstance {
 
   private static final Logger LOG = LoggerFactory.getLogger(ReusePortInstance.class);
-
-  /** How long a retired UDP socket keeps serving what was queued on it before it closes. */
-  static final long UDP_RETIRE_MS = 100;
-  static final long UDP_RETIRE_MAX_MS = 2_000;
-  private static final long UDP_QUIET_CHECK_MS = 20;
-  /** The discard port: nothing answers from it, so a socket connected to it receives nothing new. */
-  private static final int DISCARD_PORT = 9;
 
   private final InheritedSockets inherited;
   private ServerConfig conf;
@@ -147,9 +136,9 @@ final class ReusePortInstance extends VerticleBase implements ServerInstance {
   }
 
   /**
-   * Closes this instance's TCP listeners one after the other, then its UDP sockets. One at a time, so that with
-   * {@code net.ipv4.tcp_migrate_req=1} a closing listener's queue migrates to a listener that stays open. Does
-   * nothing once the sockets were handed over.
+   * Closes this instance's TCP listeners one after the other, then retires and closes its UDP sockets
+   * ({@link UdpRetirement}). One at a time, so that with {@code net.ipv4.tcp_migrate_req=1} a closing listener's
+   * queue migrates to a listener that stays open. Does nothing once the sockets were handed over.
    */
   @Override
   public Future<Void> closeListeners() {
@@ -161,57 +150,9 @@ final class ReusePortInstance extends VerticleBase implements ServerInstance {
       chain = chain.transform(v -> Drain.close(c));
     }
     for (Channel c : udpSockets) {
-      chain = chain.transform(v -> retireUdp(c));
+      chain = chain.transform(v -> UdpRetirement.retire(c, () -> counters.udpDatagramsIn));
     }
     return chain;
-  }
-
-  /**
-   * Closes a UDP socket without dropping what other sockets of the group could have received: the kernel picks a
-   * connected member of a reuseport group only for datagrams from its own peer, so connecting the socket to a port
-   * that sends nothing takes it out of the choice for every client; what is already queued on it is still read and
-   * answered until it is quiet, then it closes. Without this, closing drops its queue.
-   */
-  private Future<Void> retireUdp(Channel c) {
-    if (!(c instanceof UnixChannel) || !c.isOpen()) {
-      return Drain.close(c);
-    }
-    InetSocketAddress local = (InetSocketAddress) c.localAddress();
-    InetAddress peer = local.getAddress().isAnyLocalAddress() ? InetAddress.getLoopbackAddress() : local.getAddress();
-    try {
-      // a raw connect behind Netty's back: the channel keeps reading with recvfrom and answering each sender
-      new Socket(((UnixChannel) c).fd().intValue()).connect(new InetSocketAddress(peer, DISCARD_PORT));
-    } catch (IOException e) {
-      LOG.debug("instance {}: cannot retire UDP socket {} before closing it: {}", id, local, e.toString());
-      return Drain.close(c);
-    }
-    return quiet(c).transform(v -> Drain.close(c));
-  }
-
-  /**
-   * Completes once a retired UDP socket's queue is read dry: at least {@value #UDP_RETIRE_MS} ms after the retire,
-   * no datagram was read between two checks on the socket's own loop (so a busy or starved loop waits, it does not
-   * drop); at most {@value #UDP_RETIRE_MAX_MS} ms.
-   */
-  private Future<Void> quiet(Channel c) {
-    Promise<Void> promise = Promise.promise();
-    long start = System.nanoTime();
-    c.eventLoop().schedule(new Runnable() {
-      private long seen = -1;
-
-      @Override
-      public void run() {
-        long elapsedMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
-        long read = counters.udpDatagramsIn;
-        if ((read == seen && elapsedMs >= UDP_RETIRE_MS) || elapsedMs >= UDP_RETIRE_MAX_MS) {
-          promise.tryComplete();
-        } else {
-          seen = read;
-          c.eventLoop().schedule(this, UDP_QUIET_CHECK_MS, TimeUnit.MILLISECONDS);
-        }
-      }
-    }, UDP_QUIET_CHECK_MS, TimeUnit.MILLISECONDS);
-    return promise.future();
   }
 
   /**
