@@ -24,17 +24,26 @@ public final class StallService implements Service {
 
   @Override
   public TcpHandler onConnect(TcpSession session) {
-    return data -> {
-      String text = data.toString(StandardCharsets.US_ASCII);
-      if (text.startsWith("stall")) {
-        sleep();
-        session.write(Buffer.buffer("stalled\n"));
-      } else if (text.startsWith("id")) {
-        session.write(Buffer.buffer(instance + "\n"));
-      } else if (text.startsWith("boom")) {
-        throw new IllegalStateException("boom, as asked");
-      } else {
-        session.write(data);
+    return new TcpHandler() {
+      @Override
+      public void onData(Buffer data) {
+        String text = data.toString(StandardCharsets.US_ASCII);
+        if (text.startsWith("stall")) {
+          sleep();
+          session.write(Buffer.buffer("stalled\n"));
+        } else if (text.startsWith("id")) {
+          session.write(Buffer.buffer(instance + "\n"));
+        } else if (text.startsWith("boom")) {
+          throw new IllegalStateException("boom, as asked");
+        } else {
+          session.write(data);
+        }
+      }
+
+      @Override
+      public void onEnd() {
+        // like echo: the peer is done, so is this connection (else a drain waits for it)
+        session.close();
       }
     };
   }
