@@ -8,6 +8,9 @@ import io.reuseport.load.LoadCommand;
 import io.reuseport.server.RunningServer;
 import io.reuseport.server.ServerLauncher;
 import io.reuseport.server.StartupException;
+import io.reuseport.stats.KernelSettings;
+import io.reuseport.upgrade.ControlServer;
+import io.reuseport.upgrade.Upgrade;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine;
@@ -69,11 +72,31 @@ public final class Main {
       System.err.println("reuseport-server: " + e.getMessage());
       return EXIT_BAD_CONFIG;
     }
+    String takeoverPath = parsed.matchedOptionValue("--takeover", null);
+    if (takeoverPath != null && config.controlSocket().isEmpty()) {
+      // the new process takes over the old one's control socket path, so that the next upgrade finds it there
+      try {
+        config = config.withControlSocket(takeoverPath);
+      } catch (ConfigException e) {
+        System.err.println("reuseport-server: --takeover: " + e.getMessage());
+        return EXIT_BAD_CONFIG;
+      }
+    }
     // handlers first: a SIGTERM that arrives while instances bind waits for start-up, then drains
     CompletableFuture<RunningServer> started = new CompletableFuture<>();
-    ShutdownSignals.onTerminate(signal -> drain(signal, started, config));
+    ServerConfig drainConfig = config;
+    ShutdownSignals signals = ShutdownSignals.onTerminate(signal -> drain(signal, started, drainConfig));
+    logMigrateReq();
     try {
-      started.complete(ServerLauncher.start(config).await());
+      RunningServer server = takeoverPath == null ? ServerLauncher.start(config).await()
+          : Upgrade.takeOver(Path.of(takeoverPath), config);
+      started.complete(server);
+      if (!config.controlSocket().isEmpty()) {
+        // serving already: without its control socket the server still serves, it just cannot be taken over
+        ControlServer.start(Path.of(config.controlSocket()), server, () -> signals.begin("takeover"))
+            .onFailure(err -> LOG.error("no control socket ({}): this server cannot be taken over",
+                err.getMessage()));
+      }
       return -1;
     } catch (ConfigException e) {
       started.cancel(false);
@@ -87,6 +110,17 @@ public final class Main {
       started.cancel(false);
       System.err.println("reuseport-server: cannot start: " + e);
       return EXIT_START_FAILED;
+    }
+  }
+
+  private static void logMigrateReq() {
+    int migrate = KernelSettings.tcpMigrateReq();
+    if (migrate < 0) {
+      LOG.info("net.ipv4.tcp_migrate_req: not available (kernel < 5.14): closing a listener resets its queue");
+    } else {
+      LOG.info("net.ipv4.tcp_migrate_req = {}: {}", migrate, migrate == 1
+          ? "a closing listener's queued connections move to another listener on the port"
+          : "a closing listener's queued connections are reset (use --takeover for upgrades)");
     }
   }
 
@@ -115,6 +149,9 @@ public final class Main {
             "the JSON file (--conf, default conf/config.json), built-in defaults.");
     spec.addOption(OptionSpec.builder("-h", "--help").usageHelp(true).description("show this help and exit")
         .build());
+    spec.addOption(OptionSpec.builder("--takeover").paramLabel("PATH").type(String.class)
+        .description("take the listening sockets over from the server whose control socket is PATH, then tell it"
+            + " to drain and exit (epoll, reuseport only); this process then serves PATH").build());
     spec.addOption(OptionSpec.builder("--conf").paramLabel("FILE").type(Path.class)
         .description("JSON configuration file (default: conf/config.json when present)").build());
     for (Setting s : Setting.values()) {

@@ -15,21 +15,30 @@ final class ShutdownSignals {
 
   private static final Logger LOG = LoggerFactory.getLogger(ShutdownSignals.class);
 
-  private ShutdownSignals() {
+  private final AtomicBoolean started = new AtomicBoolean();
+  private final ToIntFunction<String> drain;
+
+  private ShutdownSignals(ToIntFunction<String> drain) {
+    this.drain = drain;
   }
 
-  static void onTerminate(ToIntFunction<String> drain) {
-    AtomicBoolean started = new AtomicBoolean();
+  /** Installs the handlers; {@link #begin} starts the same drain for other reasons (a takeover). */
+  static ShutdownSignals onTerminate(ToIntFunction<String> drain) {
+    ShutdownSignals signals = new ShutdownSignals(drain);
     for (String name : new String[] {"TERM", "INT"}) {
-      Signal.handle(new Signal(name), signal -> {
-        if (!started.compareAndSet(false, true)) {
-          LOG.info("SIG{} received while draining; still draining", name);
-          return;
-        }
-        // the signal thread must not block: drain on a thread of its own
-        Thread drainer = new Thread(() -> System.exit(drain.applyAsInt("SIG" + name)), "reuseport-drain");
-        drainer.start();
-      });
+      Signal.handle(new Signal(name), signal -> signals.begin("SIG" + name));
     }
+    return signals;
+  }
+
+  /** Drains once, on a thread of its own, and exits with the drain's code; later calls only log. */
+  void begin(String reason) {
+    if (!started.compareAndSet(false, true)) {
+      LOG.info("{} received while draining; still draining", reason);
+      return;
+    }
+    // the signal thread must not block: drain on a thread of its own
+    Thread drainer = new Thread(() -> System.exit(drain.applyAsInt(reason)), "reuseport-drain");
+    drainer.start();
   }
 }

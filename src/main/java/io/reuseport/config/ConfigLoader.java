@@ -74,7 +74,8 @@ public final class ConfigLoader {
         (Integer) v.get(Setting.ADMIN_PORT),
         (Integer) v.get(Setting.STATS_INTERVAL_MS),
         (Double) v.get(Setting.FAIRNESS_WARN_BELOW),
-        (Integer) v.get(Setting.FAIRNESS_MIN_SAMPLE));
+        (Integer) v.get(Setting.FAIRNESS_MIN_SAMPLE),
+        (String) v.get(Setting.CONTROL_SOCKET));
   }
 
   private static JsonObject readFile(Path file) {

@@ -21,12 +21,18 @@ public record ServerConfig(
     int adminPort,
     int statsIntervalMs,
     double fairnessWarnBelow,
-    int fairnessMinSample) {
+    int fairnessMinSample,
+    String controlSocket) {
 
   public ServerConfig {
     if (transport == TransportKind.NIO && balancing == Balancing.REUSEPORT) {
       throw new ConfigException(Setting.TRANSPORT.key(),
           "nio cannot set SO_REUSEPORT; use epoll or io_uring, or --balancing shared");
+    }
+    boolean epollReusePort = balancing == Balancing.REUSEPORT && transport.resolved() == TransportKind.EPOLL;
+    if (!controlSocket.isEmpty() && !epollReusePort) {
+      throw new ConfigException(Setting.CONTROL_SOCKET.key(),
+          "listener takeover passes epoll sockets: it needs --balancing reuseport and --transport epoll (or auto)");
     }
   }
 
@@ -37,8 +43,14 @@ public record ServerConfig(
 
   public ServerConfig withPort(int newPort) {
     return new ServerConfig(host, newPort, instances, balancing, transport, service, acceptBacklog,
-        maxConnectionsPerInstance, idleTimeoutSeconds, drainTimeoutSeconds, udpReceiveBufferBytes, adminHost, adminPort,
-        statsIntervalMs, fairnessWarnBelow, fairnessMinSample);
+        maxConnectionsPerInstance, idleTimeoutSeconds, drainTimeoutSeconds, udpReceiveBufferBytes, adminHost,
+        adminPort, statsIntervalMs, fairnessWarnBelow, fairnessMinSample, controlSocket);
+  }
+
+  public ServerConfig withControlSocket(String path) {
+    return new ServerConfig(host, port, instances, balancing, transport, service, acceptBacklog,
+        maxConnectionsPerInstance, idleTimeoutSeconds, drainTimeoutSeconds, udpReceiveBufferBytes, adminHost,
+        adminPort, statsIntervalMs, fairnessWarnBelow, fairnessMinSample, path);
   }
 
   /** The configuration as JSON, with the same keys as the file: it travels to verticles this way. */
@@ -59,6 +71,7 @@ public record ServerConfig(
         .put(Setting.ADMIN_PORT.key(), adminPort)
         .put(Setting.STATS_INTERVAL_MS.key(), statsIntervalMs)
         .put(Setting.FAIRNESS_WARN_BELOW.key(), fairnessWarnBelow)
-        .put(Setting.FAIRNESS_MIN_SAMPLE.key(), fairnessMinSample);
+        .put(Setting.FAIRNESS_MIN_SAMPLE.key(), fairnessMinSample)
+        .put(Setting.CONTROL_SOCKET.key(), controlSocket);
   }
 }

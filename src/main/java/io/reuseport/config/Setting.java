@@ -33,9 +33,11 @@ public enum Setting {
   FAIRNESS_WARN_BELOW("fairnessWarnBelow", Type.DOUBLE, 0.8,
       "log a warning when Jain's index over the last interval drops below this", 0.0, 1.0),
   FAIRNESS_MIN_SAMPLE("fairnessMinSample", Type.INT, 200,
-      "connections or datagrams an interval needs before its fairness is judged", 1, Integer.MAX_VALUE);
+      "connections or datagrams an interval needs before its fairness is judged", 1, Integer.MAX_VALUE),
+  CONTROL_SOCKET("controlSocket", Type.PATH, "",
+      "Unix socket a new process takes the listeners over from with --takeover (epoll only; empty = none)");
 
-  enum Type { STRING, INT, DOUBLE, ENUM }
+  enum Type { STRING, PATH, INT, DOUBLE, ENUM }
 
   private final String key;
   private final Type type;
@@ -120,6 +122,12 @@ public enum Setting {
           throw new ConfigException(key, "expected a non-empty string, got " + show(raw));
         }
         return raw;
+      case PATH:
+        // empty means "not set"; anything else is a file system path
+        if (!(raw instanceof String)) {
+          throw new ConfigException(key, "expected a path or an empty string, got " + show(raw));
+        }
+        return ((String) raw).trim();
       case INT:
         return checkRange(toNumber(raw, fromText, true)).intValue();
       case DOUBLE:

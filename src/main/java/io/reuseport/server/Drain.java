@@ -46,4 +46,17 @@ final class Drain {
     channel.close().addListener(f -> promise.tryComplete());
     return promise.future();
   }
+
+  /** Takes a Netty channel off its event loop without closing it; the future completes when it is off. */
+  static Future<Void> deregister(Channel channel) {
+    Promise<Void> promise = Promise.promise();
+    channel.deregister().addListener(f -> {
+      if (f.isSuccess()) {
+        promise.tryComplete();
+      } else {
+        promise.tryFail(f.cause());
+      }
+    });
+    return promise.future();
+  }
 }

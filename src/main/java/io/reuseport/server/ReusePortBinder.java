@@ -79,6 +79,31 @@ final class ReusePortBinder {
   }
 
   /**
+   * Serves a TCP listener that is already bound and listening (received from the process taken over) on this loop,
+   * exactly as {@link #bindTcp} serves its own. Epoll only: the descriptor is wrapped in an epoll channel.
+   */
+  Future<Channel> adoptTcp(int fd, ChannelHandler childInitializer) {
+    ServerBootstrap bootstrap = new ServerBootstrap()
+        .group(eventLoop())
+        .channelFactory(() -> new EpollServerSocketChannel(fd))
+        .childHandler(childInitializer)
+        .childOption(ChannelOption.TCP_NODELAY, true)
+        .childOption(ChannelOption.ALLOW_HALF_CLOSURE, true);
+    return toFuture(bootstrap.register());
+  }
+
+  /** Serves a UDP socket that is already bound (received from the process taken over) on this loop. */
+  Future<Channel> adoptUdp(int fd, int receiveBufferBytes, ChannelHandler handler) {
+    EpollDatagramChannel channel = new EpollDatagramChannel(fd);
+    if (receiveBufferBytes > 0) {
+      channel.config().setReceiveBufferSize(receiveBufferBytes);
+    }
+    channel.config().setRecvByteBufAllocator(new FixedRecvByteBufAllocator(MAX_DATAGRAM + 1));
+    channel.pipeline().addLast(handler);
+    return toFuture(eventLoop().register(channel));
+  }
+
+  /**
    * Binds one UDP socket with {@code SO_REUSEPORT} on this loop.
    *
    * @param receiveBufferBytes {@code SO_RCVBUF}, 0 for the kernel default

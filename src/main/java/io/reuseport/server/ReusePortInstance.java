@@ -18,8 +18,11 @@ import org.slf4j.LoggerFactory;
 import java.net.InetSocketAddress;
 import java.util.ArrayList;
 import java.util.HashSet;
+import java.util.List;
 import java.util.Set;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
 
 /**
  * One server instance in reuseport mode: its own TCP listener and UDP socket, both with {@code SO_REUSEPORT}, bound
@@ -30,15 +33,29 @@ final class ReusePortInstance extends VerticleBase implements ServerInstance {
 
   private static final Logger LOG = LoggerFactory.getLogger(ReusePortInstance.class);
 
+  private final InheritedSockets inherited;
   private ServerConfig conf;
   private int id;
   private InstanceCounters counters;
   private InstanceStatsEndpoint stats;
-  private Channel tcpListener;
-  private Channel udpSocket;
+  private ReusePortBinder binder;
+  private Service service;
+  /** Listeners and UDP sockets served by this instance: one of each, or those received on a takeover. */
+  private final List<Channel> tcpListeners = new CopyOnWriteArrayList<>();
+  private final List<Channel> udpSockets = new CopyOnWriteArrayList<>();
   /** Open connections; only touched on this instance's loop. */
   private final Set<Channel> open = new HashSet<>();
   private volatile BoundInstance bound;
+  /** Set once the sockets were handed to another process: they are then deregistered, never closed. */
+  private volatile boolean handedOver;
+
+  /**
+   * @param inherited this instance's share of the sockets received from a process taken over; when empty, it binds
+   *     its own
+   */
+  ReusePortInstance(InheritedSockets inherited) {
+    this.inherited = inherited;
+  }
 
   @Override
   public Future<?> start() {
@@ -46,19 +63,13 @@ final class ReusePortInstance extends VerticleBase implements ServerInstance {
     conf = settings.config();
     id = settings.id();
     counters = new InstanceCounters(id, Thread.currentThread().getName());
-    Service service = Services.find(conf.service()).create(new ServiceContext(id, vertx));
-    ReusePortBinder binder = new ReusePortBinder(vertx, context, conf.transport().resolved());
-    InetSocketAddress address = new InetSocketAddress(conf.host(), conf.port());
+    service = Services.find(conf.service()).create(new ServiceContext(id, vertx));
+    binder = new ReusePortBinder(vertx, context, conf.transport().resolved());
 
     return service.ready()
-        .compose(ready -> binder.bindTcp(address, conf.acceptBacklog(), new Initializer(service)))
-        .compose(tcp -> {
-          tcpListener = tcp;
-          InetSocketAddress udpAddress = new InetSocketAddress(address.getAddress(), localPort(tcp));
-          return binder.bindUdp(udpAddress, conf.udpReceiveBufferBytes(), new DatagramHandler(service, counters));
-        })
-        .compose(udp -> {
-          udpSocket = udp;
+        .compose(ready -> inherited.isEmpty() ? bindOwn() : adoptInherited())
+        .compose(v -> {
+          Channel udp = udpSockets.isEmpty() ? null : udpSockets.get(0);
           if (udp instanceof UnixChannel) {
             counters.udpFd = ((UnixChannel) udp).fd().intValue();
           }
@@ -66,24 +77,53 @@ final class ReusePortInstance extends VerticleBase implements ServerInstance {
           return stats.start(conf.statsIntervalMs());
         })
         .onSuccess(v -> {
-          bound = new BoundInstance(id, counters.eventLoop, localPort(tcpListener), null);
-          LOG.info("instance {} on {}: TCP {} UDP {}", id, counters.eventLoop, tcpListener.localAddress(),
-              udpSocket.localAddress());
+          bound = new BoundInstance(id, counters.eventLoop, localPort(tcpListeners.get(0)), null);
+          LOG.info("instance {} on {}: TCP {} UDP {}{}", id, counters.eventLoop, addresses(tcpListeners),
+              addresses(udpSockets), inherited.isEmpty() ? "" : " (taken over)");
         })
         .onFailure(err -> {
-          // nothing half-starts: a failed instance leaves no socket behind
-          Drain.close(tcpListener);
-          Drain.close(udpSocket);
+          // nothing half-starts: a failed instance leaves no socket of its own behind (inherited ones stay open)
+          if (inherited.isEmpty()) {
+            tcpListeners.forEach(Drain::close);
+            udpSockets.forEach(Drain::close);
+          }
         });
   }
 
+  private Future<Void> bindOwn() {
+    InetSocketAddress address = new InetSocketAddress(conf.host(), conf.port());
+    return binder.bindTcp(address, conf.acceptBacklog(), new Initializer(service))
+        .compose(tcp -> {
+          tcpListeners.add(tcp);
+          InetSocketAddress udpAddress = new InetSocketAddress(address.getAddress(), localPort(tcp));
+          return binder.bindUdp(udpAddress, conf.udpReceiveBufferBytes(), new DatagramHandler(service, counters));
+        })
+        .map(udp -> {
+          udpSockets.add(udp);
+          return null;
+        });
+  }
+
+  private Future<Void> adoptInherited() {
+    List<Future<?>> adopted = new ArrayList<>();
+    for (int fd : inherited.tcpFds()) {
+      adopted.add(binder.adoptTcp(fd, new Initializer(service)).onSuccess(tcpListeners::add));
+    }
+    for (int fd : inherited.udpFds()) {
+      // one handler per socket: it holds that socket's raw descriptor
+      adopted.add(binder.adoptUdp(fd, conf.udpReceiveBufferBytes(), new DatagramHandler(service, counters))
+          .onSuccess(udpSockets::add));
+    }
+    return Future.all(adopted).mapEmpty();
+  }
+
   /**
-   * Drains: stops accepting and receiving, lets open connections finish up to {@code drainTimeoutSeconds}, then
-   * closes what is left.
+   * Drains: stops accepting and receiving (unless the sockets were handed over), lets open connections finish up
+   * to {@code drainTimeoutSeconds}, then closes what is left.
    */
   @Override
   public Future<?> stop() {
-    return Future.join(Drain.close(tcpListener), Drain.close(udpSocket))
+    return closeListeners()
         .transform(closed -> Drain.until(vertx, open::isEmpty,
             TimeUnit.SECONDS.toMillis(conf.drainTimeoutSeconds())))
         .transform(drained -> {
@@ -93,6 +133,70 @@ final class ReusePortInstance extends VerticleBase implements ServerInstance {
           }
           return stats == null ? Future.succeededFuture() : stats.stop();
         });
+  }
+
+  /**
+   * Closes this instance's TCP listeners one after the other, then retires and closes its UDP sockets
+   * ({@link UdpRetirement}). One at a time, so that with {@code net.ipv4.tcp_migrate_req=1} a closing listener's
+   * queue migrates to a listener that stays open. Does nothing once the sockets were handed over.
+   */
+  @Override
+  public Future<Void> closeListeners() {
+    if (handedOver) {
+      return Future.succeededFuture();
+    }
+    Future<Void> chain = Future.succeededFuture();
+    for (Channel c : tcpListeners) {
+      chain = chain.transform(v -> Drain.close(c));
+    }
+    for (Channel c : udpSockets) {
+      chain = chain.transform(v -> UdpRetirement.retire(c, () -> counters.udpDatagramsIn));
+    }
+    return chain;
+  }
+
+  /**
+   * Hands the sockets over: deregisters them from this loop (no more accepts or reads here) without closing them,
+   * so that connections queued on them stay queued for the process that received them.
+   */
+  @Override
+  public Future<Void> handOver() {
+    handedOver = true;
+    List<Future<Void>> deregistered = new ArrayList<>();
+    for (Channel c : tcpListeners) {
+      deregistered.add(Drain.deregister(c));
+    }
+    for (Channel c : udpSockets) {
+      deregistered.add(Drain.deregister(c));
+    }
+    return Future.join(deregistered).mapEmpty();
+  }
+
+  /** File descriptors of the TCP listeners this instance serves. */
+  @Override
+  public List<Integer> tcpFds() {
+    return fds(tcpListeners);
+  }
+
+  /** File descriptors of the UDP sockets this instance serves. */
+  @Override
+  public List<Integer> udpFds() {
+    return fds(udpSockets);
+  }
+
+  private static List<Integer> fds(List<Channel> channels) {
+    List<Integer> fds = new ArrayList<>();
+    for (Channel c : channels) {
+      if (c instanceof UnixChannel) {
+        fds.add(((UnixChannel) c).fd().intValue());
+      }
+    }
+    return fds;
+  }
+
+  private static String addresses(List<Channel> channels) {
+    return channels.size() == 1 ? String.valueOf(channels.get(0).localAddress())
+        : channels.stream().map(c -> String.valueOf(c.localAddress())).collect(Collectors.joining(", ", "[", "]"));
   }
 
   @Override

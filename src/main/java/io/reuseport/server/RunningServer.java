@@ -16,16 +16,18 @@ public final class RunningServer {
   private final Vertx vertx;
   private final ServerConfig config;
   private final List<BoundInstance> instances;
+  private final List<ServerInstance> verticles;
   private final String transport;
   private final ServerState state;
   private final PrometheusMeterRegistry registry;
   private final int adminPort;
 
-  RunningServer(Vertx vertx, ServerConfig config, List<BoundInstance> instances, String transport,
-                ServerState state, PrometheusMeterRegistry registry, int adminPort) {
+  RunningServer(Vertx vertx, ServerConfig config, List<BoundInstance> instances, List<ServerInstance> verticles,
+                String transport, ServerState state, PrometheusMeterRegistry registry, int adminPort) {
     this.vertx = vertx;
     this.config = config;
     this.instances = List.copyOf(instances);
+    this.verticles = List.copyOf(verticles);
     this.transport = transport;
     this.state = state;
     this.registry = registry;
@@ -66,16 +68,50 @@ public final class RunningServer {
     return registry;
   }
 
+  /** Descriptors of every TCP listener this server serves, for a takeover. */
+  public List<Integer> tcpListenerFds() {
+    List<Integer> fds = new ArrayList<>();
+    verticles.forEach(v -> fds.addAll(v.tcpFds()));
+    return fds;
+  }
+
+  /** Descriptors of every UDP socket this server serves, for a takeover. */
+  public List<Integer> udpSocketFds() {
+    List<Integer> fds = new ArrayList<>();
+    verticles.forEach(v -> fds.addAll(v.udpFds()));
+    return fds;
+  }
+
   /**
-   * Drains and stops: readiness turns 503, every instance stops accepting, open connections get up to
-   * {@code drainTimeoutSeconds} to finish, then Vert.x (and the admin server, which answered throughout) closes.
+   * Hands the sockets to the process that took them over: readiness turns 503 and every instance takes its
+   * sockets off its loop without closing them (connections queued on them stay queued for the other process). A
+   * later {@link #stop()} then only drains the open connections.
+   */
+  public Future<Void> handOver() {
+    state.set(ServerState.Phase.DRAINING);
+    List<Future<Void>> all = new ArrayList<>();
+    verticles.forEach(v -> all.add(v.handOver()));
+    return Future.all(all).mapEmpty();
+  }
+
+  /**
+   * Drains and stops: readiness turns 503, the listeners close one after the other (with
+   * {@code net.ipv4.tcp_migrate_req=1} the kernel then moves each one's queue to a listener still open, this
+   * server's or another process's), open connections get up to {@code drainTimeoutSeconds} to finish, then Vert.x
+   * (and the admin server, which answered throughout) closes.
    */
   public Future<Void> stop() {
     state.set(ServerState.Phase.DRAINING);
-    List<Future<?>> drained = new ArrayList<>();
-    for (BoundInstance instance : instances) {
-      drained.add(vertx.undeploy(instance.deploymentId()));
+    Future<Void> closed = Future.succeededFuture();
+    for (ServerInstance v : verticles) {
+      closed = closed.transform(x -> v.closeListeners());
     }
-    return Future.join(drained).transform(done -> vertx.close());
+    return closed.transform(x -> {
+      List<Future<?>> drained = new ArrayList<>();
+      for (BoundInstance instance : instances) {
+        drained.add(vertx.undeploy(instance.deploymentId()));
+      }
+      return Future.join(drained);
+    }).transform(done -> vertx.close());
   }
 }

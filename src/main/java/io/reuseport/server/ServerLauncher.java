@@ -43,6 +43,15 @@ public final class ServerLauncher {
    * Starts the server described by {@code config}. On failure nothing is left running or listening.
    */
   public static Future<RunningServer> start(ServerConfig config) {
+    return start(config, InheritedSockets.none());
+  }
+
+  /**
+   * Starts a server that serves {@code inherited} sockets (received from the process it takes over) instead of
+   * binding its own; {@code config.port()} must be their port. Instances without a share bind their own sockets on
+   * that port.
+   */
+  public static Future<RunningServer> start(ServerConfig config, InheritedSockets inherited) {
     Transport transport;
     try {
       Services.find(config.service());
@@ -53,7 +62,9 @@ public final class ServerLauncher {
     PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     Vertx vertx = Vertx.builder()
         .with(new VertxOptions()
-            .setEventLoopPoolSize(config.instances())
+            // one loop per instance, plus one for the admin server and the stats collector: a stalled instance
+            // must not silence the report of its own stall
+            .setEventLoopPoolSize(config.instances() + 1)
             .setPreferNativeTransport(true)
             .setMetricsOptions(new MicrometerMetricsOptions().setEnabled(true)))
         .withTransport(transport)
@@ -70,10 +81,11 @@ public final class ServerLauncher {
 
     // completed without a Vert.x context: on failure, Vert.x closes and its event loops can no longer run callbacks
     Promise<RunningServer> result = Promise.promise();
+    List<ServerInstance> verticles = new ArrayList<>();
     vertx.deployVerticle(admin)
         .recover(err -> Future.failedFuture(new StartupException("cannot start the admin server on "
             + config.adminHost() + ":" + config.adminPort() + " (setting 'adminPort'): " + err.getMessage(), err)))
-        .compose(adminId -> deployAll(vertx, config))
+        .compose(adminId -> deployAll(vertx, config, inherited, verticles))
         .compose(instances -> {
           ServerConfig actual = config.withPort(instances.get(0).port());
           StatsCollector collector = new StatsCollector(new CollectorSettings(config.instances(),
@@ -81,7 +93,8 @@ public final class ServerLauncher {
               config.fairnessWarnBelow(), config.fairnessMinSample()));
           StatsMeters.bind(registry, collector, config.instances());
           return vertx.deployVerticle(collector)
-              .map(id -> new RunningServer(vertx, actual, instances, transport.name(), state, registry,
+              .onSuccess(id -> checkCollectorLoop(collector, instances))
+              .map(id -> new RunningServer(vertx, actual, instances, verticles, transport.name(), state, registry,
                   admin.actualPort()));
         })
         .onComplete(started -> {
@@ -99,13 +112,16 @@ public final class ServerLauncher {
     return result.future();
   }
 
-  private static Future<List<BoundInstance>> deployAll(Vertx vertx, ServerConfig config) {
-    return deployFirst(vertx, config, 1).compose(first -> {
+  private static Future<List<BoundInstance>> deployAll(Vertx vertx, ServerConfig config, InheritedSockets inherited,
+                                                      List<ServerInstance> verticles) {
+    return deployFirst(vertx, config, inherited, verticles, 1).compose(first -> {
       // reuseport instances join the port instance 0 got; shared ones find it through Vert.x's server sharing
       ServerConfig joined = config.balancing() == Balancing.REUSEPORT ? config.withPort(first.port()) : config;
       List<Future<BoundInstance>> deployed = new ArrayList<>();
       for (int id = 1; id < config.instances(); id++) {
-        deployed.add(deploy(vertx, newInstance(config.balancing()), new InstanceSettings(id, joined)));
+        ServerInstance instance = newInstance(config.balancing(), inherited.shareOf(id, config.instances()));
+        verticles.add(instance);
+        deployed.add(deploy(vertx, instance, new InstanceSettings(id, joined)));
       }
       return Future.all(deployed).map(ok -> {
         List<BoundInstance> all = new ArrayList<>();
@@ -117,12 +133,15 @@ public final class ServerLauncher {
     });
   }
 
-  private static Future<BoundInstance> deployFirst(Vertx vertx, ServerConfig config, int attempt) {
-    return deploy(vertx, newInstance(config.balancing()), new InstanceSettings(0, config))
+  private static Future<BoundInstance> deployFirst(Vertx vertx, ServerConfig config, InheritedSockets inherited,
+                                                  List<ServerInstance> verticles, int attempt) {
+    ServerInstance instance = newInstance(config.balancing(), inherited.shareOf(0, config.instances()));
+    return deploy(vertx, instance, new InstanceSettings(0, config))
+        .onSuccess(b -> verticles.add(0, instance))
         .recover(err -> {
           if (config.port() == 0 && attempt < PORT_ZERO_ATTEMPTS) {
             LOG.debug("ephemeral port unusable for both TCP and UDP ({}), trying another", err.toString());
-            return deployFirst(vertx, config, attempt + 1);
+            return deployFirst(vertx, config, inherited, verticles, attempt + 1);
           }
           return Future.failedFuture(bindFailure(config, err));
         });
@@ -133,8 +152,19 @@ public final class ServerLauncher {
         .map(deployment -> instance.bound().withDeployment(deployment));
   }
 
-  private static ServerInstance newInstance(Balancing balancing) {
-    return balancing == Balancing.REUSEPORT ? new ReusePortInstance() : new SharedInstance();
+  private static ServerInstance newInstance(Balancing balancing, InheritedSockets share) {
+    return balancing == Balancing.REUSEPORT ? new ReusePortInstance(share) : new SharedInstance();
+  }
+
+  /**
+   * Vert.x hands out event loops round robin: the admin server got the first, the instances the next ones, so the
+   * collector wraps around to the admin server's. Warn should that ever change.
+   */
+  private static void checkCollectorLoop(StatsCollector collector, List<BoundInstance> instances) {
+    if (instances.stream().anyMatch(b -> b.eventLoop().equals(collector.eventLoop()))) {
+      LOG.warn("the stats collector shares event loop {} with an instance: a stall of that instance also stalls"
+          + " the stats", collector.eventLoop());
+    }
   }
 
   private static void checkDistinctLoops(List<BoundInstance> all) {

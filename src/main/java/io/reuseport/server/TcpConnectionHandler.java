@@ -33,6 +33,7 @@ final class TcpConnectionHandler extends ChannelInboundHandlerAdapter implements
   private Buffer currentIn;
   private ByteBuf currentInBuf;
   private boolean needsFlush;
+  private boolean errored;
 
   TcpConnectionHandler(Service service, InstanceCounters counters, Set<Channel> open) {
     this.service = service;
@@ -114,7 +115,11 @@ final class TcpConnectionHandler extends ChannelInboundHandlerAdapter implements
 
   @Override
   public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-    counters.tcpErrors++;
+    // a reset can surface once per pending read and write: count the connection once
+    if (!errored) {
+      errored = true;
+      counters.tcpErrors++;
+    }
     LOG.debug("connection {} failed: {}", channel.remoteAddress(), cause.toString());
     channel.close();
   }

@@ -35,6 +35,7 @@ public final class StatsCollector extends VerticleBase {
   private volatile Fairness udpInterval = Fairness.of(new long[0]);
   private volatile PortGroup group = PortGroup.unknown();
   private long lastTick;
+  private volatile String eventLoop = "";
   private long startedAt;
 
   public StatsCollector(CollectorSettings settings) {
@@ -49,12 +50,18 @@ public final class StatsCollector extends VerticleBase {
   @Override
   public Future<?> start() {
     startedAt = System.currentTimeMillis();
+    eventLoop = Thread.currentThread().getName();
     lastTick = startedAt;
     vertx.setPeriodic(settings.intervalMs(), id -> tick());
     return Future.join(
         vertx.eventBus().<JsonObject>localConsumer(StatsAddresses.SNAPSHOTS, msg -> accept(msg.body()))
             .completion(),
         vertx.eventBus().<JsonObject>localConsumer(StatsAddresses.QUERY, this::query).completion());
+  }
+
+  /** The thread this collector runs on. */
+  public String eventLoop() {
+    return eventLoop;
   }
 
   /** The latest snapshot of instance {@code id}, or null before its first; safe from any thread. */
@@ -214,8 +221,23 @@ public final class StatsCollector extends VerticleBase {
           || read.foreignUdp() != before.foreignUdp())) {
         LOG.warn("another process joined port {}: {} foreign TCP listeners, {} foreign UDP sockets take a share of"
             + " the traffic", settings.port(), read.foreignTcp(), read.foreignUdp());
+        warnIfNoMigration(read);
       } else if (!read.hasForeignMembers() && before.hasForeignMembers()) {
         LOG.info("no foreign member left on port {}", settings.port());
+      }
+    });
+  }
+
+  /** Reads the sysctl only when a second process shares the port, i.e. when closing a listener could lose. */
+  private void warnIfNoMigration(PortGroup read) {
+    if (read.foreignTcp() == 0) {
+      return;
+    }
+    vertx.executeBlocking(KernelSettings::tcpMigrateReq, false).onSuccess(value -> {
+      if (value == 0) {
+        LOG.warn("net.ipv4.tcp_migrate_req is 0 and another process shares port {}: when either closes its"
+            + " listeners, the connections queued on them are reset; set it to 1, or upgrade with --takeover",
+            settings.port());
       }
     });
   }

@@ -1,0 +1,74 @@
+package io.reuseport.upgrade;
+
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.epoll.EpollIoHandler;
+import io.netty.util.concurrent.DefaultThreadFactory;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+/**
+ * The one small epoll event loop that serves the control socket, apart from the instances' loops: a takeover
+ * never competes with traffic, and the control socket outlives the instances while they drain.
+ */
+final class ControlLoop {
+
+  private static EventLoopGroup group;
+
+  private ControlLoop() {
+  }
+
+  static synchronized EventLoopGroup group() {
+    if (group == null) {
+      group = new MultiThreadIoEventLoopGroup(1, new DefaultThreadFactory("reuseport-control", true),
+          EpollIoHandler.newFactory());
+    }
+    return group;
+  }
+
+  /** A Netty future as a Vert.x future. */
+  static <T> Future<T> toFuture(io.netty.util.concurrent.Future<T> netty) {
+    Promise<T> promise = Promise.promise();
+    netty.addListener(f -> {
+      if (f.isSuccess()) {
+        promise.tryComplete(netty.getNow());
+      } else {
+        promise.tryFail(f.cause());
+      }
+    });
+    return promise.future();
+  }
+
+  /** A Netty channel future as a Vert.x future of its channel. */
+  static Future<Channel> channel(ChannelFuture netty) {
+    Promise<Channel> promise = Promise.promise();
+    netty.addListener(f -> {
+      if (f.isSuccess()) {
+        promise.tryComplete(netty.channel());
+      } else {
+        promise.tryFail(f.cause());
+      }
+    });
+    return promise.future();
+  }
+
+  /** The effective UID of this process, from {@code /proc/self/status}; blocking, read once at start-up. */
+  static int ownUid() {
+    try {
+      for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
+        if (line.startsWith("Uid:")) {
+          return Integer.parseInt(line.split("\\s+")[2]);
+        }
+      }
+    } catch (IOException | RuntimeException e) {
+      throw new IllegalStateException("cannot read this process's UID from /proc/self/status", e);
+    }
+    throw new IllegalStateException("no Uid line in /proc/self/status");
+  }
+}
