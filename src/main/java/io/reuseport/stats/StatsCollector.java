@@ -24,6 +24,11 @@ public final class StatsCollector extends VerticleBase {
   static final double STALE_INTERVALS = 1.5;
   /** How long a fresh request waits for each instance; the admin server waits longer than this for the report. */
   public static final long FRESH_TIMEOUT_MS = 3_000;
+  /**
+   * How often the tick re-reads the port's group: /proc/net/tcp lists every connection of the host, so reading it
+   * each second costs a busy server real CPU. A fresh query always re-reads it.
+   */
+  static final long GROUP_PERIOD_MS = 5_000;
 
   private final CollectorSettings settings;
   private final AtomicReferenceArray<JsonObject> latest;
@@ -35,6 +40,7 @@ public final class StatsCollector extends VerticleBase {
   private volatile Fairness udpInterval = Fairness.of(new long[0]);
   private volatile PortGroup group = PortGroup.unknown();
   private long lastTick;
+  private long lastGroupRead;
   private volatile String eventLoop = "";
   private long startedAt;
 
@@ -179,7 +185,9 @@ public final class StatsCollector extends VerticleBase {
     logStaleChanges(staleNow(now));
     LOG.debug("interval: {} connections (jain {}), {} datagrams (jain {}), stale {}", tcpInterval.sample(),
         tcpInterval.jain(), udpInterval.sample(), udpInterval.jain(), stale);
-    readGroup();
+    if (now - lastGroupRead >= Math.max(settings.intervalMs(), GROUP_PERIOD_MS)) {
+      readGroup();
+    }
     vertx.eventBus().publish(StatsAddresses.REPORTS, report());
   }
 
@@ -207,6 +215,7 @@ public final class StatsCollector extends VerticleBase {
   }
 
   private Future<PortGroup> readGroup() {
+    lastGroupRead = System.currentTimeMillis();
     List<Integer> fds = new ArrayList<>();
     for (int i = 0; i < settings.instances(); i++) {
       JsonObject s = latest.get(i);
