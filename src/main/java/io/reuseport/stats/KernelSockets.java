@@ -77,19 +77,45 @@ public final class KernelSockets {
   static List<Entry> parse(String name, List<String> lines, int port) {
     List<Entry> entries = new ArrayList<>();
     for (int i = 1; i < lines.size(); i++) {
-      String[] f = lines.get(i).trim().split("\\s+");
+      String line = lines.get(i);
+      // most rows are other ports (every connection of the host is listed): look at the local port before splitting
+      if (localPort(line) != port) {
+        continue;
+      }
+      String[] f = line.trim().split("\\s+");
       if (f.length < 10) {
         continue;
       }
-      String local = f[1];
-      int localPort = Integer.parseInt(local.substring(local.indexOf(':') + 1), 16);
-      if (localPort != port) {
-        continue;
-      }
       long drops = name.startsWith("udp") && f.length > 12 ? Long.parseLong(f[12]) : 0;
-      entries.add(new Entry(name, localPort, Integer.parseInt(f[3], 16), Integer.parseInt(f[7]),
+      entries.add(new Entry(name, port, Integer.parseInt(f[3], 16), Integer.parseInt(f[7]),
           Long.parseLong(f[9]), drops));
     }
     return entries;
+  }
+
+  /** The local port of a row ({@code "  12: 0100007F:2328 ..."}), or -1; no regex, no allocation. */
+  static int localPort(String line) {
+    int slot = line.indexOf(':');
+    if (slot < 0) {
+      return -1;
+    }
+    int start = slot + 1;
+    while (start < line.length() && line.charAt(start) == ' ') {
+      start++;
+    }
+    int end = line.indexOf(' ', start);
+    int colon = line.lastIndexOf(':', end < 0 ? line.length() : end);
+    if (end < 0 || colon <= start) {
+      return -1;
+    }
+    int value = 0;
+    for (int c = colon + 1; c < end; c++) {
+      int digit = Character.digit(line.charAt(c), 16);
+      if (digit < 0) {
+        return -1;
+      }
+      value = value * 16 + digit;
+    }
+    return value;
   }
 }
