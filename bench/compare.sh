@@ -302,6 +302,9 @@ UNITS=("conn/s" "msg/s" "dgram/s")
   echo "Runs in which the load client's own CPU was saturated (>= 90 % of all cores): $saturated of" \
     "$(wc -l <"$RESULTS")."
   echo
+  if [[ -f "$REPO/bench/ANALYSIS.md" ]]; then
+    cat "$REPO/bench/ANALYSIS.md"
+  fi
   echo "## Commands"
   echo
   echo '```'
