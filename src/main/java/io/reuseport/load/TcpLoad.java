@@ -9,7 +9,6 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelOption;
 import io.vertx.core.Future;
-import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 
 import java.io.IOException;
@@ -86,12 +85,7 @@ final class TcpLoad extends LoadWorker {
   protected Future<Void> close() {
     Channel ch = channel;
     channel = null;
-    if (ch == null) {
-      return Future.succeededFuture();
-    }
-    Promise<Void> closed = Promise.promise();
-    ch.close().addListener(f -> closed.complete());
-    return closed.future();
+    return LoopChannels.close(ch);
   }
 
   /**

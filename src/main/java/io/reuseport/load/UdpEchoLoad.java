@@ -73,12 +73,7 @@ final class UdpEchoLoad extends LoadWorker {
   protected Future<Void> close() {
     Channel ch = channel;
     channel = null;
-    if (ch == null) {
-      return Future.succeededFuture();
-    }
-    Promise<Void> closed = Promise.promise();
-    ch.close().addListener(f -> closed.complete());
-    return closed.future();
+    return LoopChannels.close(ch);
   }
 
   /** Matches echoes to the datagram in flight. A send error fails that datagram; the socket stays open. */
