@@ -5,9 +5,11 @@
 # to docs/BENCHMARKS.md. Every server it starts is stopped when it exits.
 #
 #   bench/compare.sh [--rounds N] [--duration SECONDS] [--warmup SECONDS] [--instances N] [--concurrency N]
-#                    [--io-uring] [--admin] [--no-c] [--wait-quiet SECONDS] [--server-warmup SECONDS]
-#                    [--out FILE]
+#                    [--io-uring] [--admin] [--no-c] [--c-client] [--wait-quiet SECONDS]
+#                    [--server-warmup SECONDS] [--out FILE]
 #
+# --c-client: drive tcp-churn with bench/churn.c (built with gcc) instead of the Java load client, which on a
+# 2-core machine takes about a core from the servers it measures.
 # --wait-quiet: before starting, wait up to SECONDS for the 1-minute load average to drop below 1 (other work on
 # the machine skews every number; the report records the load average either way).
 # --server-warmup: before round 1, each load runs this long against each server, uncounted, so that no server is
@@ -24,6 +26,7 @@ WAIT_QUIET=0
 SERVER_WARMUP=3
 ADMIN=0
 WITH_C=1
+C_CLIENT=0
 REPO=$(cd "$(dirname "$0")/.." && pwd)
 OUT=$REPO/docs/BENCHMARKS.md
 BASE_PORT=${BENCH_BASE_PORT:-19500}
@@ -38,10 +41,11 @@ while [ $# -gt 0 ]; do
     --io-uring) IO_URING=1; shift ;;
     --admin) ADMIN=1; shift ;;
     --no-c) WITH_C=0; shift ;;
+    --c-client) C_CLIENT=1; shift ;;
     --wait-quiet) WAIT_QUIET=$2; shift 2 ;;
     --server-warmup) SERVER_WARMUP=$2; shift 2 ;;
     --out) OUT=$2; shift 2 ;;
-    -h|--help) sed -n '2,15p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,16p' "$0"; exit 0 ;;
     *) echo "compare.sh: unknown argument $1 (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -49,6 +53,10 @@ done
 SHARED_DIR=${SHARED_DIR:-$REPO/../shared}
 JAR=$REPO/target/reuseport-server.jar
 WORK=$(mktemp -d /tmp/reuseport-bench.XXXXXX)
+CHURN=$WORK/churn
+if [ "$C_CLIENT" = 1 ]; then
+  gcc -O2 -o "$CHURN" "$REPO/bench/churn.c" || { echo "compare.sh: --c-client needs gcc" >&2; exit 2; }
+fi
 PIDS=()
 
 stop_all() {
@@ -143,6 +151,10 @@ done
 LOADS=("tcp-churn" "tcp-echo" "udp-echo")
 PAYLOADS=(32 64 64)
 load_cmd() { # load-index port [admin-port]
+  if [ "$C_CLIENT" = 1 ] && [ "${LOADS[$1]}" = tcp-churn ]; then
+    echo "$CHURN 127.0.0.1 $2 $CONCURRENCY $DURATION $WARMUP ${PAYLOADS[$1]}"
+    return
+  fi
   local extra=""
   if [ "${3:-0}" != 0 ]; then
     extra=" --admin http://127.0.0.1:$3"
@@ -166,8 +178,12 @@ if [ "$SERVER_WARMUP" != 0 ]; then
   log "warming up every server for ${SERVER_WARMUP} s per load (not counted)"
   for i in "${STARTED[@]}"; do
     for li in "${!LOADS[@]}"; do
-      java -jar "$JAR" load --mode "${LOADS[$li]}" --target "127.0.0.1:${PORTS[$i]}" --concurrency "$CONCURRENCY" \
-        --payload "${PAYLOADS[$li]}" --duration "${SERVER_WARMUP}s" --json >/dev/null 2>&1 || true
+      if [ "$C_CLIENT" = 1 ] && [ "${LOADS[$li]}" = tcp-churn ]; then
+        "$CHURN" 127.0.0.1 "${PORTS[$i]}" "$CONCURRENCY" "$SERVER_WARMUP" 0 "${PAYLOADS[$li]}" >/dev/null 2>&1 || true
+      else
+        java -jar "$JAR" load --mode "${LOADS[$li]}" --target "127.0.0.1:${PORTS[$i]}" --concurrency "$CONCURRENCY" \
+          --payload "${PAYLOADS[$li]}" --duration "${SERVER_WARMUP}s" --json >/dev/null 2>&1 || true
+      fi
     done
   done
 fi
@@ -222,11 +238,16 @@ UNITS=("conn/s" "msg/s" "dgram/s")
   echo "# Benchmarks"
   echo
   echo "Produced by \`bench/compare.sh --rounds $ROUNDS --duration $DURATION --warmup $WARMUP --instances $INSTANCES" \
-    "--concurrency $CONCURRENCY$([ "$IO_URING" = 1 ] && echo ' --io-uring')\` on $START_TIME." \
+    "--concurrency $CONCURRENCY$([ "$IO_URING" = 1 ] && echo ' --io-uring')$([ "$C_CLIENT" = 1 ] &&
+      echo ' --c-client')\` on $START_TIME." \
     "Client and servers on the same machine, loopback only; each cell is the median of $ROUNDS runs of" \
     "${DURATION} s (after ${WARMUP} s of uncounted warm-up), loads interleaved across servers round by round."
   echo "Every server first got ${SERVER_WARMUP} s of each load, uncounted. Absolute numbers depend on the machine;" \
     "compare the ratios, and mind the load average below: the machine may have been busy with other work."
+  if [ "$C_CLIENT" = 1 ]; then
+    echo "tcp-churn is driven by \`bench/churn.c\` (one thread, epoll), which leaves the servers more of the" \
+      "machine than the Java \`load\` client; tcp-echo and udp-echo by \`load\`."
+  fi
   echo
   echo "## Machine"
   echo
