@@ -1,5 +1,6 @@
 package io.reuseport.testsupport;
 
+import io.reuseport.service.EchoService;
 import io.reuseport.service.Service;
 import io.reuseport.service.ServiceContext;
 import io.reuseport.service.ServiceProvider;
@@ -18,20 +19,12 @@ public final class WhoAmIService implements Service {
     this.instanceId = instanceId;
   }
 
+  private final Service echo = new EchoService.Provider().create(null);
+
   @Override
   public TcpHandler onConnect(TcpSession session) {
     session.write(Buffer.buffer(whoami() + "\n"));
-    return new TcpHandler() {
-      @Override
-      public void onData(Buffer data) {
-        session.write(data);
-      }
-
-      @Override
-      public void onEnd() {
-        session.close();
-      }
-    };
+    return echo.onConnect(session);
   }
 
   @Override
