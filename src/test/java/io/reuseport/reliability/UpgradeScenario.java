@@ -24,8 +24,11 @@ public final class UpgradeScenario {
   static final int MIN_ATTEMPTS = 20_000;
   private static final int PORT = 9000;
   private static final long MAX_CHURN_MS = 60_000;
-  /** Enough connections in flight that accept queues are rarely empty when a listener closes. */
-  private static final int TCP_THREADS = 32;
+  /**
+   * Blocking churn clients, one connection in flight each; {@code -Dupgrade.tcpThreads=N} runs the scenario by hand
+   * with more in flight (burstier accept queues).
+   */
+  private static final int TCP_THREADS = Integer.getInteger("upgrade.tcpThreads", 32);
   private static final int UDP_THREADS = 4;
 
   private UpgradeScenario() {
