@@ -4,6 +4,7 @@ import io.reuseport.admin.AdminRoutes;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpClient;
+import io.vertx.core.http.HttpClientOptions;
 import io.vertx.core.http.HttpClientResponse;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.RequestOptions;
@@ -27,7 +28,8 @@ final class AdminStatsProbe {
   private final LoadMode mode;
 
   AdminStatsProbe(Vertx vertx, URI admin, LoadMode mode) {
-    this.client = vertx.createHttpClient();
+    // two requests a run, minutes apart: a fresh connection each, never a pooled one the server may have closed
+    this.client = vertx.createHttpClient(new HttpClientOptions().setKeepAlive(false));
     String base = admin.toString();
     String root = base.endsWith("/") ? base.substring(0, base.length() - 1) : base;
     this.statsUrl = root + AdminRoutes.STATS + "?fresh=true";
@@ -38,9 +40,9 @@ final class AdminStatsProbe {
   Future<Map<String, Long>> read() {
     RequestOptions request = new RequestOptions().setMethod(HttpMethod.GET).setAbsoluteURI(statsUrl)
         .setConnectTimeout(TIMEOUT_MS).setIdleTimeout(TIMEOUT_MS);
+    // the body is asked for in the same callback as the response, so none of it can arrive before a handler is set
     return client.request(request)
-        .compose(req -> req.send())
-        .compose(this::body)
+        .compose(req -> req.send().compose(this::body))
         .map(body -> counters(new JsonObject(body), mode));
   }
 

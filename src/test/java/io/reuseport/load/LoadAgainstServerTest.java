@@ -165,6 +165,7 @@ class LoadAgainstServerTest {
           "--duration", "10s", "--max-requests", "10", "--admin", "http://127.0.0.1:" + admin.actualPort());
       assertThat(queries).containsExactly("/stats?fresh=true", "/stats?fresh=true");
       JsonObject d = r.getJsonObject("distribution");
+      assertThat(d).as("load result %s", r).isNotNull();
       assertThat(d.getString("metric")).isEqualTo("tcp.accepted");
       assertThat(d.getLong("total")).isEqualTo(150);
       assertThat(d.getDouble("jain")).isEqualTo(0.9);
