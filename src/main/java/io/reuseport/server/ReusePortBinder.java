@@ -73,6 +73,11 @@ final class ReusePortBinder {
         .setAcceptBacklog(backlog)
         .setTcpNoDelay(true);
     transport.configure(options, false, bootstrap);
+    // Vert.x sets these to their kernel defaults on every accepted socket: a setsockopt each, per connection, for
+    // nothing
+    bootstrap.childOption(ChannelOption.SO_KEEPALIVE, null);
+    bootstrap.childOption(EpollChannelOption.TCP_QUICKACK, null);
+    bootstrap.childOption(EpollChannelOption.TCP_CORK, null);
     // half-closed peers (shutdown(SHUT_WR)) still get their pending replies before we close
     bootstrap.childOption(ChannelOption.ALLOW_HALF_CLOSURE, true);
     return toFuture(bootstrap.bind(address));
