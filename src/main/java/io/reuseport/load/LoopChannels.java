@@ -1,10 +1,7 @@
 package io.reuseport.load;
 
 import io.netty.bootstrap.Bootstrap;
-import io.netty.channel.Channel;
 import io.vertx.core.Context;
-import io.vertx.core.Future;
-import io.vertx.core.Promise;
 import io.vertx.core.internal.ContextInternal;
 import io.vertx.core.spi.transport.Transport;
 
@@ -34,15 +31,5 @@ final class LoopChannels {
     return new Bootstrap()
         .group(ctx.nettyEventLoop())
         .channelFactory(transport::datagramChannel);
-  }
-
-  /** Closes a channel (or nothing); completes once it is closed. */
-  static Future<Void> close(Channel channel) {
-    if (channel == null) {
-      return Future.succeededFuture();
-    }
-    Promise<Void> closed = Promise.promise();
-    channel.close().addListener(f -> closed.complete());
-    return closed.future();
   }
 }

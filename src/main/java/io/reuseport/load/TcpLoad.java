@@ -8,6 +8,7 @@ import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelOption;
+import io.reuseport.server.NettyFutures;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 
@@ -85,7 +86,7 @@ final class TcpLoad extends LoadWorker {
   protected Future<Void> close() {
     Channel ch = channel;
     channel = null;
-    return LoopChannels.close(ch);
+    return NettyFutures.close(ch);
   }
 
   /**

@@ -6,6 +6,7 @@ import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.socket.DatagramPacket;
+import io.reuseport.server.NettyFutures;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
@@ -73,7 +74,7 @@ final class UdpEchoLoad extends LoadWorker {
   protected Future<Void> close() {
     Channel ch = channel;
     channel = null;
-    return LoopChannels.close(ch);
+    return NettyFutures.close(ch);
   }
 
   /** Matches echoes to the datagram in flight. A send error fails that datagram; the socket stays open. */

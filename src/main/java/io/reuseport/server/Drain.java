@@ -39,24 +39,11 @@ final class Drain {
 
   /** Closes a Netty channel; the future completes when it is closed. */
   static Future<Void> close(Channel channel) {
-    if (channel == null) {
-      return Future.succeededFuture();
-    }
-    Promise<Void> promise = Promise.promise();
-    channel.close().addListener(f -> promise.tryComplete());
-    return promise.future();
+    return NettyFutures.close(channel);
   }
 
   /** Takes a Netty channel off its event loop without closing it; the future completes when it is off. */
   static Future<Void> deregister(Channel channel) {
-    Promise<Void> promise = Promise.promise();
-    channel.deregister().addListener(f -> {
-      if (f.isSuccess()) {
-        promise.tryComplete();
-      } else {
-        promise.tryFail(f.cause());
-      }
-    });
-    return promise.future();
+    return NettyFutures.of(channel.deregister()).mapEmpty();
   }
 }

@@ -1,13 +1,9 @@
 package io.reuseport.upgrade;
 
-import io.netty.channel.Channel;
-import io.netty.channel.ChannelFuture;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.epoll.EpollIoHandler;
 import io.netty.util.concurrent.DefaultThreadFactory;
-import io.vertx.core.Future;
-import io.vertx.core.Promise;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -30,32 +26,6 @@ final class ControlLoop {
           EpollIoHandler.newFactory());
     }
     return group;
-  }
-
-  /** A Netty future as a Vert.x future. */
-  static <T> Future<T> toFuture(io.netty.util.concurrent.Future<T> netty) {
-    Promise<T> promise = Promise.promise();
-    netty.addListener(f -> {
-      if (f.isSuccess()) {
-        promise.tryComplete(netty.getNow());
-      } else {
-        promise.tryFail(f.cause());
-      }
-    });
-    return promise.future();
-  }
-
-  /** A Netty channel future as a Vert.x future of its channel. */
-  static Future<Channel> channel(ChannelFuture netty) {
-    Promise<Channel> promise = Promise.promise();
-    netty.addListener(f -> {
-      if (f.isSuccess()) {
-        promise.tryComplete(netty.channel());
-      } else {
-        promise.tryFail(f.cause());
-      }
-    });
-    return promise.future();
   }
 
   /** The effective UID of this process, from {@code /proc/self/status}; blocking, read once at start-up. */

@@ -12,6 +12,7 @@ import io.netty.channel.epoll.EpollServerDomainSocketChannel;
 import io.netty.channel.unix.DomainSocketAddress;
 import io.netty.channel.unix.FileDescriptor;
 import io.netty.channel.unix.PeerCredentials;
+import io.reuseport.server.NettyFutures;
 import io.reuseport.server.RunningServer;
 import io.vertx.core.Future;
 import org.slf4j.Logger;
@@ -64,14 +65,14 @@ public final class ControlServer {
 
   /** Stops listening and removes the socket file. */
   public Future<Void> close() {
-    return channel == null ? Future.succeededFuture() : ControlLoop.toFuture(channel.close());
+    return channel == null ? Future.succeededFuture() : NettyFutures.of(channel.close());
   }
 
   private Future<Void> clearStale() {
     if (!Files.exists(path)) {
       return Future.succeededFuture();
     }
-    return ControlLoop.channel(new Bootstrap().group(ControlLoop.group()).channel(EpollDomainSocketChannel.class)
+    return NettyFutures.channel(new Bootstrap().group(ControlLoop.group()).channel(EpollDomainSocketChannel.class)
             .handler(new ChannelInboundHandlerAdapter())
             .connect(new DomainSocketAddress(path.toFile())))
         .transform(connected -> {
@@ -100,7 +101,7 @@ public final class ControlServer {
             ch.pipeline().addLast(new Session());
           }
         });
-    return ControlLoop.channel(bootstrap.bind(new DomainSocketAddress(path.toFile())))
+    return NettyFutures.channel(bootstrap.bind(new DomainSocketAddress(path.toFile())))
         .compose(bound -> {
           channel = bound;
           try {

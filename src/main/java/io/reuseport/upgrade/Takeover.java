@@ -11,6 +11,7 @@ import io.netty.channel.unix.DomainSocketAddress;
 import io.netty.channel.unix.DomainSocketReadMode;
 import io.netty.channel.unix.FileDescriptor;
 import io.reuseport.server.InheritedSockets;
+import io.reuseport.server.NettyFutures;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import org.slf4j.Logger;
@@ -50,7 +51,7 @@ public final class Takeover {
         .handler(takeover.new Receiver());
     ControlLoop.group().schedule(() -> takeover.received.tryFail(new IllegalStateException(
         "no sockets received from " + path + " within " + timeoutMs + " ms")), timeoutMs, TimeUnit.MILLISECONDS);
-    return ControlLoop.channel(bootstrap.connect(new DomainSocketAddress(path.toFile())))
+    return NettyFutures.channel(bootstrap.connect(new DomainSocketAddress(path.toFile())))
         .recover(err -> Future.failedFuture(new IllegalStateException("cannot connect to control socket " + path
             + ": " + err.getMessage(), err)))
         .compose(ch -> {
