@@ -5,8 +5,10 @@ import io.reuseport.config.ConfigLoader;
 import io.reuseport.config.ServerConfig;
 import io.reuseport.config.Setting;
 import io.reuseport.load.LoadCommand;
+import io.reuseport.server.InheritedSockets;
 import io.reuseport.server.RunningServer;
 import io.reuseport.server.ServerLauncher;
+import io.reuseport.server.ServerState;
 import io.reuseport.server.StartupException;
 import io.reuseport.stats.KernelSettings;
 import io.reuseport.upgrade.ControlServer;
@@ -24,7 +26,9 @@ import java.util.EnumMap;
 import java.util.Map;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * The command line: parses flags (one per {@link Setting}), loads the configuration, starts the server, and drains it
@@ -82,32 +86,41 @@ public final class Main {
         return EXIT_BAD_CONFIG;
       }
     }
-    // handlers first: a SIGTERM that arrives while instances bind waits for start-up, then drains
-    CompletableFuture<RunningServer> started = new CompletableFuture<>();
-    ServerConfig drainConfig = config;
-    ShutdownSignals signals = ShutdownSignals.onTerminate(signal -> drain(signal, started, drainConfig));
+    // handlers first: a SIGTERM that arrives while instances bind keeps readiness down, waits for start-up, then
+    // drains
+    ServerState state = new ServerState();
+    Lifecycle life = new Lifecycle(config, state);
+    ShutdownSignals signals = ShutdownSignals.install(life);
     logMigrateReq();
     try {
-      RunningServer server = takeoverPath == null ? ServerLauncher.start(config).await()
-          : Upgrade.takeOver(Path.of(takeoverPath), config);
-      started.complete(server);
+      RunningServer server = takeoverPath == null ? ServerLauncher.start(config, InheritedSockets.none(), state)
+          .await() : Upgrade.takeOver(Path.of(takeoverPath), config, state);
+      life.started.complete(server);
+      if (state.stopRequested()) {
+        return -1;
+      }
+      server.watchSockets();
       if (!config.controlSocket().isEmpty()) {
         // serving already: without its control socket the server still serves, it just cannot be taken over
         ControlServer.start(Path.of(config.controlSocket()), server, () -> signals.begin("takeover"))
+            .onSuccess(life::controlSocket)
             .onFailure(err -> LOG.error("no control socket ({}): this server cannot be taken over",
                 err.getMessage()));
       }
       return -1;
+    } catch (Upgrade.StoppedBeforeStart e) {
+      life.started.completeExceptionally(e);
+      return -1;
     } catch (ConfigException e) {
-      started.cancel(false);
+      life.started.cancel(false);
       System.err.println("reuseport-server: " + e.getMessage());
       return EXIT_BAD_CONFIG;
     } catch (StartupException e) {
-      started.cancel(false);
+      life.started.cancel(false);
       System.err.println("reuseport-server: " + e.getMessage());
       return EXIT_START_FAILED;
     } catch (Exception e) {
-      started.cancel(false);
+      life.started.cancel(false);
       System.err.println("reuseport-server: cannot start: " + e);
       return EXIT_START_FAILED;
     }
@@ -124,18 +137,65 @@ public final class Main {
     }
   }
 
-  private static int drain(String signal, CompletableFuture<RunningServer> started, ServerConfig config) {
-    LOG.info("{} received: draining for up to {} s", signal, config.drainTimeoutSeconds());
-    try {
-      RunningServer server = started.get();
-      server.stop().await(config.drainTimeoutSeconds() + 10L, TimeUnit.SECONDS);
-      LOG.info("stopped");
-      return 0;
-    } catch (CancellationException e) {
-      return EXIT_START_FAILED;
-    } catch (Exception e) {
-      LOG.error("drain did not complete: {}", e.toString());
-      return EXIT_START_FAILED;
+  /** What a stop does to this process's server and control socket. */
+  private static final class Lifecycle implements ShutdownSignals.Stopper {
+    final CompletableFuture<RunningServer> started = new CompletableFuture<>();
+    private final ServerConfig config;
+    private final ServerState state;
+    private final AtomicReference<ControlServer> control = new AtomicReference<>();
+
+    Lifecycle(ServerConfig config, ServerState state) {
+      this.config = config;
+      this.state = state;
+    }
+
+    /** The control socket is up; a stop asked for meanwhile closes it at once. */
+    void controlSocket(ControlServer server) {
+      control.set(server);
+      if (state.stopRequested()) {
+        server.close();
+      }
+    }
+
+    @Override
+    public int drain(String reason) {
+      // first of all: readiness down for good, and no more takeovers offered
+      state.requestStop();
+      closeControlSocket();
+      LOG.info("{} received: draining for up to {} s", reason, config.drainTimeoutSeconds());
+      try {
+        RunningServer server = started.get();
+        server.stop().await(config.drainTimeoutSeconds() + 10L, TimeUnit.SECONDS);
+        LOG.info("stopped");
+        return 0;
+      } catch (ExecutionException e) {
+        if (e.getCause() instanceof Upgrade.StoppedBeforeStart) {
+          LOG.info("stopped before start-up completed");
+          return 0;
+        }
+        return EXIT_START_FAILED;
+      } catch (CancellationException e) {
+        return EXIT_START_FAILED;
+      } catch (Exception e) {
+        LOG.error("drain did not complete: {}", e.toString());
+        return EXIT_START_FAILED;
+      }
+    }
+
+    @Override
+    public void force() {
+      closeControlSocket();
+      RunningServer server = started.getNow(null);
+      if (server != null) {
+        server.forceStop();
+      }
+    }
+
+    private void closeControlSocket() {
+      ControlServer server = control.get();
+      if (server != null) {
+        server.close();
+      }
     }
   }
 

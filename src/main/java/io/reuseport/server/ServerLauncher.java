@@ -52,6 +52,13 @@ public final class ServerLauncher {
    * that port.
    */
   public static Future<RunningServer> start(ServerConfig config, InheritedSockets inherited) {
+    return start(config, inherited, new ServerState());
+  }
+
+  /**
+   * Same, reporting into {@code state}: a stop asked for there before start-up completes keeps readiness down.
+   */
+  public static Future<RunningServer> start(ServerConfig config, InheritedSockets inherited, ServerState state) {
     Transport transport;
     try {
       Services.find(config.service());
@@ -75,9 +82,11 @@ public final class ServerLauncher {
       return Future.failedFuture(new StartupException("native transport " + transport.name()
           + " did not load: " + vertx.unavailableNativeTransportCause()));
     }
-    ServerState state = new ServerState();
+    // a server that can be taken over shares its admin port with the process taking over (SO_REUSEPORT), so that
+    // the fixed admin port answers throughout; the old process closes its admin listener once it hands over
+    boolean adminReusePort = !config.controlSocket().isEmpty();
     AdminServer admin = new AdminServer(new AdminSettings(config.adminHost(), config.adminPort(),
-        config.instances(), StatsCollector.FRESH_TIMEOUT_MS + 2_000), state, registry);
+        config.instances(), StatsCollector.FRESH_TIMEOUT_MS + 2_000, adminReusePort), state, registry);
 
     // completed without a Vert.x context: on failure, Vert.x closes and its event loops can no longer run callbacks
     Promise<RunningServer> result = Promise.promise();
@@ -95,7 +104,7 @@ public final class ServerLauncher {
           return vertx.deployVerticle(collector)
               .onSuccess(id -> checkCollectorLoop(collector, instances))
               .map(id -> new RunningServer(vertx, actual, instances, verticles, transport.name(), state, registry,
-                  admin.actualPort()));
+                  admin));
         })
         .onComplete(started -> {
           if (started.failed()) {
@@ -104,7 +113,11 @@ public final class ServerLauncher {
             return;
           }
           RunningServer running = started.result();
-          state.set(ServerState.Phase.READY);
+          if (!state.markReady()) {
+            LOG.info("started on port {}, but a stop was asked for: not ready", running.port());
+            result.complete(running);
+            return;
+          }
           LOG.info("ready: transport {}, balancing {}, {} instances, port {}, admin port {}", running.transport(),
               config.balancing().id(), running.instances().size(), running.port(), running.adminPort());
           result.complete(running);

@@ -12,9 +12,11 @@ import io.netty.channel.epoll.EpollServerDomainSocketChannel;
 import io.netty.channel.unix.DomainSocketAddress;
 import io.netty.channel.unix.FileDescriptor;
 import io.netty.channel.unix.PeerCredentials;
+import io.netty.util.concurrent.ScheduledFuture;
 import io.reuseport.server.NettyFutures;
 import io.reuseport.server.RunningServer;
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -24,22 +26,35 @@ import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 
 /**
  * The control socket every server in reuseport mode on epoll listens on (setting {@code controlSocket}): a Unix
  * domain socket, mode 0600, that answers only a peer of this process's own UID (checked with {@code SO_PEERCRED}).
  * A new process that connects gets this server's listening sockets (see {@link ControlProtocol}); once it says it
- * is ready, this server takes its sockets off its loops without closing them, gives up the path, and drains.
+ * is ready, this server takes its sockets off its loops and closes its own descriptors of them (the sockets live on
+ * in the new process), gives up the path, and drains. One peer at a time, a deadline per step
+ * ({@value #OFFER_TIMEOUT_MS} ms to ask for the sockets, {@value #READY_TIMEOUT_MS} ms to be ready); a peer that
+ * breaks the protocol or leaves is logged once and this server serves on, ready for another takeover.
  */
 public final class ControlServer {
 
   private static final Logger LOG = LoggerFactory.getLogger(ControlServer.class);
+  /** How long a peer may take to ask for the sockets once it got the offer. */
+  static final long OFFER_TIMEOUT_MS = 10_000;
+  /** How long a new process may take, once it has the sockets, to start on them and say it is ready. */
+  static final long READY_TIMEOUT_MS = 120_000;
 
   private final Path path;
   private final RunningServer server;
   private final Runnable onHandedOver;
   private final int uid;
   private Channel channel;
+  /** The exchange in progress (one at a time), and how many peers were refused meanwhile; control loop only. */
+  private Session active;
+  private int refusedWhileBusy;
+  /** False once this server hands over or stops: no takeover is offered any more. */
+  private volatile boolean offering = true;
 
   private ControlServer(Path path, RunningServer server, Runnable onHandedOver) {
     this.path = path;
@@ -63,9 +78,21 @@ public final class ControlServer {
     return path;
   }
 
-  /** Stops listening and removes the socket file. */
+  /**
+   * Stops offering takeovers: stops listening (Netty removes the socket file), then ends an exchange in progress
+   * (a new process that got the sockets already serves them; one that did not binds its own). Completes once both
+   * are closed; any thread.
+   */
   public Future<Void> close() {
-    return channel == null ? Future.succeededFuture() : NettyFutures.of(channel.close());
+    Promise<Void> closed = Promise.promise();
+    ControlLoop.group().execute(() -> {
+      offering = false;
+      Session session = active;
+      NettyFutures.close(channel)
+          .transform(v -> session == null ? Future.succeededFuture() : session.stop("this server is stopping"))
+          .onComplete(v -> closed.complete());
+    });
+    return closed.future();
   }
 
   private Future<Void> clearStale() {
@@ -120,45 +147,71 @@ public final class ControlServer {
   /** One connection on the control socket: a new process taking this one's sockets over. */
   private final class Session extends ChannelInboundHandlerAdapter {
     private final ControlProtocol.Lines lines = new ControlProtocol.Lines();
-    private boolean handingOver;
+    private Step step = Step.CONNECTED;
+    private int pid;
+    private ScheduledFuture<?> deadline;
+    private Channel connection;
 
     @Override
     public void channelActive(ChannelHandlerContext ctx) {
+      connection = ctx.channel();
       PeerCredentials peer;
       try {
         peer = ((EpollDomainSocketChannel) ctx.channel()).peerCredentials();
       } catch (IOException e) {
         LOG.warn("control socket: cannot read the peer's credentials ({}); closing", e.toString());
-        ctx.close();
+        end(ctx);
         return;
       }
+      pid = peer.pid();
       if (peer.uid() != uid) {
-        LOG.warn("control socket: refused pid {} of UID {} (only UID {} may take over)", peer.pid(), peer.uid(),
-            uid);
-        ctx.close();
+        LOG.warn("control socket: refused pid {} of UID {} (only UID {} may take over)", pid, peer.uid(), uid);
+        end(ctx);
         return;
       }
-      LOG.info("control socket: pid {} connected to take over", peer.pid());
+      if (!offering) {
+        end(ctx);
+        return;
+      }
+      if (active != null) {
+        if (refusedWhileBusy++ == 0) {
+          LOG.warn("control socket: refused pid {}: pid {} is taking over already (further refusals are counted)",
+              pid, active.pid);
+        }
+        ctx.writeAndFlush(ControlProtocol.line(ControlProtocol.BUSY));
+        end(ctx);
+        return;
+      }
+      active = this;
+      step = Step.OFFERED;
+      LOG.info("control socket: pid {} connected to take over", pid);
       List<Integer> tcp = server.tcpListenerFds();
       List<Integer> udp = server.udpSocketFds();
       ctx.writeAndFlush(ControlProtocol.line(new ControlProtocol.Hello(server.port(), tcp.size(), udp.size()).line()));
+      limit(ctx, OFFER_TIMEOUT_MS, "no SEND");
     }
 
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
       ByteBuf buf = (ByteBuf) msg;
       try {
-        lines.feed(buf, line -> onLine(ctx, line));
+        if (step == Step.OFFERED || step == Step.PASSED) {
+          lines.feed(buf, line -> onLine(ctx, line));
+        }
       } catch (RuntimeException e) {
-        LOG.warn("control socket: {}; closing", e.getMessage());
-        ctx.close();
+        refuse(ctx, e.getMessage());
       } finally {
         buf.release();
       }
     }
 
     private void onLine(ChannelHandlerContext ctx, String line) {
-      if (ControlProtocol.SEND.equals(line)) {
+      if (step != Step.OFFERED && step != Step.PASSED) {
+        return;
+      }
+      if (step == Step.OFFERED && ControlProtocol.SEND.equals(line)) {
+        // from here on, another process may hold these sockets: they are never changed on the way out
+        server.shareSockets();
         List<Integer> all = new ArrayList<>(server.tcpListenerFds());
         all.addAll(server.udpSocketFds());
         for (int fd : all) {
@@ -166,11 +219,16 @@ public final class ControlServer {
           ctx.write(new FileDescriptor(fd));
         }
         ctx.flush();
-        LOG.info("control socket: passed {} sockets; waiting for the new process to be ready", all.size());
-      } else if (ControlProtocol.DRAIN.equals(line) && !handingOver) {
-        handingOver = true;
-        LOG.info("control socket: the new process is ready; handing over and draining");
-        // off the loops first (never closed: queued connections stay queued), then give up the path, then say so
+        step = Step.PASSED;
+        LOG.info("control socket: passed {} sockets to pid {}; waiting up to {} s for it to be ready", all.size(),
+            pid, READY_TIMEOUT_MS / 1000);
+        limit(ctx, READY_TIMEOUT_MS, "not ready");
+      } else if (step == Step.PASSED && ControlProtocol.DRAIN.equals(line)) {
+        step = Step.HANDING_OVER;
+        deadline.cancel(false);
+        LOG.info("control socket: pid {} is ready; handing over and draining", pid);
+        // off the loops and our descriptors closed first (the sockets live on in the new process), then give up
+        // the path, then say so by closing the connection
         server.handOver()
             .onFailure(err -> LOG.error("hand-over incomplete: {}", err.toString()))
             .transform(v -> close())
@@ -179,21 +237,78 @@ public final class ControlServer {
               onHandedOver.run();
             });
       } else {
-        throw new IllegalStateException("unexpected control line '" + line + "'");
+        String expected = step == Step.OFFERED ? ControlProtocol.SEND : ControlProtocol.DRAIN;
+        throw new IllegalStateException("expected " + expected + ", got '" + ControlProtocol.shown(line) + "'");
       }
+    }
+
+    private void limit(ChannelHandlerContext ctx, long ms, String what) {
+      if (deadline != null) {
+        deadline.cancel(false);
+      }
+      deadline = ctx.executor().schedule(() -> refuse(ctx, what + " within " + ms / 1000 + " s"), ms,
+          TimeUnit.MILLISECONDS);
+    }
+
+    /** Ends an exchange that went wrong: one line, and nothing more is read from this peer. */
+    private void refuse(ChannelHandlerContext ctx, String reason) {
+      if (step != Step.OFFERED && step != Step.PASSED) {
+        return;
+      }
+      Step was = step;
+      step = Step.ENDED;
+      LOG.warn("control socket: takeover by pid {} refused: {}; {}", pid, reason, stillServing(was));
+      end(ctx);
+    }
+
+    /** The old process stops offering takeovers (it drains): an exchange in progress ends here. */
+    Future<Void> stop(String reason) {
+      if (step != Step.OFFERED && step != Step.PASSED) {
+        return Future.succeededFuture();
+      }
+      LOG.info("control socket: ending the takeover by pid {}: {}", pid, reason);
+      step = Step.ENDED;
+      return NettyFutures.close(connection);
+    }
+
+    private void end(ChannelHandlerContext ctx) {
+      ctx.channel().config().setAutoRead(false);
+      ctx.close();
     }
 
     @Override
     public void channelInactive(ChannelHandlerContext ctx) {
-      if (!handingOver) {
-        LOG.debug("control socket: peer left before DRAIN; still serving");
+      if (deadline != null) {
+        deadline.cancel(false);
       }
+      if (step == Step.OFFERED || step == Step.PASSED) {
+        LOG.warn("control socket: takeover by pid {} abandoned: it left before it was ready; {}", pid,
+            stillServing(step));
+        step = Step.ENDED;
+      }
+      if (active == this) {
+        active = null;
+        if (refusedWhileBusy > 1) {
+          LOG.warn("control socket: refused {} connections while pid {} was taking over", refusedWhileBusy, pid);
+        }
+        refusedWhileBusy = 0;
+      }
+    }
+
+    private String stillServing(Step was) {
+      return offering ? "still serving" + (was == Step.PASSED ? " (with the sockets it was passed)" : "")
+          + ", ready for another takeover" : "draining";
     }
 
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-      LOG.warn("control socket: {}", cause.toString());
-      ctx.close();
+      if (step == Step.OFFERED || step == Step.PASSED) {
+        refuse(ctx, cause.toString());
+      } else {
+        ctx.close();
+      }
     }
   }
+
+  private enum Step { CONNECTED, OFFERED, PASSED, HANDING_OVER, ENDED }
 }
