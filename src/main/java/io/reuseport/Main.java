@@ -28,6 +28,7 @@ import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicReference;
 
 /**
@@ -39,6 +40,8 @@ public final class Main {
   private static final Logger LOG = LoggerFactory.getLogger(Main.class);
   static final int EXIT_BAD_CONFIG = 2;
   static final int EXIT_START_FAILED = 1;
+  /** How long a stop asked for during start-up waits for the start-up to complete before it gives up. */
+  private static final long START_WAIT_SECONDS = 60;
 
   private Main() {
   }
@@ -164,7 +167,13 @@ public final class Main {
       closeControlSocket();
       LOG.info("{} received: draining for up to {} s", reason, config.drainTimeoutSeconds());
       try {
-        RunningServer server = started.get();
+        RunningServer server;
+        try {
+          server = started.get(START_WAIT_SECONDS, TimeUnit.SECONDS);
+        } catch (TimeoutException e) {
+          LOG.error("start-up did not complete within {} s of the stop: exiting", START_WAIT_SECONDS);
+          return EXIT_START_FAILED;
+        }
         server.stop().await(config.drainTimeoutSeconds() + 10L, TimeUnit.SECONDS);
         LOG.info("stopped");
         return 0;

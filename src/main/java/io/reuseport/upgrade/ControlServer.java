@@ -53,6 +53,8 @@ public final class ControlServer {
   /** The exchange in progress (one at a time), and how many peers were refused meanwhile; control loop only. */
   private Session active;
   private int refusedWhileBusy;
+  /** Lines about peers: a flood of connections must not flood the log. */
+  private final LogBudget logBudget = new LogBudget(LOG, 10, 10_000);
   /** False once this server hands over or stops: no takeover is offered any more. */
   private volatile boolean offering = true;
 
@@ -159,13 +161,17 @@ public final class ControlServer {
       try {
         peer = ((EpollDomainSocketChannel) ctx.channel()).peerCredentials();
       } catch (IOException e) {
-        LOG.warn("control socket: cannot read the peer's credentials ({}); closing", e.toString());
+        if (logBudget.allow()) {
+          LOG.warn("control socket: cannot read the peer's credentials ({}); closing", e.toString());
+        }
         end(ctx);
         return;
       }
       pid = peer.pid();
       if (peer.uid() != uid) {
-        LOG.warn("control socket: refused pid {} of UID {} (only UID {} may take over)", pid, peer.uid(), uid);
+        if (logBudget.allow()) {
+          LOG.warn("control socket: refused pid {} of UID {} (only UID {} may take over)", pid, peer.uid(), uid);
+        }
         end(ctx);
         return;
       }
@@ -184,7 +190,9 @@ public final class ControlServer {
       }
       active = this;
       step = Step.OFFERED;
-      LOG.info("control socket: pid {} connected to take over", pid);
+      if (logBudget.allow()) {
+        LOG.info("control socket: pid {} connected to take over", pid);
+      }
       List<Integer> tcp = server.tcpListenerFds();
       List<Integer> udp = server.udpSocketFds();
       ctx.writeAndFlush(ControlProtocol.line(new ControlProtocol.Hello(server.port(), tcp.size(), udp.size()).line()));
@@ -220,8 +228,10 @@ public final class ControlServer {
         }
         ctx.flush();
         step = Step.PASSED;
-        LOG.info("control socket: passed {} sockets to pid {}; waiting up to {} s for it to be ready", all.size(),
-            pid, READY_TIMEOUT_MS / 1000);
+        if (logBudget.allow()) {
+          LOG.info("control socket: passed {} sockets to pid {}; waiting up to {} s for it to be ready", all.size(),
+              pid, READY_TIMEOUT_MS / 1000);
+        }
         limit(ctx, READY_TIMEOUT_MS, "not ready");
       } else if (step == Step.PASSED && ControlProtocol.DRAIN.equals(line)) {
         step = Step.HANDING_OVER;
@@ -257,7 +267,9 @@ public final class ControlServer {
       }
       Step was = step;
       step = Step.ENDED;
-      LOG.warn("control socket: takeover by pid {} refused: {}; {}", pid, reason, stillServing(was));
+      if (logBudget.allow()) {
+        LOG.warn("control socket: takeover by pid {} refused: {}; {}", pid, reason, stillServing(was));
+      }
       end(ctx);
     }
 
@@ -282,8 +294,10 @@ public final class ControlServer {
         deadline.cancel(false);
       }
       if (step == Step.OFFERED || step == Step.PASSED) {
-        LOG.warn("control socket: takeover by pid {} abandoned: it left before it was ready; {}", pid,
-            stillServing(step));
+        if (logBudget.allow()) {
+          LOG.warn("control socket: takeover by pid {} abandoned: it left before it was ready; {}", pid,
+              stillServing(step));
+        }
         step = Step.ENDED;
       }
       if (active == this) {
