@@ -24,12 +24,6 @@ import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.EnumMap;
 import java.util.Map;
-import java.util.concurrent.CancellationException;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
-import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * The command line: parses flags (one per {@link Setting}), loads the configuration, starts the server, and drains it
@@ -40,8 +34,6 @@ public final class Main {
   private static final Logger LOG = LoggerFactory.getLogger(Main.class);
   static final int EXIT_BAD_CONFIG = 2;
   static final int EXIT_START_FAILED = 1;
-  /** How long a stop asked for during start-up waits for the start-up to complete before it gives up. */
-  private static final long START_WAIT_SECONDS = 60;
 
   private Main() {
   }
@@ -140,74 +132,6 @@ public final class Main {
     }
   }
 
-  /** What a stop does to this process's server and control socket. */
-  private static final class Lifecycle implements ShutdownSignals.Stopper {
-    final CompletableFuture<RunningServer> started = new CompletableFuture<>();
-    private final ServerConfig config;
-    private final ServerState state;
-    private final AtomicReference<ControlServer> control = new AtomicReference<>();
-
-    Lifecycle(ServerConfig config, ServerState state) {
-      this.config = config;
-      this.state = state;
-    }
-
-    /** The control socket is up; a stop asked for meanwhile closes it at once. */
-    void controlSocket(ControlServer server) {
-      control.set(server);
-      if (state.stopRequested()) {
-        server.close();
-      }
-    }
-
-    @Override
-    public int drain(String reason) {
-      // first of all: readiness down for good, and no more takeovers offered
-      state.requestStop();
-      closeControlSocket();
-      LOG.info("{} received: draining for up to {} s", reason, config.drainTimeoutSeconds());
-      try {
-        RunningServer server;
-        try {
-          server = started.get(START_WAIT_SECONDS, TimeUnit.SECONDS);
-        } catch (TimeoutException e) {
-          LOG.error("start-up did not complete within {} s of the stop: exiting", START_WAIT_SECONDS);
-          return EXIT_START_FAILED;
-        }
-        server.stop().await(config.drainTimeoutSeconds() + 10L, TimeUnit.SECONDS);
-        LOG.info("stopped");
-        return 0;
-      } catch (ExecutionException e) {
-        if (e.getCause() instanceof Upgrade.StoppedBeforeStart) {
-          LOG.info("stopped before start-up completed");
-          return 0;
-        }
-        return EXIT_START_FAILED;
-      } catch (CancellationException e) {
-        return EXIT_START_FAILED;
-      } catch (Exception e) {
-        LOG.error("drain did not complete: {}", e.toString());
-        return EXIT_START_FAILED;
-      }
-    }
-
-    @Override
-    public void force() {
-      closeControlSocket();
-      RunningServer server = started.getNow(null);
-      if (server != null) {
-        server.forceStop();
-      }
-    }
-
-    private void closeControlSocket() {
-      ControlServer server = control.get();
-      if (server != null) {
-        server.close();
-      }
-    }
-  }
-
   private static CommandSpec commandSpec() {
     CommandSpec spec = CommandSpec.create()
         .name("reuseport-server")
@@ -220,7 +144,8 @@ public final class Main {
         .build());
     spec.addOption(OptionSpec.builder("--takeover").paramLabel("PATH").type(String.class)
         .description("take the listening sockets over from the server whose control socket is PATH, then tell it"
-            + " to drain and exit (epoll, reuseport only); this process then serves PATH").build());
+            + " to drain and exit (epoll, reuseport only); this process then serves PATH. When no server answers"
+            + " on PATH, or it leaves before passing its sockets, this one binds sockets of its own").build());
     spec.addOption(OptionSpec.builder("--conf").paramLabel("FILE").type(Path.class)
         .description("JSON configuration file (default: conf/config.json when present)").build());
     for (Setting s : Setting.values()) {

@@ -51,10 +51,10 @@ public final class ControlServer {
   private final int uid;
   private Channel channel;
   /** The exchange in progress (one at a time), and how many peers were refused meanwhile; control loop only. */
-  private Session active;
+  private ControlSession active;
   private int refusedWhileBusy;
   /** Lines about peers: a flood of connections must not flood the log. */
-  private final LogBudget logBudget = new LogBudget(LOG, 10, 10_000);
+  private final LogBudget logBudget = new LogBudget(LOG, 20, 10_000);
   /** False once this server hands over or stops: no takeover is offered any more. */
   private volatile boolean offering = true;
 
@@ -89,7 +89,7 @@ public final class ControlServer {
     Promise<Void> closed = Promise.promise();
     ControlLoop.group().execute(() -> {
       offering = false;
-      Session session = active;
+      ControlSession session = active;
       NettyFutures.close(channel)
           .transform(v -> session == null ? Future.succeededFuture() : session.stop("this server is stopping"))
           .onComplete(v -> closed.complete());
@@ -127,7 +127,7 @@ public final class ControlServer {
         .childHandler(new ChannelInitializer<Channel>() {
           @Override
           protected void initChannel(Channel ch) {
-            ch.pipeline().addLast(new Session());
+            ch.pipeline().addLast(new ControlSession(ControlServer.this));
           }
         });
     return NettyFutures.channel(bootstrap.bind(new DomainSocketAddress(path.toFile())))
@@ -146,183 +146,61 @@ public final class ControlServer {
         });
   }
 
-  /** One connection on the control socket: a new process taking this one's sockets over. */
-  private final class Session extends ChannelInboundHandlerAdapter {
-    private final ControlProtocol.Lines lines = new ControlProtocol.Lines();
-    private Step step = Step.CONNECTED;
-    private int pid;
-    private ScheduledFuture<?> deadline;
-    private Channel connection;
+  RunningServer server() {
+    return server;
+  }
 
-    @Override
-    public void channelActive(ChannelHandlerContext ctx) {
-      connection = ctx.channel();
-      PeerCredentials peer;
-      try {
-        peer = ((EpollDomainSocketChannel) ctx.channel()).peerCredentials();
-      } catch (IOException e) {
-        if (logBudget.allow()) {
-          LOG.warn("control socket: cannot read the peer's credentials ({}); closing", e.toString());
-        }
-        end(ctx);
-        return;
+  int uid() {
+    return uid;
+  }
+
+  LogBudget logBudget() {
+    return logBudget;
+  }
+
+  boolean offering() {
+    return offering;
+  }
+
+  /**
+   * Lets {@code session} be the one exchange in progress; false (and the first refusal logged, the others counted)
+   * while another one is.
+   */
+  boolean admit(ControlSession session) {
+    if (active != null) {
+      if (refusedWhileBusy++ == 0) {
+        LOG.warn("control socket: refused pid {}: pid {} is taking over already (further refusals are counted)",
+            session.pid(), active.pid());
       }
-      pid = peer.pid();
-      if (peer.uid() != uid) {
-        if (logBudget.allow()) {
-          LOG.warn("control socket: refused pid {} of UID {} (only UID {} may take over)", pid, peer.uid(), uid);
-        }
-        end(ctx);
-        return;
-      }
-      if (!offering) {
-        end(ctx);
-        return;
-      }
-      if (active != null) {
-        if (refusedWhileBusy++ == 0) {
-          LOG.warn("control socket: refused pid {}: pid {} is taking over already (further refusals are counted)",
-              pid, active.pid);
-        }
-        ctx.writeAndFlush(ControlProtocol.line(ControlProtocol.BUSY));
-        end(ctx);
-        return;
-      }
-      active = this;
-      step = Step.OFFERED;
-      if (logBudget.allow()) {
-        LOG.info("control socket: pid {} connected to take over", pid);
-      }
-      List<Integer> tcp = server.tcpListenerFds();
-      List<Integer> udp = server.udpSocketFds();
-      ctx.writeAndFlush(ControlProtocol.line(new ControlProtocol.Hello(server.port(), tcp.size(), udp.size()).line()));
-      limit(ctx, OFFER_TIMEOUT_MS, "no SEND");
+      return false;
     }
+    active = session;
+    return true;
+  }
 
-    @Override
-    public void channelRead(ChannelHandlerContext ctx, Object msg) {
-      ByteBuf buf = (ByteBuf) msg;
-      try {
-        if (step == Step.OFFERED || step == Step.PASSED) {
-          lines.feed(buf, line -> onLine(ctx, line));
-        }
-      } catch (RuntimeException e) {
-        refuse(ctx, e.getMessage());
-      } finally {
-        buf.release();
+  /** The exchange of {@code session} ended, whatever its outcome. */
+  void ended(ControlSession session) {
+    if (active == session) {
+      active = null;
+      if (refusedWhileBusy > 1) {
+        LOG.warn("control socket: refused {} connections while pid {} was taking over", refusedWhileBusy,
+            session.pid());
       }
-    }
-
-    private void onLine(ChannelHandlerContext ctx, String line) {
-      if (step != Step.OFFERED && step != Step.PASSED) {
-        return;
-      }
-      if (step == Step.OFFERED && ControlProtocol.SEND.equals(line)) {
-        // from here on, another process may hold these sockets: they are never changed on the way out
-        server.shareSockets();
-        List<Integer> all = new ArrayList<>(server.tcpListenerFds());
-        all.addAll(server.udpSocketFds());
-        for (int fd : all) {
-          // a FileDescriptor message is sent with SCM_RIGHTS: the peer gets its own descriptor of the same socket
-          ctx.write(new FileDescriptor(fd));
-        }
-        ctx.flush();
-        step = Step.PASSED;
-        if (logBudget.allow()) {
-          LOG.info("control socket: passed {} sockets to pid {}; waiting up to {} s for it to be ready", all.size(),
-              pid, READY_TIMEOUT_MS / 1000);
-        }
-        limit(ctx, READY_TIMEOUT_MS, "not ready");
-      } else if (step == Step.PASSED && ControlProtocol.DRAIN.equals(line)) {
-        step = Step.HANDING_OVER;
-        deadline.cancel(false);
-        LOG.info("control socket: pid {} is ready; handing over and draining", pid);
-        // off the loops and our descriptors closed first (the sockets live on in the new process), then give up
-        // the path, then say so by closing the connection
-        server.handOver()
-            .onFailure(err -> LOG.error("hand-over incomplete: {}", err.toString()))
-            .transform(v -> close())
-            .onComplete(v -> {
-              ctx.close();
-              onHandedOver.run();
-            });
-      } else {
-        String expected = step == Step.OFFERED ? ControlProtocol.SEND : ControlProtocol.DRAIN;
-        throw new IllegalStateException("expected " + expected + ", got '" + ControlProtocol.shown(line) + "'");
-      }
-    }
-
-    private void limit(ChannelHandlerContext ctx, long ms, String what) {
-      if (deadline != null) {
-        deadline.cancel(false);
-      }
-      deadline = ctx.executor().schedule(() -> refuse(ctx, what + " within " + ms / 1000 + " s"), ms,
-          TimeUnit.MILLISECONDS);
-    }
-
-    /** Ends an exchange that went wrong: one line, and nothing more is read from this peer. */
-    private void refuse(ChannelHandlerContext ctx, String reason) {
-      if (step != Step.OFFERED && step != Step.PASSED) {
-        return;
-      }
-      Step was = step;
-      step = Step.ENDED;
-      if (logBudget.allow()) {
-        LOG.warn("control socket: takeover by pid {} refused: {}; {}", pid, reason, stillServing(was));
-      }
-      end(ctx);
-    }
-
-    /** The old process stops offering takeovers (it drains): an exchange in progress ends here. */
-    Future<Void> stop(String reason) {
-      if (step != Step.OFFERED && step != Step.PASSED) {
-        return Future.succeededFuture();
-      }
-      LOG.info("control socket: ending the takeover by pid {}: {}", pid, reason);
-      step = Step.ENDED;
-      return NettyFutures.close(connection);
-    }
-
-    private void end(ChannelHandlerContext ctx) {
-      ctx.channel().config().setAutoRead(false);
-      ctx.close();
-    }
-
-    @Override
-    public void channelInactive(ChannelHandlerContext ctx) {
-      if (deadline != null) {
-        deadline.cancel(false);
-      }
-      if (step == Step.OFFERED || step == Step.PASSED) {
-        if (logBudget.allow()) {
-          LOG.warn("control socket: takeover by pid {} abandoned: it left before it was ready; {}", pid,
-              stillServing(step));
-        }
-        step = Step.ENDED;
-      }
-      if (active == this) {
-        active = null;
-        if (refusedWhileBusy > 1) {
-          LOG.warn("control socket: refused {} connections while pid {} was taking over", refusedWhileBusy, pid);
-        }
-        refusedWhileBusy = 0;
-      }
-    }
-
-    private String stillServing(Step was) {
-      return offering ? "still serving" + (was == Step.PASSED ? " (with the sockets it was passed)" : "")
-          + ", ready for another takeover" : "draining";
-    }
-
-    @Override
-    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-      if (step == Step.OFFERED || step == Step.PASSED) {
-        refuse(ctx, cause.toString());
-      } else {
-        ctx.close();
-      }
+      refusedWhileBusy = 0;
     }
   }
 
-  private enum Step { CONNECTED, OFFERED, PASSED, HANDING_OVER, ENDED }
+  /**
+   * The new process is ready: this server hands its sockets over, stops offering, and then, once the path is given
+   * up, the caller's {@code onHandedOver} runs.
+   */
+  Future<Void> handOver() {
+    return server.handOver()
+        .onFailure(err -> LOG.error("hand-over incomplete: {}", err.toString()))
+        .transform(v -> close());
+  }
+
+  void handedOver() {
+    onHandedOver.run();
+  }
 }
