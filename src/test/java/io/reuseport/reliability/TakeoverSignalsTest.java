@@ -13,11 +13,9 @@ import java.util.Map;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * SIGTERM during a takeover, to either process, at several points of the protocol. To the new process before it
- * told the old one to drain: it aborts, drains what it accepted, exits 0, and the old one serves on (churn loses
- * nothing). To the old process while a new one is connecting: the old one stops offering and drains; the new one
- * serves either way, on the sockets it was passed (UDP included: they are never changed for it) or on sockets of
- * its own. Real processes; the test blocks on their output and exit codes.
+ * SIGTERM to the new process of a takeover at several points of the protocol, before it told the old one to
+ * drain: it aborts, drains what it accepted, exits 0, and the old one serves on (churn loses nothing). SIGTERM to
+ * the old process is {@link OldProcessSigtermTest}. Real processes; the test blocks on their output and exit codes.
  */
 @Timeout(115)
 class TakeoverSignalsTest {
@@ -59,29 +57,6 @@ class TakeoverSignalsTest {
       assertThat(old.output()).noneMatch(l -> l.contains("handing over"));
       assertThat(Echo.udp(port, 16)).isEqualTo(16);
       assertThat(Admin.get(old.adminPort(), "/health/ready").statusCode()).isEqualTo(200);
-    }
-  }
-
-  @Test
-  void sigtermToTheOldProcessDuringTheExchangeLeavesTheNewOneServing() throws Exception {
-    for (String point : List.of("connected to take over", "passed 4 sockets")) {
-      Path control = dir.resolve(point.hashCode() + ".sock");
-      try (ChildServer old = startOld(control)) {
-        int port = old.awaitReadyPort(60);
-        old.awaitLine("control socket " + control, 30);
-        try (ChildServer next = startNew(control, "--port", Integer.toString(port))) {
-          old.awaitLine(point, 60);
-          old.terminate();
-          assertThat(old.awaitExit(60)).as("old output %s", old.output()).isZero();
-          assertThat(next.awaitReadyPort(60)).as("new output %s", next.output()).isEqualTo(port);
-          assertThat(Echo.tcp(port)).isTrue();
-          assertThat(Echo.udp(port, 64)).as("UDP echo in the new process after SIGTERM to the old at '%s'; %s",
-              point, next.output()).isEqualTo(64);
-          assertThat(Admin.get(next.adminPort(), "/health/ready").statusCode()).isEqualTo(200);
-          next.terminate();
-          assertThat(next.awaitExit(60)).isZero();
-        }
-      }
     }
   }
 
