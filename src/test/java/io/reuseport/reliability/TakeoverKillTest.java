@@ -42,7 +42,7 @@ class TakeoverKillTest {
       int port = old.awaitReadyPort(60);
       old.awaitLine("control socket " + control, 30);
       JsonObject figures = new JsonObject();
-      try (Churn churn = new Churn(port, 4, 2)) {
+      try (Churn churn = new Churn(port, 2, 1)) {
         int abandoned = 0;
         for (Point point : POINTS) {
           long failedBefore = churn.tcpFailed.sum();

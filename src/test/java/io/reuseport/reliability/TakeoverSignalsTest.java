@@ -29,7 +29,7 @@ class TakeoverSignalsTest {
     try (ChildServer old = startOld(control)) {
       int port = old.awaitReadyPort(60);
       old.awaitLine("control socket " + control, 30);
-      try (Churn churn = new Churn(port, 4, 2)) {
+      try (Churn churn = new Churn(port, 2, 1)) {
         int abandoned = 0;
         for (String point : List.of("taking over port", "received 4 sockets", "(taken over)")) {
           try (ChildServer stopped = startNew(control)) {
