@@ -192,7 +192,11 @@ final class ControlSession extends ChannelInboundHandlerAdapter {
 
   @Override
   public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-    if (step == Step.OFFERED || step == Step.PASSED) {
+    if (cause instanceof IOException) {
+      // the peer went away (a reset, typically a process that died or closed with unread data): the close that
+      // follows logs the exchange as abandoned
+      ctx.close();
+    } else if (step == Step.OFFERED || step == Step.PASSED) {
       refuse(ctx, cause.toString());
     } else {
       ctx.close();
