@@ -55,7 +55,7 @@ class HandlersTest {
       tcp.read(in).readComplete();
       ByteBuf out = tcp.nextSent();
       try {
-        assertThat(out.unwrap()).as("a slice of the very buffer read").isSameAs(in);
+        assertThat(out.memoryAddress()).as("the very memory read").isEqualTo(in.memoryAddress());
         assertThat(out.toString(StandardCharsets.UTF_8)).isEqualTo("abc");
         assertThat(in.refCnt()).as("held by the reply only").isEqualTo(1);
       } finally {
@@ -67,7 +67,7 @@ class HandlersTest {
   }
 
   @Test
-  void aBufferKeptAfterTheCallIsReleasedAndItsCopyIsNot() {
+  void aBufferKeptAfterTheCallIsReleasedAndItsBytesAreNot() {
     KeepingService keeping = new KeepingService();
     try (EmbeddedTcp tcp = EmbeddedTcp.connect(keeping)) {
       tcp.read(Buffer.buffer("kept")).readComplete();
@@ -132,7 +132,10 @@ class HandlersTest {
     }
   }
 
-  /** Keeps the buffer it was handed, against the contract, and a copy of it, as the contract says. */
+  /**
+   * Keeps the buffer it was handed, against the contract, and a copy of its bytes, as the contract says. Not
+   * {@code data.copy()}: that copies into a pooled direct buffer nobody releases, which the leak check reports.
+   */
   private static class KeepingService implements Service {
     private Buffer kept;
     private Buffer copy;
@@ -141,7 +144,7 @@ class HandlersTest {
     public TcpHandler onConnect(TcpSession session) {
       return data -> {
         kept = data;
-        copy = data.copy();
+        copy = Buffer.buffer(data.getBytes());
       };
     }
 
