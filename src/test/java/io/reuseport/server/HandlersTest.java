@@ -2,10 +2,13 @@ package io.reuseport.server;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.PooledByteBufAllocator;
+import io.netty.channel.ChannelPipelineException;
 import io.netty.channel.WriteBufferWaterMark;
+import io.netty.channel.embedded.EmbeddedChannel;
 import io.netty.util.IllegalReferenceCountException;
 import io.reuseport.service.EchoService;
 import io.reuseport.service.Service;
+import io.reuseport.stats.InstanceCounters;
 import io.vertx.core.buffer.Buffer;
 import org.junit.jupiter.api.Test;
 
@@ -129,6 +132,21 @@ class HandlersTest {
       udp.receive(Buffer.buffer("bad"), sender).receive(Buffer.buffer("good"), sender);
       assertThat(udp.replies()).extracting(r -> r.payload().toString()).containsExactly("good");
       assertThat(udp.counters().udpErrors).isEqualTo(1);
+    }
+  }
+
+  @Test
+  void aDatagramHandlerServesOneSocketOnly() {
+    DatagramHandler handler = new DatagramHandler(new EchoService(), new InstanceCounters(0, "test"));
+    EmbeddedChannel first = new EmbeddedChannel();
+    EmbeddedChannel second = new EmbeddedChannel();
+    try {
+      first.pipeline().addLast(handler);
+      assertThatThrownBy(() -> second.pipeline().addLast(handler)).isInstanceOf(ChannelPipelineException.class)
+          .hasMessageContaining("is not a @Sharable handler");
+    } finally {
+      first.finishAndReleaseAll();
+      second.finishAndReleaseAll();
     }
   }
 
