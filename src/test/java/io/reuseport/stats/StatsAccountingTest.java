@@ -74,7 +74,8 @@ class StatsAccountingTest {
     sent.compose(v -> AsyncServers.awaitTotal(vertx, server, "tcp", "active", 0))
         // in turn: the fresh request also brings the meters of /metrics up to date
         .compose(v -> VertxClients.get(http, server.adminPort(), "/stats?fresh=true"))
-        .compose(stats -> VertxClients.get(http, server.adminPort(), "/metrics").map(metrics -> List.of(stats, metrics)))
+        .compose(stats -> VertxClients.get(http, server.adminPort(), "/metrics")
+            .map(metrics -> List.of(stats, metrics)))
         .onComplete(test.succeeding(answers -> test.verify(() -> {
           assertThat(answers.get(0).status()).isEqualTo(200);
           check(new JsonObject(answers.get(0).body()), answers.get(1).body());
