@@ -273,6 +273,7 @@ check_listeners "$port" 2
 log "kube play: pod $pod ready, probes pass, TCP and UDP echo, uid $IMAGE_USER_UID, 2 listeners"
 
 podman logs "$kube_container" >"$WORK/kube.log" 2>&1
+podman inspect "$kube_container" >"$WORK/kube-inspect.json"
 podman kube down "$KUBE_YAML" >/dev/null || fail "podman kube down failed"
 played=""
 ! podman pod exists "$pod" || fail "pod $pod still exists after podman kube down"

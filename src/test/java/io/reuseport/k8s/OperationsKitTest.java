@@ -17,10 +17,12 @@ import io.vertx.junit5.VertxTestContext;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
@@ -51,6 +53,8 @@ class OperationsKitTest {
       "reuseport_steering_active", "reuseport_steering_info", "reuseport_instance_steered_around",
       "reuseport_instance_table_share", "reuseport_group_locked_out");
 
+  /** promtool unit tests of the alerts: series in, alerts (labels and rendered annotations) out. */
+  private static final Path ALERT_CASES = Path.of("src", "test", "resources", "prometheus", "alerts-test.yaml");
   private static final Pattern METRIC_NAME = Pattern.compile("\\breuseport_[a-zA-Z0-9_]+");
   private static final Pattern SAMPLE_NAME = Pattern.compile("^([a-zA-Z_:][a-zA-Z0-9_:]*)[{ ]");
 
@@ -75,6 +79,13 @@ class OperationsKitTest {
               ManifestsTest.PROMETHEUS_RULE, ManifestsTest.GRAFANA_DASHBOARD).isEmpty();
           test.completeNow();
         })));
+  }
+
+  @Test
+  void eachAlertFiresOnItsConditionAndNotBesideIt(@TempDir Path dir) throws IOException {
+    assumeTrue(Promtool.onPath(), "promtool is not on the PATH (Debian package prometheus): alerts not tested");
+    PrometheusRule rule = prometheusRule();
+    Promtool.testRules(ManifestsTest.PROMETHEUS_RULE.toString(), rule, ALERT_CASES, dir, "reuseport-rules.yaml");
   }
 
   @Test
@@ -127,9 +138,7 @@ class OperationsKitTest {
   }
 
   private static List<String> ruleExpressions() {
-    PrometheusRule rule = Manifests.readFiles(ManifestsTest.PROMETHEUS_RULE.toString(),
-        List.of(ManifestsTest.PROMETHEUS_RULE)).one(PrometheusRule.class);
-    return rule.getSpec().getGroups().stream().map(RuleGroup::getRules).flatMap(List::stream)
+    return prometheusRule().getSpec().getGroups().stream().map(RuleGroup::getRules).flatMap(List::stream)
         .map(r -> r.getExpr().getStrVal()).collect(Collectors.toList());
   }
 
@@ -153,6 +162,11 @@ class OperationsKitTest {
       }
     }
     return queries;
+  }
+
+  private static PrometheusRule prometheusRule() {
+    return Manifests.readFiles(ManifestsTest.PROMETHEUS_RULE.toString(), List.of(ManifestsTest.PROMETHEUS_RULE))
+        .one(PrometheusRule.class);
   }
 
   private static JsonObject dashboard() throws IOException {

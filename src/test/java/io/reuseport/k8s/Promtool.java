@@ -34,6 +34,17 @@ final class Promtool {
     check(where, Map.of("groups", rule.getSpec().getGroups()));
   }
 
+  /**
+   * Runs promtool's unit tests in {@code cases} on the rule's groups, written as {@code rulesFileName} in
+   * {@code dir} next to a copy of {@code cases} (which names that file in its rule_files).
+   */
+  static void testRules(String where, PrometheusRule rule, Path cases, Path dir, String rulesFileName)
+      throws IOException {
+    YAML.writeValue(dir.resolve(rulesFileName).toFile(), Map.of("groups", rule.getSpec().getGroups()));
+    Path copy = Files.copy(cases, dir.resolve(cases.getFileName()));
+    run(where, List.of("promtool", "test", "rules", copy.toString()));
+  }
+
   /** Fails when one of these queries is no valid PromQL: promtool parses them as recording rules. */
   static void checkQueries(String where, List<String> queries) {
     List<Map<String, String>> rules = new ArrayList<>();
@@ -46,28 +57,36 @@ final class Promtool {
   private static void check(String where, Object rules) {
     try {
       Path file = Files.createTempFile("prometheus-rule", ".yaml");
-      Path output = Files.createTempFile("promtool", ".out");
       try {
         YAML.writeValue(file.toFile(), rules);
-        Process process = new ProcessBuilder(List.of("promtool", "check", "rules", file.toString()))
-            .redirectErrorStream(true).redirectOutput(output.toFile()).start();
-        if (!process.waitFor(TIMEOUT_SECONDS, TimeUnit.SECONDS)) {
-          process.destroyForcibly();
-          throw new AssertionError(where + ": promtool check rules did not finish within " + TIMEOUT_SECONDS + " s");
-        }
-        if (process.exitValue() != 0) {
-          throw new AssertionError(where + ": promtool check rules failed:\n"
-              + Files.readString(output, StandardCharsets.UTF_8).strip());
-        }
+        run(where, List.of("promtool", "check", "rules", file.toString()));
       } finally {
         Files.deleteIfExists(file);
-        Files.deleteIfExists(output);
       }
     } catch (IOException e) {
       throw new UncheckedIOException(e);
+    }
+  }
+
+  /** Runs promtool, bounded in time; fails with its own report when it exits non-zero. */
+  private static void run(String where, List<String> command) throws IOException {
+    Path output = Files.createTempFile("promtool", ".out");
+    try {
+      Process process = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(output.toFile()).start();
+      if (!process.waitFor(TIMEOUT_SECONDS, TimeUnit.SECONDS)) {
+        process.destroyForcibly();
+        throw new AssertionError(where + ": " + String.join(" ", command) + " did not finish within "
+            + TIMEOUT_SECONDS + " s");
+      }
+      if (process.exitValue() != 0) {
+        throw new AssertionError(where + ": " + String.join(" ", command) + " failed:\n"
+            + Files.readString(output, StandardCharsets.UTF_8).strip());
+      }
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new AssertionError("interrupted while running promtool", e);
+    } finally {
+      Files.deleteIfExists(output);
     }
   }
 }
