@@ -36,6 +36,7 @@ mkdir -p "$WORK"
 WORK=$(cd "$WORK" && pwd)
 KUBE_YAML=$WORK/kube/reuseport-server.yaml
 played=""
+volumes_before=""
 
 cleanup() {
   # a debootstrap that was cut short leaves /proc and /sys mounted in its root: never delete through them
@@ -43,7 +44,10 @@ cleanup() {
   for mount in $(findmnt -rn -o TARGET | grep -F "$WORK/rootfs." | sort -r); do
     umount -l "$mount" || true
   done
-  [[ -n $played ]] && podman kube down "$KUBE_YAML" >/dev/null 2>&1
+  if [[ -n $played ]]; then
+    podman kube down "$KUBE_YAML" >/dev/null 2>&1
+    remove_new_config_volumes >/dev/null 2>&1
+  fi
   podman rm --force --ignore "$CONTAINER" >/dev/null 2>&1
   podman rmi --force "$IMAGE" >/dev/null 2>&1
   return 0
@@ -53,6 +57,16 @@ trap cleanup EXIT
 trap 'exit 143' TERM INT
 
 # ---- helpers
+
+# Podman 4.3 keeps the volumes it made of ConfigMaps after kube down: remove those this run made, and no other.
+remove_new_config_volumes() {
+  local volume
+  for volume in $(comm -13 <(echo "$volumes_before") <(podman volume ls --quiet | sort)); do
+    if grep -A1 -E '^[ -]+configMap:$' "$KUBE_YAML" | grep -qE "name: $volume\$"; then
+      podman volume rm "$volume" >/dev/null || log "volume $volume left behind (in use elsewhere?)"
+    fi
+  done
+}
 
 mirror() {
   if [[ -n ${DEBIAN_MIRROR:-} ]]; then
@@ -247,6 +261,7 @@ patches:
 EOF
 kubectl kustomize "$WORK/kube" >"$KUBE_YAML" || fail "kubectl kustomize of the test overlay failed"
 log "podman kube play (dev overlay) on port $port, admin $admin"
+volumes_before=$(podman volume ls --quiet | sort)
 played=yes
 podman kube play --network host "$KUBE_YAML" >"$WORK/kube-play.log" 2>&1 \
   || { cat "$WORK/kube-play.log"; fail "podman kube play failed"; }
@@ -274,9 +289,10 @@ log "kube play: pod $pod ready, probes pass, TCP and UDP echo, uid $IMAGE_USER_U
 
 podman logs "$kube_container" >"$WORK/kube.log" 2>&1
 podman inspect "$kube_container" >"$WORK/kube-inspect.json"
-podman kube down "$KUBE_YAML" >/dev/null || fail "podman kube down failed"
+podman kube down "$KUBE_YAML" >"$WORK/kube-down.log" 2>&1 || { cat "$WORK/kube-down.log"; fail "podman kube down failed"; }
 played=""
 ! podman pod exists "$pod" || fail "pod $pod still exists after podman kube down"
+remove_new_config_volumes
 [[ -z $(ss -Hltn "sport = :$port") ]] || fail "port $port still listened on after podman kube down"
 log "kube down: pod removed, port released"
 log "PASS"
