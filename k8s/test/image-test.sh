@@ -74,7 +74,7 @@ mirror() {
     return
   fi
   local uri
-  uri=$(grep -hsE '^(URIs:|deb )' /etc/apt/sources.list /etc/apt/sources.list.d/*.list /etc/apt/sources.list.d/*.sources \
+  uri=$(grep -hsE '^(URIs:|deb )' /etc/apt/sources.list /etc/apt/sources.list.d/*.{list,sources} \
     | grep -v security | grep -oE 'https?://[^ ]+' | head -n 1)
   echo "${uri:-http://deb.debian.org/debian}"
 }
@@ -285,11 +285,16 @@ check_user "$(podman inspect --format '{{.State.Pid}}' "$kube_container")"
 check_listeners "$port" 2
 [[ $(podman inspect --format '{{.HostConfig.ReadonlyRootfs}}' "$kube_container") == true ]] \
   || fail "readOnlyRootFilesystem not applied"
-log "kube play: pod $pod ready, probes pass, TCP and UDP echo, uid $IMAGE_USER_UID, 2 listeners"
+kube_pid=$(podman inspect --format '{{.State.Pid}}' "$kube_container")
+cap_eff=$(awk '/^CapEff:/ {print $2}' "/proc/$kube_pid/status")
+[[ $cap_eff =~ ^0+$ ]] || fail "capabilities.drop ALL not applied: CapEff $cap_eff"
+log "kube play: pod $pod ready, probes pass, TCP and UDP echo, uid $IMAGE_USER_UID, 2 listeners, read-only root," \
+  "no capabilities"
 
 podman logs "$kube_container" >"$WORK/kube.log" 2>&1
 podman inspect "$kube_container" >"$WORK/kube-inspect.json"
-podman kube down "$KUBE_YAML" >"$WORK/kube-down.log" 2>&1 || { cat "$WORK/kube-down.log"; fail "podman kube down failed"; }
+podman kube down "$KUBE_YAML" >"$WORK/kube-down.log" 2>&1 \
+  || { cat "$WORK/kube-down.log"; fail "podman kube down failed"; }
 played=""
 ! podman pod exists "$pod" || fail "pod $pod still exists after podman kube down"
 remove_new_config_volumes
