@@ -37,18 +37,26 @@ WORK=$(cd "$WORK" && pwd)
 KUBE_YAML=$WORK/kube/reuseport-server.yaml
 played=""
 volumes_before=""
+build_containers_before=""
 
 cleanup() {
-  # a debootstrap that was cut short leaves /proc and /sys mounted in its root: never delete through them
+  # a base still being made finishes first (a deadline ends it from outside); a debootstrap that was cut short
+  # leaves /proc and /sys mounted in its root: unmount them, and never delete across file systems
   local mount
+  wait 2>/dev/null
   for mount in $(findmnt -rn -o TARGET | grep -F "$WORK/rootfs." | sort -r); do
     umount -l "$mount" || true
   done
+  rm -rf --one-file-system "$WORK"/rootfs.* 2>/dev/null
   if [[ -n $played ]]; then
     podman kube down "$KUBE_YAML" >/dev/null 2>&1
     remove_new_config_volumes >/dev/null 2>&1
   fi
   podman rm --force --ignore "$CONTAINER" >/dev/null 2>&1
+  # a build cut short leaves its working containers (on our bases) behind
+  if [[ -n $build_containers_before ]]; then
+    comm -13 <(echo "$build_containers_before") <(build_containers) | xargs -r podman rm --force >/dev/null 2>&1
+  fi
   podman rmi --force "$IMAGE" >/dev/null 2>&1
   return 0
 }
@@ -66,6 +74,15 @@ remove_new_config_volumes() {
       podman volume rm "$volume" >/dev/null || log "volume $volume left behind (in use elsewhere?)"
     fi
   done
+}
+
+# Build containers (Buildah's, outside Podman's own list) on the local bases; "-" keeps the list non-empty.
+build_containers() {
+  {
+    echo -
+    podman ps --external --quiet --no-trunc --filter "ancestor=$BUILDER_BASE" 2>/dev/null
+    podman ps --external --quiet --no-trunc --filter "ancestor=$RUNTIME_BASE" 2>/dev/null
+  } | sort -u
 }
 
 mirror() {
@@ -179,7 +196,8 @@ if [[ $m2 != none && -d $m2 ]]; then
   build_args+=(--volume "$m2:/var/cache/host-m2:O" --build-arg "MAVEN_EXTRA_ARGS=-Dmaven.repo.local=/var/cache/host-m2")
 fi
 log "podman build $IMAGE"
-podman build --layers=false --network host "${build_args[@]}" -t "$IMAGE" "$REPO" >"$WORK/build.log" 2>&1 \
+build_containers_before=$(build_containers)
+podman build --layers=false --force-rm --network host "${build_args[@]}" -t "$IMAGE" "$REPO" >"$WORK/build.log" 2>&1 \
   || { tail -n 30 "$WORK/build.log"; fail "podman build failed (log: $WORK/build.log)"; }
 image_user=$(podman image inspect --format '{{.Config.User}}' "$IMAGE")
 [[ ${image_user%%:*} == "$IMAGE_USER_UID" ]] || fail "image USER is '$image_user', expected $IMAGE_USER_UID"
