@@ -12,7 +12,9 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * A started server: its Vertx, its configuration with the actual port, its instances, its admin server.
+ * A started server: its Vertx, its configuration with the actual port, its instances, its admin server. Made by
+ * {@link ServerLauncher}: {@link #stop()} undeploys what the launcher deployed, and closes the Vertx only when the
+ * launcher built it.
  */
 public final class RunningServer {
 
@@ -27,7 +29,11 @@ public final class RunningServer {
   private final String transport;
   private final ServerState state;
   private final PrometheusMeterRegistry registry;
+  /** The admin server, or null when none was deployed. */
   private final AdminServer admin;
+  /** Every deployment made for this server, in order: admin server, instances, collector. */
+  private final List<String> deployments;
+  private final boolean closesVertx;
   /**
    * Whether another process holds descriptors of this server's sockets (they were passed to it, or received from
    * it): such a socket is never changed on the way out (no UDP retirement), only this process's descriptor closed.
@@ -35,7 +41,15 @@ public final class RunningServer {
   private volatile boolean socketsShared;
 
   RunningServer(Vertx vertx, ServerConfig config, List<BoundInstance> instances, List<ServerInstance> verticles,
-                String transport, ServerState state, PrometheusMeterRegistry registry, AdminServer admin) {
+                String transport, ServerState state, PrometheusMeterRegistry registry, AdminServer admin,
+                List<String> deployments) {
+    this(vertx, config, instances, verticles, transport, state, registry, admin, deployments, false);
+  }
+
+  private RunningServer(Vertx vertx, ServerConfig config, List<BoundInstance> instances,
+                        List<ServerInstance> verticles, String transport, ServerState state,
+                        PrometheusMeterRegistry registry, AdminServer admin, List<String> deployments,
+                        boolean closesVertx) {
     this.vertx = vertx;
     this.config = config;
     this.instances = List.copyOf(instances);
@@ -44,8 +58,17 @@ public final class RunningServer {
     this.state = state;
     this.registry = registry;
     this.admin = admin;
+    this.deployments = List.copyOf(deployments);
+    this.closesVertx = closesVertx;
   }
 
+  /** The same server, whose {@link #stop()} also closes its Vertx: the launcher built that Vertx for it. */
+  RunningServer closingVertxOnStop() {
+    return new RunningServer(vertx, config, instances, verticles, transport, state, registry, admin, deployments,
+        true);
+  }
+
+  /** The Vertx the server runs in: the caller's, or the one {@link ServerLauncher#start} built. */
   public Vertx vertx() {
     return vertx;
   }
@@ -59,8 +82,9 @@ public final class RunningServer {
     return config.port();
   }
 
+  /** The admin server's actual port, or -1 when none was deployed. */
   public int adminPort() {
-    return admin.actualPort();
+    return admin == null ? -1 : admin.actualPort();
   }
 
   public List<BoundInstance> instances() {
@@ -118,6 +142,9 @@ public final class RunningServer {
     state.requestStop();
     socketsShared = true;
     Future<Void> released = releaseAll();
+    if (admin == null) {
+      return released;
+    }
     return released.transform(done -> admin.stopListening()
         .onFailure(err -> LOG.warn("admin server did not stop listening: {}", err.toString()))
         .transform(v -> released));
@@ -167,8 +194,9 @@ public final class RunningServer {
    * Drains and stops: readiness turns 503, the listeners close one after the other (or, when another process holds
    * them too, only this process's descriptors close) (with
    * {@code net.ipv4.tcp_migrate_req=1} the kernel then moves each one's queue to a listener still open, this
-   * server's or another process's), open connections get up to {@code drainTimeoutSeconds} to finish, then Vert.x
-   * (and the admin server, which answered throughout) closes.
+   * server's or another process's), open connections get up to {@code drainTimeoutSeconds} to finish, then the
+   * collector and the admin server (which answered throughout) are undeployed. A Vertx the launcher built is then
+   * closed; the caller's Vertx keeps running, and can host a server again.
    */
   public Future<Void> stop() {
     state.requestStop();
@@ -187,6 +215,7 @@ public final class RunningServer {
         drained.add(vertx.undeploy(instance.deploymentId()));
       }
       return Future.join(drained);
-    }).transform(done -> vertx.close());
+    }).transform(drained -> ServerLauncher.undeployAll(vertx, deployments))
+        .transform(done -> closesVertx ? vertx.close() : Future.<Void>succeededFuture());
   }
 }

@@ -19,6 +19,7 @@ import java.util.Map;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+// Blocking by design: real processes take over, fail and get signals; the test waits on their output and exits.
 /**
  * Peers that break the control protocol, against a real server process: garbage, an oversized line, a bare
  * {@code DRAIN}, a repeated {@code SEND}, a flood of them, a half-finished exchange, and a crowd of silent

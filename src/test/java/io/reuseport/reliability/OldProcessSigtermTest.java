@@ -13,6 +13,7 @@ import java.util.Map;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+// Blocking by design: real processes take over, fail and get signals; the test waits on their output and exits.
 /**
  * SIGTERM to the old process of a takeover while a new one is connecting, at two points of the protocol: the old
  * one stops offering and drains; the new one serves either way, on the sockets it was passed (UDP included: they

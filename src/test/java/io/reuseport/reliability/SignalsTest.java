@@ -18,6 +18,7 @@ import java.util.regex.Pattern;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+// Blocking by design: real processes take over, fail and get signals; the test waits on their output and exits.
 /**
  * Signals as an operator sends them, to a real server process: a second SIGTERM or SIGINT during a drain stops at
  * once (128 + the signal's number), SIGHUP is logged and ignored, SIGTERM during start-up keeps readiness down.

@@ -19,6 +19,7 @@ import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+// Blocking by design: real processes take over, fail and get signals; the test waits on their output and exits.
 /**
  * A serving instance whose UDP socket was changed behind its back (here: a peer that took the sockets over the
  * control socket connects one of them, as the old retirement did) no longer gets its clients' datagrams: readiness

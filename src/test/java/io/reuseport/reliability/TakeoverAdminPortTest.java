@@ -10,6 +10,7 @@ import java.util.Map;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+// Blocking by design: real processes take over, fail and get signals; the test waits on their output and exits.
 /**
  * Two takeovers in a row with one fixed admin port (the one the first process got), under churn on the service
  * port and a liveness probe on the admin port that never stops: no connection fails, no probe goes unanswered.

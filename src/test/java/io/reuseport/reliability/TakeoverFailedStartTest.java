@@ -14,6 +14,7 @@ import java.util.Map;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+// Blocking by design: real processes take over, fail and get signals; the test waits on their output and exits.
 /**
  * A new process that receives the sockets and then fails to start (its admin port is held by a socket without
  * {@code SO_REUSEPORT}, the failure the issue saw): it exits 1, the old process logs the abandoned takeover, serves

@@ -12,6 +12,7 @@ import java.util.Map;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+// Blocking by design: real processes take over, fail and get signals; the test waits on their output and exits.
 /**
  * The new process of a takeover killed with SIGKILL at several points of the protocol, under churn: the old one
  * logs each abandoned takeover, keeps serving throughout, and hands over to a later process. Killed before it

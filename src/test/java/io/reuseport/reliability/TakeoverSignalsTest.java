@@ -12,6 +12,7 @@ import java.util.Map;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+// Blocking by design: real processes take over, fail and get signals; the test waits on their output and exits.
 /**
  * SIGTERM to the new process of a takeover at several points of the protocol, before it told the old one to
  * drain: it aborts, drains what it accepted, exits 0, and the old one serves on (churn loses nothing). SIGTERM to
