@@ -85,7 +85,7 @@ class LoadAgainstServerTest {
 
   @Test
   void udpWithoutEchoCountsEveryDatagramAsTimeout() {
-    JsonObject r = runJson("--mode", "udp-echo", "--target", "127.0.0.1:" + discard.port(), "--concurrency", "3",
+    JsonObject r = runFailing("--mode", "udp-echo", "--target", "127.0.0.1:" + discard.port(), "--concurrency", "3",
         "--duration", "30s", "--max-requests", "6", "--timeout", "200ms");
     assertAddsUp(r, 6);
     assertThat(r.getLong("timeouts")).isEqualTo(6);
@@ -95,23 +95,60 @@ class LoadAgainstServerTest {
 
   @Test
   void tcpWithoutEchoCountsTimeoutsAndKeepsGoing() {
-    JsonObject r = runJson("--mode", "tcp-echo", "--target", "127.0.0.1:" + discard.port(), "--concurrency", "2",
+    JsonObject r = runFailing("--mode", "tcp-echo", "--target", "127.0.0.1:" + discard.port(), "--concurrency", "2",
         "--duration", "30s", "--max-requests", "4", "--timeout", "200ms");
     assertAddsUp(r, 4);
     assertThat(r.getLong("timeouts")).isEqualTo(4);
   }
 
   @Test
-  void refusedConnectionsCountAsErrors() throws Exception {
-    int closedPort;
-    try (ServerSocket probe = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-      closedPort = probe.getLocalPort();
-    }
-    JsonObject r = runJson("--mode", "tcp-churn", "--target", "127.0.0.1:" + closedPort, "--concurrency", "2",
-        "--duration", "30s", "--max-requests", "10");
+  void refusedConnectionsCountAsErrorsAndFailTheRun() throws Exception {
+    JsonObject r = runFailing("--mode", "tcp-churn", "--target", "127.0.0.1:" + closedPort(), "--concurrency", "2",
+        "--duration", "30s", "--max-requests", "10", "--connect-retries", "100");
     assertAddsUp(r, 10);
     assertThat(r.getLong("errors")).isEqualTo(10);
     assertThat(r.getJsonObject("errorKinds")).isNotEmpty();
+    assertThat(r.getBoolean("passed")).isFalse();
+    assertThat(r.getString("failure")).contains("no request succeeded");
+  }
+
+  @Test
+  void aClosedPortCostsABoundedNumberOfAttemptsAndEndsTheRunEarly() throws Exception {
+    // without a request limit: only the back-off and the retry bound keep this from a tight loop for 30 s
+    JsonObject r = runFailing("--mode", "tcp-echo", "--target", "127.0.0.1:" + closedPort(), "--concurrency", "4",
+        "--duration", "30s", "--connect-retries", "3");
+    assertThat(r.getLong("gaveUp")).isEqualTo(4);
+    assertThat(r.getLong("errors")).as("4 workers x (1 attempt + 3 retries)").isEqualTo(16);
+    assertThat(r.getLong("successes")).isZero();
+    assertThat(r.getLong("elapsedMs")).as("ended when every worker gave up").isLessThan(30_000);
+  }
+
+  @Test
+  void anErrorRateAboveTheLimitFailsTheRun() {
+    // one connection admitted, the others closed at once by the server: some succeed, some fail
+    RunningServer oneSlot = ServerLauncher.start(ConfigLoader.fromJson(new JsonObject().put("port", 0)
+        .put("instances", 1).put("adminPort", 0).put("maxConnectionsPerInstance", 1))).await();
+    try {
+      String[] load = {"--mode", "tcp-echo", "--target", "127.0.0.1:" + oneSlot.port(), "--concurrency", "3",
+          "--duration", "30s", "--max-requests", "300"};
+      JsonObject strict = runFailing(concat(load, "--max-error-rate", "0"));
+      assertThat(strict.getLong("successes")).isPositive();
+      assertThat(strict.getLong("errors")).isPositive();
+      assertThat(strict.getString("failure")).contains("--max-error-rate");
+      JsonObject lenient = runJson(concat(load, "--max-error-rate", "100%"));
+      assertThat(lenient.getBoolean("passed")).isTrue();
+      assertThat(lenient.getDouble("errorRate")).isGreaterThan(0.0);
+    } finally {
+      oneSlot.stop().await();
+    }
+  }
+
+  @Test
+  void noErrorsPassesTheStrictestLimit() {
+    JsonObject r = runJson("--mode", "udp-echo", "--target", "127.0.0.1:" + echo.port(), "--concurrency", "4",
+        "--duration", "30s", "--max-requests", "200", "--max-error-rate", "0");
+    assertThat(r.getBoolean("passed")).isTrue();
+    assertThat(r.getDouble("errorRate")).isZero();
   }
 
   @Test
@@ -194,6 +231,18 @@ class LoadAgainstServerTest {
     return new JsonObject().put("transport", "epoll").put("balancing", "reuseport").put("instances", instances);
   }
 
+  private static int closedPort() throws Exception {
+    try (ServerSocket probe = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+      return probe.getLocalPort();
+    }
+  }
+
+  private static String[] concat(String[] first, String... more) {
+    String[] all = Arrays.copyOf(first, first.length + more.length);
+    System.arraycopy(more, 0, all, first.length, more.length);
+    return all;
+  }
+
   private static void assertAddsUp(JsonObject r, long attempted) {
     assertThat(r.getBoolean("complete")).isTrue();
     assertThat(r.getLong("started")).isEqualTo(attempted);
@@ -202,15 +251,10 @@ class LoadAgainstServerTest {
   }
 
   private static JsonObject runJson(String... args) {
-    ByteArrayOutputStream out = new ByteArrayOutputStream();
-    ByteArrayOutputStream err = new ByteArrayOutputStream();
-    String[] withJson = Arrays.copyOf(args, args.length + 1);
-    withJson[args.length] = "--json";
-    int code = LoadCommand.run(withJson, new PrintStream(out, true, StandardCharsets.UTF_8),
-        new PrintStream(err, true, StandardCharsets.UTF_8));
-    assertThat(code).as("exit code; stderr: %s", err.toString(StandardCharsets.UTF_8)).isZero();
-    String text = out.toString(StandardCharsets.UTF_8).trim();
-    assertThat(text.lines().count()).as("one JSON line on stdout: %s", text).isEqualTo(1);
-    return new JsonObject(text);
+    return LoadCli.run(args);
+  }
+
+  private static JsonObject runFailing(String... args) {
+    return LoadCli.run(LoadCommand.EXIT_FAILED, args);
   }
 }
