@@ -265,7 +265,7 @@ UNITS=("conn/s" "msg/s" "dgram/s")
   echo
   echo "Produced by \`bench/compare.sh --rounds $ROUNDS --duration $DURATION --warmup $WARMUP --instances $INSTANCES" \
     "--concurrency $CONCURRENCY$([ "$IO_URING" = 1 ] && echo ' --io-uring')$([ "$C_CLIENT" = 1 ] &&
-      echo ' --c-client')\` on $START_TIME." \
+      echo ' --c-client') --server-warmup $SERVER_WARMUP\` on $START_TIME." \
     "Client and servers on the same machine, loopback only; each cell is the median of $ROUNDS runs of" \
     "${DURATION} s (after ${WARMUP} s of uncounted warm-up), loads interleaved across servers round by round."
   echo "Every server first got ${SERVER_WARMUP} s of each load, uncounted. Absolute numbers depend on the machine;" \

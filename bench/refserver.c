@@ -7,7 +7,9 @@
  * A measuring stick, not part of the product. IPv4 only; stops on SIGTERM/SIGINT (the default action).
  *
  *   gcc -O2 -pthread -o /tmp/refserver bench/refserver.c
- *   /tmp/refserver PORT THREADS [HOST]        # HOST defaults to 0.0.0.0
+ *   /tmp/refserver PORT THREADS [HOST]        # HOST defaults to 0.0.0.0; PORT 0: a free one, printed
+ *
+ * Prints "refserver: THREADS threads on port PORT ..." on stderr once every socket is bound.
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -27,6 +29,7 @@
 #define BUFFER_BYTES 65536
 
 static struct sockaddr_in address;
+static pthread_barrier_t bound; /* every thread's sockets bound, and main */
 
 static void die(const char *what) {
   fprintf(stderr, "refserver: %s: %s\n", what, strerror(errno));
@@ -86,16 +89,17 @@ static void echo_stream(int fd, char *buffer) {
   }
 }
 
-static void *serve(void *unused) {
-  (void)unused;
+/* THREAD's loop; thread 0's listener is bound by main (it picks the port when PORT is 0). */
+static void *serve(void *listener_of_thread_0) {
   char *buffer = malloc(BUFFER_BYTES);
-  int listener = bind_reuseport(SOCK_STREAM);
+  int listener = listener_of_thread_0 != NULL ? *(int *)listener_of_thread_0 : bind_reuseport(SOCK_STREAM);
   int udp = bind_reuseport(SOCK_DGRAM);
   int epoll_fd = epoll_create1(EPOLL_CLOEXEC);
   struct epoll_event events[MAX_EVENTS];
   if (buffer == NULL || epoll_fd < 0) die("setup");
   watch(epoll_fd, listener);
   watch(epoll_fd, udp);
+  pthread_barrier_wait(&bound);
   for (;;) {
     int ready = epoll_wait(epoll_fd, events, MAX_EVENTS, -1);
     if (ready < 0 && errno != EINTR) die("epoll_wait");
@@ -120,8 +124,8 @@ int main(int argc, char **argv) {
   }
   int port = atoi(argv[1]);
   int threads = atoi(argv[2]);
-  if (port < 1 || port > 65535 || threads < 1 || threads > MAX_THREADS) {
-    fprintf(stderr, "refserver: PORT must be 1..65535 and THREADS 1..%d\n", MAX_THREADS);
+  if (port < 0 || port > 65535 || threads < 1 || threads > MAX_THREADS) {
+    fprintf(stderr, "refserver: PORT must be 0..65535 and THREADS 1..%d\n", MAX_THREADS);
     return 2;
   }
   address.sin_family = AF_INET;
@@ -130,14 +134,22 @@ int main(int argc, char **argv) {
     fprintf(stderr, "refserver: HOST must be an IPv4 address, not %s\n", argv[3]);
     return 2;
   }
+  /* the first listener fixes the port (a free one when PORT is 0); the other sockets bind the same one */
+  static int first_listener;
+  first_listener = bind_reuseport(SOCK_STREAM);
+  socklen_t length = sizeof address;
+  if (getsockname(first_listener, (struct sockaddr *)&address, &length)) die("getsockname");
+  pthread_barrier_init(&bound, NULL, (unsigned)threads + 1);
   pthread_t thread[MAX_THREADS];
   for (int i = 0; i < threads; i++) {
-    if (pthread_create(&thread[i], NULL, serve, NULL)) {
+    if (pthread_create(&thread[i], NULL, serve, i == 0 ? &first_listener : NULL)) {
       fprintf(stderr, "refserver: cannot start thread %d\n", i);
       return 1;
     }
   }
-  fprintf(stderr, "refserver: %d threads on port %d, one TCP listener and one UDP socket each\n", threads, port);
+  pthread_barrier_wait(&bound);
+  fprintf(stderr, "refserver: %d threads on port %d, one TCP listener and one UDP socket each\n", threads,
+          ntohs(address.sin_port));
   for (int i = 0; i < threads; i++) pthread_join(thread[i], NULL);
   return 0;
 }

@@ -90,8 +90,8 @@ run_one() {
   p99=$({ grep -o 'percentile 99.000 = *[0-9.]*' <<<"$out" || true; } | awk '{print $4}')
   rate=$({ grep -o 'Message Rate is [0-9]*' <<<"$out" || true; } | awk '{print $4}')
   if [ -z "$rate" ] && [ "$1" = ping-pong ]; then
-    received=$({ grep -o 'Valid Duration.*ReceivedMessages=[0-9]*' <<<"$out" || true; } | grep -o '[0-9]*$')
-    runtime=$({ grep -o 'Valid Duration\] RunTime=[0-9.]*' <<<"$out" || true; } | grep -o '[0-9.]*$')
+    received=$({ grep -o 'Valid Duration.*ReceivedMessages=[0-9]*' <<<"$out" || true; } | sed 's/.*=//')
+    runtime=$({ grep -o 'Valid Duration\] RunTime=[0-9.]*' <<<"$out" || true; } | sed 's/.*=//')
     rate=$(awk -v r="$received" -v t="$runtime" 'BEGIN { if (r == "" || t == "" || t == 0) print ""; else printf "%.0f", r / t }')
   fi
   echo "${avg:--} ${p50:--} ${p99:--} ${rate:--}"

@@ -15,7 +15,10 @@ import java.time.Duration;
  * request succeeded, or more failed than {@code --max-error-rate} allows (the report is printed first); 2 for usage.
  */
 @Command(name = "reuseport-server load", sortOptions = false,
-    description = "Loads a server on this machine and reports throughput, errors, timeouts and latency.")
+    description = "Loads a server on this machine and reports throughput, errors, timeouts and latency.",
+    exitCodeListHeading = "%nExit codes:%n",
+    exitCodeList = {"0:the run passed", "1:it could not run, no request succeeded, or --max-error-rate was exceeded "
+        + "(the report is printed first)", "2:a wrong option"})
 public final class LoadCommand {
 
   static final int EXIT_OK = 0;
