@@ -106,8 +106,8 @@ final class LoadReport {
           : String.format(Locale.ROOT, "%.4f", d.jain()), d.instances().size());
     }
     if (d != null && d.total() != r.opened()) {
-      line(out, "  the server counted %,d, the client %,d: %s", d.total(), r.opened(), o.mode().udp()
-          ? "datagrams were lost, or other clients were sending" : "other clients were connecting");
+      line(out, "  the server counted %,d, the client %,d: %s", d.total(), r.opened(), mismatch(d.total(), r.opened(),
+          o.mode()));
     }
     if (r.distributionProblem() != null) {
       line(out, "admin       %s", r.distributionProblem());
@@ -116,6 +116,15 @@ final class LoadReport {
       line(out, "FAILED      %s", r.failure());
     }
     return out.toString();
+  }
+
+  /** Why the server's count of this run differs from the client's. */
+  private static String mismatch(long server, long client, LoadMode mode) {
+    if (server > client) {
+      return "other clients were active on the server during the run";
+    }
+    return mode.udp() ? "datagrams were lost on the way (see the server's udp.drops)"
+        : "some connections were never accepted by the server (still queued, or dropped)";
   }
 
   private static JsonObject latency(Histogram h) {
