@@ -10,7 +10,8 @@
 #                    [--io-uring] [--admin] [--no-c] [--c-client] [--sockperf] [--wait-quiet SECONDS]
 #                    [--server-warmup SECONDS] [--out FILE]
 #
-# --sockperf: also run bench/sockperf.sh (needs Debian's sockperf) and add its section to the report.
+# --sockperf: also run bench/sockperf.sh (needs Debian's sockperf) with the same rounds, duration and server warm-up,
+# and add its section to the report.
 # --out FILE: write the report there instead, and leave README.md alone (for trial runs).
 # --c-client: drive tcp-churn with bench/churn.c (built with gcc) instead of the Java load client, which on a
 # 2-core machine takes about a core from the servers it measures.
@@ -253,7 +254,8 @@ LOADAVG_DURING=$(sort -g "$WORK/loadavg.samples" | awk '{ v[NR] = $1 } END {
 log "load average during the runs (1 min, sampled before each): $LOADAVG_DURING; after: $LOADAVG_AFTER"
 SOCKPERF_SECTION=""
 if [ "$SOCKPERF" = 1 ]; then
-  SOCKPERF_SECTION=$("$REPO/bench/sockperf.sh" --instances "$INSTANCES") || log "bench/sockperf.sh failed; no sockperf section"
+  SOCKPERF_SECTION=$("$REPO/bench/sockperf.sh" --instances "$INSTANCES" --rounds "$ROUNDS" --duration "$DURATION" \
+    --warmup "$SERVER_WARMUP") || log "bench/sockperf.sh failed; no sockperf section"
 fi
 R=reuseport-$INSTANCES
 S=shared-$INSTANCES
