@@ -250,7 +250,8 @@ sum_col() { awk -F'\t' -v l="$1" -v n="$2" -v c="$3" '$1 == l && $2 == n { s += 
 
 LOADAVG_AFTER=$(cut -d' ' -f1-3 /proc/loadavg)
 LOADAVG_DURING=$(sort -g "$WORK/loadavg.samples" | awk '{ v[NR] = $1 } END {
-  if (NR == 0) print "not sampled"; else printf "min %s, median %s, max %s over %d samples", v[1], v[int((NR + 1) / 2)], v[NR], NR }')
+  if (NR == 0) print "not sampled"
+  else printf "min %s, median %s, max %s over %d samples", v[1], v[int((NR + 1) / 2)], v[NR], NR }')
 log "load average during the runs (1 min, sampled before each): $LOADAVG_DURING; after: $LOADAVG_AFTER"
 SOCKPERF_SECTION=""
 if [ "$SOCKPERF" = 1 ]; then
@@ -410,7 +411,8 @@ if [ "$PUBLISH" = 1 ] && grep -q '<!-- bench:figures:begin -->' "$REPO/README.md
   summary="Latest figures: \`bench/compare.sh$args_text\` on $START_TIME, commit"
   summary="$summary $(git -C "$REPO" rev-parse --short HEAD 2>/dev/null || echo unknown), $(nproc) cores"
   summary="$summary ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')), client on the same"
-  summary="$summary machine, $quiet. Churn: reuseport $(ratio "$(median tcp-churn "$R" 4)" "$(median tcp-churn "$S" 4)") ×"
+  summary="$summary machine, $quiet. Churn: reuseport"
+  summary="$summary $(ratio "$(median tcp-churn "$R" 4)" "$(median tcp-churn "$S" 4)") ×"
   summary="$summary Vert.x's shared \`NetServer\`; against the C reference server (\`bench/refserver.c\`): TCP echo"
   summary="$summary $(ratio "$(median tcp-echo "$R" 4)" "$(median tcp-echo "$C" 4)") ×, UDP echo"
   summary="$summary $(ratio "$(median udp-echo "$R" 4)" "$(median udp-echo "$C" 4)") ×, churn"

@@ -83,7 +83,11 @@ run_one() {
   local extra=()
   [ "$1" = under-load ] && extra=(--mps "$MPS")
   out=$(timeout $((seconds + 30)) sockperf "$1" "${tcp[@]}" -i 127.0.0.1 -p "$port" -t "$seconds" -m 64 \
-    "${extra[@]}" 2>&1) || { log "sockperf $1 $2 on $port failed: $(tail -n 2 <<<"$out" | tr '\n' ' ')"; echo "- - - -"; return; }
+    "${extra[@]}" 2>&1) || {
+    log "sockperf $1 $2 on $port failed: $(tail -n 2 <<<"$out" | tr '\n' ' ')"
+    echo "- - - -"
+    return
+  }
   local avg p50 p99 rate received runtime
   avg=$({ grep -o 'Latency is [0-9.]*' <<<"$out" || true; } | awk '{print $3}')
   p50=$({ grep -o 'percentile 50.000 = *[0-9.]*' <<<"$out" || true; } | awk '{print $4}')
@@ -92,7 +96,8 @@ run_one() {
   if [ -z "$rate" ] && [ "$1" = ping-pong ]; then
     received=$({ grep -o 'Valid Duration.*ReceivedMessages=[0-9]*' <<<"$out" || true; } | sed 's/.*=//')
     runtime=$({ grep -o 'Valid Duration\] RunTime=[0-9.]*' <<<"$out" || true; } | sed 's/.*=//')
-    rate=$(awk -v r="$received" -v t="$runtime" 'BEGIN { if (r == "" || t == "" || t == 0) print ""; else printf "%.0f", r / t }')
+    rate=$(awk -v r="$received" -v t="$runtime" \
+      'BEGIN { if (r == "" || t == "" || t == 0) print ""; else printf "%.0f", r / t }')
   fi
   echo "${avg:--} ${p50:--} ${p99:--} ${rate:--}"
 }
@@ -140,10 +145,12 @@ echo "## sockperf: the sockperf service next to \`sockperf server\`"
 echo
 echo "Made by \`bench/sockperf.sh --duration $DURATION --rounds $ROUNDS --instances $INSTANCES --mps $MPS" \
   "--warmup $WARMUP\` on" \
-  "$(date -u +%Y-%m-%dT%H:%M:%SZ), sockperf $(sockperf --version 2>&1 | head -n 1 | sed 's/^sockperf, //'), loopback," \
+  "$(date -u +%Y-%m-%dT%H:%M:%SZ), sockperf $(sockperf --version 2>&1 | head -n 1 | sed 's/^sockperf, //')," \
+  "loopback," \
   "64-byte messages, the median of $ROUNDS runs of ${DURATION} s per cell after ${WARMUP} s of each test" \
   "uncounted, the two servers alternating run by run;" \
-  "load average (1/5/15 min) $LOADAVG_BEFORE before, $(cut -d' ' -f1-3 /proc/loadavg) after. Latency is sockperf's (half the round trip), in µs;" \
+  "load average (1/5/15 min) $LOADAVG_BEFORE before, $(cut -d' ' -f1-3 /proc/loadavg) after." \
+  "Latency is sockperf's (half the round trip), in µs;" \
   "ping-pong has one message in flight, under-load sends $MPS msg/s and asks for a reply to some, throughput" \
   "asks for none (msg/s: round trips for ping-pong, what the client sent for throughput)." \
   "\`sockperf server\` is one thread; the Java server has" \

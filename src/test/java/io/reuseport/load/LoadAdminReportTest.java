@@ -84,7 +84,8 @@ class LoadAdminReportTest {
     String[] withTarget = concat(load, "--target", "127.0.0.1:" + server.port(), "--admin",
         "http://127.0.0.1:" + server.adminPort());
     // the load command runs its own Vertx and blocks on it, which Vert.x refuses on its worker threads
-    Future.fromCompletionStage(CompletableFuture.supplyAsync(() -> LoadCli.run(withTarget)), vertx.getOrCreateContext())
+    CompletableFuture<JsonObject> run = CompletableFuture.supplyAsync(() -> LoadCli.run(withTarget));
+    Future.fromCompletionStage(run, vertx.getOrCreateContext())
         .compose(report -> freshStats(vertx, server.adminPort()).map(stats -> List.of(report, stats)))
         .onComplete(test.succeeding(both -> test.verify(() -> {
           JsonObject report = both.get(0);
