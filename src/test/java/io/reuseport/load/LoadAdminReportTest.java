@@ -16,7 +16,6 @@ import org.junit.jupiter.api.extension.ExtendWith;
 
 import java.util.Arrays;
 import java.util.List;
-import java.util.concurrent.CompletableFuture;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -83,9 +82,7 @@ class LoadAdminReportTest {
                               String[] load, Check extra) {
     String[] withTarget = concat(load, "--target", "127.0.0.1:" + server.port(), "--admin",
         "http://127.0.0.1:" + server.adminPort());
-    // the load command runs its own Vertx and blocks on it, which Vert.x refuses on its worker threads
-    CompletableFuture<JsonObject> run = CompletableFuture.supplyAsync(() -> LoadCli.run(withTarget));
-    Future.fromCompletionStage(run, vertx.getOrCreateContext())
+    LoadCli.runAsync(vertx, LoadCommand.EXIT_OK, withTarget)
         .compose(report -> freshStats(vertx, server.adminPort()).map(stats -> List.of(report, stats)))
         .onComplete(test.succeeding(both -> test.verify(() -> {
           JsonObject report = both.get(0);

@@ -18,7 +18,6 @@ import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
 
@@ -113,45 +112,6 @@ class LoadAgainstServerTest {
   }
 
   @Test
-  void aClosedPortCostsABoundedNumberOfAttemptsAndEndsTheRunEarly() throws Exception {
-    // without a request limit: only the back-off and the retry bound keep this from a tight loop for 30 s
-    JsonObject r = runFailing("--mode", "tcp-echo", "--target", "127.0.0.1:" + closedPort(), "--concurrency", "4",
-        "--duration", "30s", "--connect-retries", "3");
-    assertThat(r.getLong("gaveUp")).isEqualTo(4);
-    assertThat(r.getLong("errors")).as("4 workers x (1 attempt + 3 retries)").isEqualTo(16);
-    assertThat(r.getLong("successes")).isZero();
-    assertThat(r.getLong("elapsedMs")).as("ended when every worker gave up").isLessThan(30_000);
-  }
-
-  @Test
-  void anErrorRateAboveTheLimitFailsTheRun() {
-    // one connection admitted, the others closed at once by the server: some succeed, some fail
-    RunningServer oneSlot = ServerLauncher.start(ConfigLoader.fromJson(new JsonObject().put("port", 0)
-        .put("instances", 1).put("adminPort", 0).put("maxConnectionsPerInstance", 1))).await();
-    try {
-      String[] load = {"--mode", "tcp-echo", "--target", "127.0.0.1:" + oneSlot.port(), "--concurrency", "3",
-          "--duration", "30s", "--max-requests", "300"};
-      JsonObject strict = runFailing(concat(load, "--max-error-rate", "0"));
-      assertThat(strict.getLong("successes")).isPositive();
-      assertThat(strict.getLong("errors")).isPositive();
-      assertThat(strict.getString("failure")).contains("--max-error-rate");
-      JsonObject lenient = runJson(concat(load, "--max-error-rate", "100%"));
-      assertThat(lenient.getBoolean("passed")).isTrue();
-      assertThat(lenient.getDouble("errorRate")).isGreaterThan(0.0);
-    } finally {
-      oneSlot.stop().await();
-    }
-  }
-
-  @Test
-  void noErrorsPassesTheStrictestLimit() {
-    JsonObject r = runJson("--mode", "udp-echo", "--target", "127.0.0.1:" + echo.port(), "--concurrency", "4",
-        "--duration", "30s", "--max-requests", "200", "--max-error-rate", "0");
-    assertThat(r.getBoolean("passed")).isTrue();
-    assertThat(r.getDouble("errorRate")).isZero();
-  }
-
-  @Test
   void stopsByItselfAtTheDuration() {
     JsonObject r = runJson("--mode", "tcp-echo", "--target", "127.0.0.1:" + echo.port(), "--concurrency", "4",
         "--duration", "1s");
@@ -235,12 +195,6 @@ class LoadAgainstServerTest {
     try (ServerSocket probe = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
       return probe.getLocalPort();
     }
-  }
-
-  private static String[] concat(String[] first, String... more) {
-    String[] all = Arrays.copyOf(first, first.length + more.length);
-    System.arraycopy(more, 0, all, first.length, more.length);
-    return all;
   }
 
   private static void assertAddsUp(JsonObject r, long attempted) {

@@ -1,11 +1,14 @@
 package io.reuseport.load;
 
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
+import java.util.concurrent.CompletableFuture;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -16,6 +19,15 @@ import static org.assertj.core.api.Assertions.assertThat;
 final class LoadCli {
 
   private LoadCli() {
+  }
+
+  /**
+   * Runs the command on a plain thread (it blocks on a Vertx of its own, which Vert.x refuses on its worker
+   * threads) and completes on a context of {@code vertx}; fails when the exit code is not {@code expectedExit}.
+   */
+  static Future<JsonObject> runAsync(Vertx vertx, int expectedExit, String... args) {
+    CompletableFuture<JsonObject> run = CompletableFuture.supplyAsync(() -> run(expectedExit, args));
+    return Future.fromCompletionStage(run, vertx.getOrCreateContext());
   }
 
   static JsonObject run(String... args) {
