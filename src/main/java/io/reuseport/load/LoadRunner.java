@@ -48,15 +48,21 @@ final class LoadRunner {
         .with(new VertxOptions().setEventLoopPoolSize(options.eventLoops()).setPreferNativeTransport(true))
         .withTransport(transport)
         .build();
+    // one payload for every TCP write (each sends a duplicate); freed once no channel can still be writing it
+    ByteBuf payload = Unpooled.directBuffer(options.payload()).writeBytes(filler(options.payload()));
     try {
-      return run(vertx, transport.name(), options, progress);
+      return run(vertx, transport.name(), options, Unpooled.unreleasableBuffer(payload), progress);
     } finally {
-      vertx.close().await(10, TimeUnit.SECONDS);
+      try {
+        vertx.close().await(10, TimeUnit.SECONDS);
+      } finally {
+        payload.release();
+      }
     }
   }
 
-  private static LoadResult run(Vertx vertx, String transport, LoadOptions options, PrintStream progress)
-      throws Exception {
+  private static LoadResult run(Vertx vertx, String transport, LoadOptions options, ByteBuf payload,
+                                PrintStream progress) throws Exception {
     List<Context> contexts = eventLoopContexts(vertx, options.eventLoops());
     AdminStatsProbe probe = options.admin() == null ? null
         : new AdminStatsProbe(vertx, options.admin(), options.mode());
@@ -75,8 +81,6 @@ final class LoadRunner {
         options.duration().toNanos(), options.maxRequests());
     InetSocketAddress remote = new InetSocketAddress(InetAddress.getByName(options.target().host()),
         options.target().port());
-    ByteBuf payload = Unpooled.unreleasableBuffer(Unpooled.directBuffer(options.payload())
-        .writeBytes(filler(options.payload())));
     List<Future<Void>> workers = new ArrayList<>();
     for (int i = 0; i < options.concurrency(); i++) {
       Promise<Void> done = Promise.promise();
