@@ -19,6 +19,7 @@ import org.slf4j.LoggerFactory;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 
 /**
  * The admin HTTP server, on its own port: {@code /stats} (JSON), {@code /metrics} (Prometheus), {@code /health/live},
@@ -59,13 +60,22 @@ public final class AdminServer extends VerticleBase {
             .setPort(settings.port())
             .setMaxInitialLineLength(4096)
             .setMaxHeaderSize(8192)
-            .setIdleTimeout(60))
+            .setIdleTimeout(60)
+            .setReusePort(settings.reusePort()))
         .requestHandler(this::route)
         .invalidRequestHandler(req -> error(req, 400, "malformed request"));
     return server.listen().onSuccess(s -> {
       actualPort = s.actualPort();
       LOG.info("admin server on http://{}:{}{}", settings.host(), actualPort, AdminRoutes.STATS);
     });
+  }
+
+  /**
+   * Stops listening (after a takeover: the new process answers on the same port from now on); requests in flight
+   * get up to a second to finish.
+   */
+  public Future<Void> stopListening() {
+    return server == null ? Future.succeededFuture() : server.shutdown(1, TimeUnit.SECONDS);
   }
 
   /** The admin port actually bound. */
@@ -115,9 +125,14 @@ public final class AdminServer extends VerticleBase {
     });
   }
 
-  /** 200 once every instance is bound; 503 while starting or draining. */
+  /** 200 once every instance is bound; 503 while starting or draining, or when an instance lost a socket. */
   private void ready(HttpServerRequest req) {
     ServerState.Phase phase = state.phase();
+    List<String> problems = state.socketProblems();
+    if (phase == ServerState.Phase.READY && !problems.isEmpty()) {
+      json(req, 503, new JsonObject().put("status", "degraded").put("reasons", new JsonArray(problems)));
+      return;
+    }
     json(req, phase == ServerState.Phase.READY ? 200 : 503, new JsonObject().put("status", phase.id()));
   }
 
