@@ -2,6 +2,7 @@ package io.reuseport.server;
 
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.reuseport.config.ServerConfig;
+import io.reuseport.steer.Steering;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 
@@ -21,9 +22,11 @@ public final class RunningServer {
   private final ServerState state;
   private final PrometheusMeterRegistry registry;
   private final int adminPort;
+  private final Steering steering;
 
   RunningServer(Vertx vertx, ServerConfig config, List<BoundInstance> instances, List<ServerInstance> verticles,
-                String transport, ServerState state, PrometheusMeterRegistry registry, int adminPort) {
+                String transport, ServerState state, PrometheusMeterRegistry registry, int adminPort,
+                Steering steering) {
     this.vertx = vertx;
     this.config = config;
     this.instances = List.copyOf(instances);
@@ -32,6 +35,12 @@ public final class RunningServer {
     this.state = state;
     this.registry = registry;
     this.adminPort = adminPort;
+    this.steering = steering;
+  }
+
+  /** Who picks the instance for new traffic: the BPF selector or the kernel's hash. */
+  public Steering steering() {
+    return steering;
   }
 
   public Vertx vertx() {
@@ -89,6 +98,8 @@ public final class RunningServer {
    */
   public Future<Void> handOver() {
     state.set(ServerState.Phase.DRAINING);
+    // the new process attaches its own selector; handing over is not a stall
+    steering.stop();
     List<Future<Void>> all = new ArrayList<>();
     verticles.forEach(v -> all.add(v.handOver()));
     return Future.all(all).mapEmpty();
@@ -102,6 +113,8 @@ public final class RunningServer {
    */
   public Future<Void> stop() {
     state.set(ServerState.Phase.DRAINING);
+    // draining is not a stall: the table stays as it is; closed listeners leave the socket map by themselves
+    steering.stop();
     Future<Void> closed = Future.succeededFuture();
     for (ServerInstance v : verticles) {
       closed = closed.transform(x -> v.closeListeners());

@@ -10,6 +10,7 @@ import io.reuseport.config.ServerConfig;
 import io.reuseport.service.Services;
 import io.reuseport.stats.CollectorSettings;
 import io.reuseport.stats.StatsCollector;
+import io.reuseport.steer.Steering;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
@@ -53,9 +54,12 @@ public final class ServerLauncher {
    */
   public static Future<RunningServer> start(ServerConfig config, InheritedSockets inherited) {
     Transport transport;
+    Steering steering;
     try {
       Services.find(config.service());
       transport = TransportChoice.pick(config);
+      // before anything binds: steering=bpf without the selector must not half-start
+      steering = Steering.prepare(config);
     } catch (RuntimeException e) {
       return Future.failedFuture(e);
     }
@@ -85,20 +89,23 @@ public final class ServerLauncher {
     vertx.deployVerticle(admin)
         .recover(err -> Future.failedFuture(new StartupException("cannot start the admin server on "
             + config.adminHost() + ":" + config.adminPort() + " (setting 'adminPort'): " + err.getMessage(), err)))
-        .compose(adminId -> deployAll(vertx, config, inherited, verticles))
+        .compose(adminId -> deployAll(vertx, config, inherited, verticles, steering))
         .compose(instances -> {
+          steering.start(socketsOf(verticles));
           ServerConfig actual = config.withPort(instances.get(0).port());
           StatsCollector collector = new StatsCollector(new CollectorSettings(config.instances(),
               transport.name(), config.balancing().id(), actual.port(), config.statsIntervalMs(),
-              config.fairnessWarnBelow(), config.fairnessMinSample()));
+              config.fairnessWarnBelow(), config.fairnessMinSample()), steering::toJson);
           StatsMeters.bind(registry, collector, config.instances());
+          steering.bindMeters(registry);
           return vertx.deployVerticle(collector)
               .onSuccess(id -> checkCollectorLoop(collector, instances))
               .map(id -> new RunningServer(vertx, actual, instances, verticles, transport.name(), state, registry,
-                  admin.actualPort()));
+                  admin.actualPort(), steering));
         })
         .onComplete(started -> {
           if (started.failed()) {
+            steering.stop();
             result.fail(started.cause());
             vertx.close();
             return;
@@ -112,14 +119,24 @@ public final class ServerLauncher {
     return result.future();
   }
 
+  /** Per instance, its (first) TCP listener's and UDP socket's descriptors, for the selector's socket map. */
+  private static List<int[]> socketsOf(List<ServerInstance> verticles) {
+    List<int[]> sockets = new ArrayList<>();
+    for (ServerInstance v : verticles) {
+      sockets.add(new int[] {v.tcpFds().get(0), v.udpFds().get(0)});
+    }
+    return sockets;
+  }
+
   private static Future<List<BoundInstance>> deployAll(Vertx vertx, ServerConfig config, InheritedSockets inherited,
-                                                      List<ServerInstance> verticles) {
-    return deployFirst(vertx, config, inherited, verticles, 1).compose(first -> {
+                                                      List<ServerInstance> verticles, Steering steering) {
+    return deployFirst(vertx, config, inherited, verticles, steering, 1).compose(first -> {
       // reuseport instances join the port instance 0 got; shared ones find it through Vert.x's server sharing
       ServerConfig joined = config.balancing() == Balancing.REUSEPORT ? config.withPort(first.port()) : config;
       List<Future<BoundInstance>> deployed = new ArrayList<>();
       for (int id = 1; id < config.instances(); id++) {
-        ServerInstance instance = newInstance(config.balancing(), inherited.shareOf(id, config.instances()));
+        ServerInstance instance = newInstance(config.balancing(), inherited.shareOf(id, config.instances()),
+            steering);
         verticles.add(instance);
         deployed.add(deploy(vertx, instance, new InstanceSettings(id, joined)));
       }
@@ -134,14 +151,14 @@ public final class ServerLauncher {
   }
 
   private static Future<BoundInstance> deployFirst(Vertx vertx, ServerConfig config, InheritedSockets inherited,
-                                                  List<ServerInstance> verticles, int attempt) {
-    ServerInstance instance = newInstance(config.balancing(), inherited.shareOf(0, config.instances()));
+                                                  List<ServerInstance> verticles, Steering steering, int attempt) {
+    ServerInstance instance = newInstance(config.balancing(), inherited.shareOf(0, config.instances()), steering);
     return deploy(vertx, instance, new InstanceSettings(0, config))
         .onSuccess(b -> verticles.add(0, instance))
         .recover(err -> {
           if (config.port() == 0 && attempt < PORT_ZERO_ATTEMPTS) {
             LOG.debug("ephemeral port unusable for both TCP and UDP ({}), trying another", err.toString());
-            return deployFirst(vertx, config, inherited, verticles, attempt + 1);
+            return deployFirst(vertx, config, inherited, verticles, steering, attempt + 1);
           }
           return Future.failedFuture(bindFailure(config, err));
         });
@@ -152,8 +169,10 @@ public final class ServerLauncher {
         .map(deployment -> instance.bound().withDeployment(deployment));
   }
 
-  private static ServerInstance newInstance(Balancing balancing, InheritedSockets share) {
-    return balancing == Balancing.REUSEPORT ? new ReusePortInstance(share) : new SharedInstance();
+  private static ServerInstance newInstance(Balancing balancing, InheritedSockets share, Steering steering) {
+    return balancing == Balancing.REUSEPORT
+        ? new ReusePortInstance(share, steering.active() ? steering.heartbeats() : null, steering.stampPeriodMs())
+        : new SharedInstance();
   }
 
   /**

@@ -1,0 +1,89 @@
+package io.reuseport.steer;
+
+import java.util.Map;
+
+/**
+ * This process's selector in the kernel: the program, its bucket table ({@code ARRAY}: bucket -> slot) and its
+ * socket map ({@code REUSEPORT_SOCKARRAY}: slot -> this process's TCP listener, {@code UDP_BASE + slot} -> its UDP
+ * socket). Loaded once; after {@link #attach} only map entries change (replacing a group's program while traffic
+ * flows has been a kernel hazard). Not thread-safe: one owner ({@link Steering}) calls it.
+ */
+public final class Selector implements AutoCloseable {
+
+  private final int tableFd;
+  private final int socketsFd;
+  private final int programFd;
+  private final int[] written = new int[SelectorProgram.BUCKETS];
+
+  private Selector(int tableFd, int socketsFd, int programFd) {
+    this.tableFd = tableFd;
+    this.socketsFd = socketsFd;
+    this.programFd = programFd;
+    java.util.Arrays.fill(written, -1);
+  }
+
+  /**
+   * Creates the maps and loads the program.
+   *
+   * @param migrate whether to load it as {@code BPF_SK_REUSEPORT_SELECT_OR_MIGRATE}, so that it also picks where
+   *     a closing listener's queued requests go
+   * @throws BpfException with errno EPERM without CAP_BPF, or with the verifier's log when it rejects the program
+   */
+  public static Selector load(boolean migrate) {
+    int table = Bpf.createMap(Bpf.MAP_TYPE_ARRAY, 4, 4, SelectorProgram.BUCKETS, "rp_table");
+    int sockets = -1;
+    try {
+      sockets = Bpf.createMap(Bpf.MAP_TYPE_REUSEPORT_SOCKARRAY, 4, 4, 2 * SelectorProgram.MAX_SLOTS,
+          "rp_sockets");
+      byte[] code = SelectorProgram.assemble().encode(Map.of(SelectorProgram.TABLE, table,
+          SelectorProgram.SOCKETS, sockets));
+      int program = Bpf.loadProgram(code, migrate ? Bpf.ATTACH_SK_REUSEPORT_SELECT_OR_MIGRATE
+          : Bpf.ATTACH_SK_REUSEPORT_SELECT, "rp_selector");
+      Selector selector = new Selector(table, sockets, program);
+      // until the first table is written, every bucket says "nobody": the kernel's hash
+      selector.writeTable(BucketTable.empty());
+      return selector;
+    } catch (RuntimeException e) {
+      Bpf.close(table);
+      if (sockets >= 0) {
+        Bpf.close(sockets);
+      }
+      throw e;
+    }
+  }
+
+  /** Puts instance {@code slot}'s TCP listener and UDP socket in the socket map. */
+  public void putSockets(int slot, int tcpFd, int udpFd) {
+    if (slot < 0 || slot >= SelectorProgram.MAX_SLOTS) {
+      throw new IllegalArgumentException("slot " + slot + " out of 0.." + (SelectorProgram.MAX_SLOTS - 1));
+    }
+    Bpf.updateElement(socketsFd, slot, tcpFd);
+    Bpf.updateElement(socketsFd, SelectorProgram.UDP_BASE + slot, udpFd);
+  }
+
+  /** Makes the program the selector of the group that {@code socketFd} belongs to (once per group). */
+  public void attach(int socketFd) {
+    Bpf.attachToGroup(socketFd, programFd);
+  }
+
+  /** Writes the buckets that changed since the last write: one map update each, atomic per entry. */
+  public void writeTable(int[] bucketToSlot) {
+    for (int bucket = 0; bucket < written.length; bucket++) {
+      if (written[bucket] != bucketToSlot[bucket]) {
+        Bpf.updateElement(tableFd, bucket, bucketToSlot[bucket]);
+        written[bucket] = bucketToSlot[bucket];
+      }
+    }
+  }
+
+  /**
+   * Closes this process's descriptors of the maps and program. An attached program stays the group's selector (the
+   * group holds it) until another is attached or the group's last socket closes.
+   */
+  @Override
+  public void close() {
+    Bpf.close(programFd);
+    Bpf.close(socketsFd);
+    Bpf.close(tableFd);
+  }
+}

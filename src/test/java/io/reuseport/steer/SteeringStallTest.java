@@ -1,0 +1,230 @@
+package io.reuseport.steer;
+
+import io.reuseport.server.RunningServer;
+import io.reuseport.testsupport.Clients;
+import io.reuseport.testsupport.Servers;
+import io.vertx.core.json.JsonObject;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.net.DatagramPacket;
+import java.net.DatagramSocket;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Queue;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * One instance's event loop blocked for 3 s, fresh connections and datagrams with a 1 s deadline from several
+ * clients: the BPF selector steers around it, the kernel's hash does not. Blocking clients on purpose: what is
+ * tested is where the kernel puts each new 4-tuple during a real stall. Root only (CAP_BPF).
+ */
+@Timeout(120)
+class SteeringStallTest {
+
+  private static final int INSTANCES = 4;
+  private static final long STALL_MS = 3_000;
+  private static final int DEADLINE_MS = 1_000;
+  private static final int CLIENTS = 4;
+  /** Connections started this long after the stall began must all succeed with the selector. */
+  private static final long STEERED_AFTER_MS = 500;
+
+  @BeforeEach
+  void rootOnly() throws IOException {
+    Assumptions.assumeTrue(Files.readString(Path.of("/proc/self/status")).contains("\nUid:\t0\t"),
+        "skipped: the BPF selector needs root (CAP_BPF) to load");
+  }
+
+  @Test
+  void withBpfEveryConnectionStartedHalfASecondIntoTheStallSucceedsAndTheInstanceComesBack() throws Exception {
+    RunningServer server = start("bpf");
+    try {
+      assertThat(server.steering().active()).isTrue();
+      Stall stall = Stall.begin(server.port());
+      List<Attempt> attempts = during(stall, () -> tcpAttempt(server.port(), stall));
+      JsonObject during = server.steering().toJson().getJsonArray("instances").getJsonObject(stall.instance);
+      stall.awaitEnd();
+
+      List<Attempt> late = attempts.stream().filter(a -> a.startedMs >= STEERED_AFTER_MS).toList();
+      System.out.printf("bpf: %d connections, %d started >= %d ms into the stall, %d of them failed%n",
+          attempts.size(), late.size(), STEERED_AFTER_MS, late.stream().filter(a -> !a.ok).count());
+      assertThat(late).as("connections started >= 500 ms into the stall").hasSizeGreaterThan(20)
+          .allMatch(a -> a.ok && a.instance != stall.instance);
+      assertThat(during.getBoolean("steeredAround")).isTrue();
+      assertThat(during.getDouble("tableShare")).isZero();
+
+      // back in the table once it has run again for the recovery time: fresh connections reach it again
+      assertThat(reachesAgain(server.port(), stall.instance)).as("instance %d gets connections again",
+          stall.instance).isTrue();
+    } finally {
+      server.stop().await();
+    }
+  }
+
+  @Test
+  void withTheKernelsHashConnectionsStartedDuringTheStallFail() throws Exception {
+    RunningServer server = start("kernel");
+    try {
+      assertThat(server.steering().active()).isFalse();
+      Stall stall = Stall.begin(server.port());
+      List<Attempt> attempts = during(stall, () -> tcpAttempt(server.port(), stall));
+      stall.awaitEnd();
+      long failed = attempts.stream().filter(a -> a.startedMs >= STEERED_AFTER_MS && !a.ok).count();
+      System.out.printf("kernel: %d connections, %d started >= %d ms into the stall failed%n", attempts.size(),
+          failed, STEERED_AFTER_MS);
+      assertThat(failed).as("connections lost to the stalled instance's queue").isPositive();
+    } finally {
+      server.stop().await();
+    }
+  }
+
+  @Test
+  void withBpfNewUdpFlowsReachALiveInstanceDuringTheStall() throws Exception {
+    RunningServer server = start("bpf");
+    try {
+      Stall stall = Stall.begin(server.port());
+      List<Attempt> attempts = during(stall, () -> udpAttempt(server.port(), stall));
+      stall.awaitEnd();
+      List<Attempt> late = attempts.stream().filter(a -> a.startedMs >= STEERED_AFTER_MS).toList();
+      System.out.printf("bpf udp: %d new flows, %d started >= %d ms into the stall, %d unanswered%n",
+          attempts.size(), late.size(), STEERED_AFTER_MS, late.stream().filter(a -> !a.ok).count());
+      assertThat(late).as("new flows started >= 500 ms into the stall").hasSizeGreaterThan(20)
+          .allMatch(a -> a.ok && a.instance != stall.instance);
+    } finally {
+      server.stop().await();
+    }
+  }
+
+  private static RunningServer start(String steering) {
+    return Servers.start(new JsonObject().put("service", "stall").put("instances", INSTANCES)
+        .put("steering", steering));
+  }
+
+  /** Runs {@code attempt} from several clients, one after the other each, until shortly before the stall ends. */
+  private static List<Attempt> during(Stall stall, AttemptFn attempt) throws Exception {
+    Queue<Attempt> all = new ConcurrentLinkedQueue<>();
+    ExecutorService clients = Executors.newFixedThreadPool(CLIENTS);
+    try {
+      List<Future<?>> running = new ArrayList<>();
+      for (int c = 0; c < CLIENTS; c++) {
+        running.add(clients.submit(() -> {
+          while (stall.elapsedMs() < STALL_MS - DEADLINE_MS / 2) {
+            all.add(attempt.run());
+          }
+          return null;
+        }));
+      }
+      for (Future<?> f : running) {
+        f.get(STALL_MS * 3, TimeUnit.MILLISECONDS);
+      }
+    } finally {
+      clients.shutdownNow();
+    }
+    return new ArrayList<>(all);
+  }
+
+  /** A fresh connection asks its instance's id, within the deadline. */
+  private static Attempt tcpAttempt(int port, Stall stall) {
+    long started = stall.elapsedMs();
+    long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(DEADLINE_MS);
+    try (Socket s = new Socket()) {
+      s.connect(new InetSocketAddress(Clients.LOOPBACK, port), DEADLINE_MS);
+      s.setSoTimeout((int) Math.max(1, TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime())));
+      s.getOutputStream().write("id\n".getBytes(StandardCharsets.US_ASCII));
+      String line = new BufferedReader(new InputStreamReader(s.getInputStream(), StandardCharsets.US_ASCII))
+          .readLine();
+      return new Attempt(started, line != null, line == null ? -1 : Integer.parseInt(line.trim()));
+    } catch (IOException e) {
+      return new Attempt(started, false, -1);
+    }
+  }
+
+  /** A new flow (a fresh UDP socket) asks its instance's id, within the deadline. */
+  private static Attempt udpAttempt(int port, Stall stall) {
+    long started = stall.elapsedMs();
+    try (DatagramSocket s = new DatagramSocket(new InetSocketAddress(Clients.LOOPBACK, 0))) {
+      s.setSoTimeout(DEADLINE_MS);
+      byte[] id = "id".getBytes(StandardCharsets.US_ASCII);
+      s.send(new DatagramPacket(id, id.length, new InetSocketAddress(Clients.LOOPBACK, port)));
+      DatagramPacket in = new DatagramPacket(new byte[64], 64);
+      s.receive(in);
+      return new Attempt(started, true,
+          Integer.parseInt(new String(in.getData(), 0, in.getLength(), StandardCharsets.US_ASCII).trim()));
+    } catch (IOException e) {
+      return new Attempt(started, false, -1);
+    }
+  }
+
+  /** Fresh connections (bounded) until one reaches {@code instance}. */
+  private static boolean reachesAgain(int port, int instance) throws IOException {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+    while (System.nanoTime() < deadline) {
+      try (Socket s = Clients.connect(port)) {
+        s.getOutputStream().write("id\n".getBytes(StandardCharsets.US_ASCII));
+        String line = new BufferedReader(new InputStreamReader(s.getInputStream(), StandardCharsets.US_ASCII))
+            .readLine();
+        if (line != null && Integer.parseInt(line.trim()) == instance) {
+          return true;
+        }
+      }
+    }
+    return false;
+  }
+
+  private interface AttemptFn {
+    Attempt run();
+  }
+
+  private record Attempt(long startedMs, boolean ok, int instance) {
+  }
+
+  /** A connection that blocks its instance's loop for {@link #STALL_MS}. */
+  private static final class Stall {
+    private final Socket socket;
+    private final BufferedReader in;
+    private final int instance;
+    private final long startedAt;
+
+    private Stall(Socket socket, BufferedReader in, int instance, long startedAt) {
+      this.socket = socket;
+      this.in = in;
+      this.instance = instance;
+      this.startedAt = startedAt;
+    }
+
+    static Stall begin(int port) throws IOException {
+      Socket s = Clients.connect(port);
+      s.setSoTimeout((int) STALL_MS * 5);
+      BufferedReader in = new BufferedReader(new InputStreamReader(s.getInputStream(), StandardCharsets.US_ASCII));
+      s.getOutputStream().write("id\n".getBytes(StandardCharsets.US_ASCII));
+      int id = Integer.parseInt(in.readLine().trim());
+      s.getOutputStream().write(("stall " + STALL_MS + "\n").getBytes(StandardCharsets.US_ASCII));
+      return new Stall(s, in, id, System.nanoTime());
+    }
+
+    long elapsedMs() {
+      return TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - startedAt);
+    }
+
+    void awaitEnd() throws IOException {
+      assertThat(in.readLine()).isEqualTo("stalled");
+      socket.close();
+    }
+  }
+}
