@@ -19,6 +19,7 @@ import java.util.regex.Pattern;
 public final class ChildServer implements AutoCloseable {
 
   private static final Pattern READY = Pattern.compile("ready: .*?, port (\\d+)");
+  private static final Pattern READY_ADMIN = Pattern.compile("ready: .*, admin port (\\d+)");
 
   private final Process process;
   private final List<String> output = new CopyOnWriteArrayList<>();
@@ -39,7 +40,15 @@ public final class ChildServer implements AutoCloseable {
   /** Same, with JVM options (system properties) before the main class. */
   public static ChildServer start(Path workDir, Map<String, String> env, List<String> jvmOptions, String... args)
       throws IOException {
-    List<String> command = new ArrayList<>();
+    return startUnder(List.of(), workDir, env, jvmOptions, args);
+  }
+
+  /**
+   * Same, run under {@code wrapper} (e.g. {@code setpriv --bounding-set -bpf}): the JVM is its last argument.
+   */
+  public static ChildServer startUnder(List<String> wrapper, Path workDir, Map<String, String> env,
+                                       List<String> jvmOptions, String... args) throws IOException {
+    List<String> command = new ArrayList<>(wrapper);
     command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
     command.addAll(jvmOptions);
     command.add("-cp");
@@ -79,6 +88,18 @@ public final class ChildServer implements AutoCloseable {
       Thread.sleep(20);
     }
     throw new AssertionError("child not ready within " + seconds + " s: " + output);
+  }
+
+  /** Waits for the ready line and returns the admin port it names. */
+  public int awaitReadyAdminPort(long seconds) throws InterruptedException {
+    awaitReadyPort(seconds);
+    for (String line : output) {
+      Matcher m = READY_ADMIN.matcher(line);
+      if (m.find()) {
+        return Integer.parseInt(m.group(1));
+      }
+    }
+    throw new AssertionError("no admin port in the ready line: " + output);
   }
 
   /** SIGTERM, as an orchestrator sends it; unlike {@code Process.destroy()} it keeps reading the child's output. */
