@@ -1,6 +1,7 @@
 package io.reuseport.steer;
 
 import io.reuseport.server.RunningServer;
+import io.reuseport.testsupport.Admin;
 import io.reuseport.testsupport.Clients;
 import io.reuseport.testsupport.Servers;
 import io.vertx.core.json.JsonObject;
@@ -58,7 +59,9 @@ class SteeringStallTest {
       assertThat(server.steering().active()).isTrue();
       Stall stall = Stall.begin(server.port());
       List<Attempt> attempts = during(stall, () -> tcpAttempt(server.port(), stall));
-      JsonObject during = server.steering().toJson().getJsonArray("instances").getJsonObject(stall.instance);
+      // still within the stall: what an operator sees
+      JsonObject stats = new JsonObject(Admin.get(server.adminPort(), "/stats").body());
+      String metrics = Admin.get(server.adminPort(), "/metrics").body();
       stall.awaitEnd();
 
       List<Attempt> late = attempts.stream().filter(a -> a.startedMs >= STEERED_AFTER_MS).toList();
@@ -66,8 +69,16 @@ class SteeringStallTest {
           attempts.size(), late.size(), STEERED_AFTER_MS, late.stream().filter(a -> !a.ok).count());
       assertThat(late).as("connections started >= 500 ms into the stall").hasSizeGreaterThan(20)
           .allMatch(a -> a.ok && a.instance != stall.instance);
+      JsonObject steering = stats.getJsonObject("steering");
+      assertThat(steering.getString("selector")).isEqualTo("bpf");
+      JsonObject during = stats.getJsonArray("instances").getJsonObject(stall.instance).getJsonObject("steering");
       assertThat(during.getBoolean("steeredAround")).isTrue();
       assertThat(during.getDouble("tableShare")).isZero();
+      assertThat(during.getLong("since")).isPositive();
+      assertThat(during.getString("why")).contains("no progress");
+      assertThat(metrics).contains("reuseport_steering_active 1.0")
+          .contains("reuseport_instance_steered_around{instance=\"" + stall.instance + "\"} 1.0")
+          .contains("reuseport_instance_table_share{instance=\"" + stall.instance + "\"} 0.0");
 
       // back in the table once it has run again for the recovery time: fresh connections reach it again
       assertThat(reachesAgain(server.port(), stall.instance)).as("instance %d gets connections again",
