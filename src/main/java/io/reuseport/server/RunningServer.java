@@ -98,8 +98,8 @@ public final class RunningServer {
    */
   public Future<Void> handOver() {
     state.set(ServerState.Phase.DRAINING);
-    // the new process attaches its own selector; handing over is not a stall
-    steering.stop();
+    // the new process attached its own selector; it needs the sockets out of ours (handing over is no stall)
+    steering.handOver();
     List<Future<Void>> all = new ArrayList<>();
     verticles.forEach(v -> all.add(v.handOver()));
     return Future.all(all).mapEmpty();

@@ -23,6 +23,7 @@ final class Bpf {
   // commands
   private static final int MAP_CREATE = 0;
   private static final int MAP_UPDATE_ELEM = 2;
+  private static final int MAP_DELETE_ELEM = 3;
   private static final int PROG_LOAD = 5;
   // types
   static final int MAP_TYPE_ARRAY = 2;
@@ -94,6 +95,16 @@ final class Bpf {
     attr.setPointer(16, valueMem);
     attr.setLong(24, 0); // BPF_ANY
     call(MAP_UPDATE_ELEM, attr, "BPF_MAP_UPDATE_ELEM");
+  }
+
+  /** {@code BPF_MAP_DELETE_ELEM} of a 4-byte key. */
+  static void deleteElement(int mapFd, int key) {
+    Memory keyMem = new Memory(4);
+    keyMem.setInt(0, key);
+    Memory attr = attr();
+    attr.setInt(0, mapFd);
+    attr.setPointer(8, keyMem);
+    call(MAP_DELETE_ELEM, attr, "BPF_MAP_DELETE_ELEM");
   }
 
   /**
@@ -179,6 +190,10 @@ final class Bpf {
         return "EPERM (Operation not permitted)";
       case 13:
         return "EACCES (Permission denied: the verifier rejected the program)";
+      case 2:
+        return "ENOENT (No such entry)";
+      case 16:
+        return "EBUSY (the socket is in another process's selector map)";
       case 22:
         return "EINVAL (Invalid argument)";
       case 38:

@@ -52,13 +52,41 @@ public final class Selector implements AutoCloseable {
     }
   }
 
-  /** Puts instance {@code slot}'s TCP listener and UDP socket in the socket map. */
-  public void putSockets(int slot, int tcpFd, int udpFd) {
+  /** The socket map's key of instance {@code slot}'s TCP listener or UDP socket. */
+  static int key(int slot, boolean udp) {
     if (slot < 0 || slot >= SelectorProgram.MAX_SLOTS) {
       throw new IllegalArgumentException("slot " + slot + " out of 0.." + (SelectorProgram.MAX_SLOTS - 1));
     }
-    Bpf.updateElement(socketsFd, slot, tcpFd);
-    Bpf.updateElement(socketsFd, SelectorProgram.UDP_BASE + slot, udpFd);
+    return udp ? SelectorProgram.UDP_BASE + slot : slot;
+  }
+
+  /**
+   * Puts a socket in the socket map.
+   *
+   * @return false when the socket is still in another selector's map (a socket can be in one at a time: after a
+   *     takeover, the old process's, until it lets go), true once it is in ours
+   */
+  public boolean putSocket(int key, int fd) {
+    try {
+      Bpf.updateElement(socketsFd, key, fd);
+      return true;
+    } catch (BpfException e) {
+      if (e.busy()) {
+        return false;
+      }
+      throw e;
+    }
+  }
+
+  /** Takes a socket out of the socket map, so that another process's selector may hold it. */
+  public void removeSocket(int key) {
+    try {
+      Bpf.deleteElement(socketsFd, key);
+    } catch (BpfException e) {
+      if (!e.noSuchEntry()) {
+        throw e;
+      }
+    }
   }
 
   /** Makes the program the selector of the group that {@code socketFd} belongs to (once per group). */

@@ -33,6 +33,7 @@ public final class Steering {
   private volatile Selector selector;
   private volatile String reason;
   private volatile Watchdog watchdog;
+  private volatile SocketSlots slots;
 
   private Steering(ServerConfig config, Selector selector, String reason) {
     this.configured = config.steering();
@@ -117,10 +118,10 @@ public final class Steering {
       return;
     }
     try {
-      for (int id = 0; id < sockets.size(); id++) {
-        loaded.putSockets(id, sockets.get(id)[0], sockets.get(id)[1]);
-      }
-      Watchdog dog = new Watchdog(loaded, heartbeats, thresholdMs, RECOVERY_THRESHOLDS * thresholdMs,
+      SocketSlots mine = new SocketSlots(sockets);
+      mine.putAll(loaded);
+      slots = mine;
+      Watchdog dog = new Watchdog(loaded, mine, heartbeats, thresholdMs, RECOVERY_THRESHOLDS * thresholdMs,
           stampPeriodMs());
       // the table before the program: from its first packet on, it steers to every instance
       dog.start();
@@ -147,11 +148,30 @@ public final class Steering {
     LOG.warn("steering auto: the kernel's hash picks the instance: {}", reason);
   }
 
-  /** Stops watching (draining or handing over): the table stays as it is, the program stays attached. */
+  /** Stops watching (draining is not a stall): the table stays as it is, the program stays attached. */
   public void stop() {
     Watchdog dog = watchdog;
     if (dog != null) {
       dog.stop();
+    }
+  }
+
+  /**
+   * Lets the sockets go to the process that took them over: stops watching and takes them out of this process's
+   * socket map (a socket can be in one selector's map at a time; the new process retries until they are free).
+   * The new process has attached its own program by then, so this one's table no longer matters.
+   */
+  public void handOver() {
+    stop();
+    Selector loaded = selector;
+    SocketSlots mine = slots;
+    if (loaded != null && mine != null) {
+      try {
+        mine.removeAll(loaded);
+      } catch (BpfException e) {
+        LOG.warn("steering: cannot take the sockets out of the selector: {}; the new process steers them once"
+            + " this one has exited", e.getMessage());
+      }
     }
   }
 

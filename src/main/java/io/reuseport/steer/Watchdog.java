@@ -20,6 +20,7 @@ final class Watchdog {
   private static final Logger LOG = LoggerFactory.getLogger(Watchdog.class);
 
   private final Selector selector;
+  private final SocketSlots sockets;
   private final Heartbeats heartbeats;
   private final StallJudge judge;
   private final long periodMs;
@@ -29,8 +30,10 @@ final class Watchdog {
   private final ScheduledExecutorService thread;
   private volatile int[] table;
 
-  Watchdog(Selector selector, Heartbeats heartbeats, long thresholdMs, long recoveryMs, long periodMs) {
+  Watchdog(Selector selector, SocketSlots sockets, Heartbeats heartbeats, long thresholdMs, long recoveryMs,
+           long periodMs) {
     this.selector = selector;
+    this.sockets = sockets;
     this.heartbeats = heartbeats;
     this.thresholdMs = thresholdMs;
     this.periodMs = periodMs;
@@ -57,6 +60,12 @@ final class Watchdog {
   /** Stops judging (draining or handing over is not a stall); the table stays as it is. */
   void stop() {
     thread.shutdownNow();
+    try {
+      // a check under way finishes before the caller touches the selector
+      thread.awaitTermination(1, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
   }
 
   int[] table() {
@@ -73,6 +82,11 @@ final class Watchdog {
   }
 
   private void check() {
+    try {
+      sockets.retry(selector);
+    } catch (RuntimeException e) {
+      LOG.error("steering: cannot put a socket in the selector: {}", e.getMessage());
+    }
     int n = heartbeats.size();
     long[] stamps = new long[n];
     for (int i = 0; i < n; i++) {

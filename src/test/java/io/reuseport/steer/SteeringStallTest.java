@@ -40,11 +40,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 class SteeringStallTest {
 
   private static final int INSTANCES = 4;
-  private static final long STALL_MS = 3_000;
+  static final long STALL_MS = 3_000;
   private static final int DEADLINE_MS = 1_000;
   private static final int CLIENTS = 4;
   /** Connections started this long after the stall began must all succeed with the selector. */
-  private static final long STEERED_AFTER_MS = 500;
+  static final long STEERED_AFTER_MS = 500;
 
   @BeforeEach
   void rootOnly() throws IOException {
@@ -151,7 +151,7 @@ class SteeringStallTest {
   }
 
   /** A fresh connection asks its instance's id, within the deadline. */
-  private static Attempt tcpAttempt(int port, Stall stall) {
+  static Attempt tcpAttempt(int port, Stall stall) {
     long started = stall.elapsedMs();
     long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(DEADLINE_MS);
     try (Socket s = new Socket()) {
@@ -202,14 +202,14 @@ class SteeringStallTest {
     Attempt run();
   }
 
-  private record Attempt(long startedMs, boolean ok, int instance) {
+  record Attempt(long startedMs, boolean ok, int instance) {
   }
 
   /** A connection that blocks its instance's loop for {@link #STALL_MS}. */
-  private static final class Stall {
+  static final class Stall {
     private final Socket socket;
     private final BufferedReader in;
-    private final int instance;
+    final int instance;
     private final long startedAt;
 
     private Stall(Socket socket, BufferedReader in, int instance, long startedAt) {
