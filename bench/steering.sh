@@ -52,7 +52,9 @@ trap 'exit 130' INT TERM
 
 (cd "$REPO" && mvn -q -o test-compile && mvn -q -o dependency:build-classpath -Dmdep.includeScope=test \
   -Dmdep.outputFile="$WORK/cp" >/dev/null)
-CP=$REPO/target/test-classes:$REPO/target/classes:$(cat "$WORK/cp")
+# a copy of the classes: a rebuild in the repository during the run must not change what runs
+cp -r "$REPO/target/classes" "$WORK/classes" && cp -r "$REPO/target/test-classes" "$WORK/test-classes"
+CP=$WORK/test-classes:$WORK/classes:$(cat "$WORK/cp")
 PORT=$BASE_PORT
 while ss -Htan "sport = :$PORT" | grep -q . || ss -Huan "sport = :$PORT" | grep -q .; do
   PORT=$((PORT + 1))

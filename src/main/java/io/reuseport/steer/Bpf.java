@@ -27,6 +27,7 @@ final class Bpf {
   private static final int PROG_LOAD = 5;
   // types
   static final int MAP_TYPE_ARRAY = 2;
+  static final int MAP_TYPE_LRU_HASH = 9;
   static final int MAP_TYPE_REUSEPORT_SOCKARRAY = 20;
   static final int PROG_TYPE_SK_REUSEPORT = 21;
   static final int ATTACH_SK_REUSEPORT_SELECT = 39;

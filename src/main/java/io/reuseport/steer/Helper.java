@@ -4,6 +4,8 @@ package io.reuseport.steer;
 public enum Helper {
   /** {@code void *bpf_map_lookup_elem(map, key)}: a pointer to the value, or NULL. */
   MAP_LOOKUP_ELEM(1),
+  /** {@code long bpf_map_update_elem(map, key, value, flags)}: 0 once written. */
+  MAP_UPDATE_ELEM(2),
   /** {@code long bpf_sk_select_reuseport(ctx, map, key, flags)}: 0 once a socket of the group is chosen. */
   SK_SELECT_REUSEPORT(82);
 

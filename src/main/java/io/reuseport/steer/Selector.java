@@ -1,25 +1,35 @@
 package io.reuseport.steer;
 
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
 import java.util.Map;
 
 /**
- * This process's selector in the kernel: the program, its bucket table ({@code ARRAY}: bucket -> slot) and its
+ * This process's selector in the kernel: the program, its bucket table ({@code ARRAY}: bucket -> slot), its
  * socket map ({@code REUSEPORT_SOCKARRAY}: slot -> this process's TCP listener, {@code UDP_BASE + slot} -> its UDP
- * socket). Loaded once; after {@link #attach} only map entries change (replacing a group's program while traffic
+ * socket), its UDP flow table ({@code LRU_HASH}: hash -> slot, written by the program) and the instances' health
+ * ({@code ARRAY}: slot -> 1/0). Loaded once; after {@link #attach} only map entries change (replacing a group's program while traffic
  * flows has been a kernel hazard). Not thread-safe: one owner ({@link Steering}) calls it.
  */
 public final class Selector implements AutoCloseable {
 
   private final int tableFd;
   private final int socketsFd;
+  private final int flowsFd;
+  private final int healthFd;
   private final int programFd;
   private final int[] written = new int[SelectorProgram.BUCKETS];
+  private final int[] healthWritten = new int[SelectorProgram.MAX_SLOTS];
 
-  private Selector(int tableFd, int socketsFd, int programFd) {
+  private Selector(int tableFd, int socketsFd, int flowsFd, int healthFd, int programFd) {
     this.tableFd = tableFd;
     this.socketsFd = socketsFd;
+    this.flowsFd = flowsFd;
+    this.healthFd = healthFd;
     this.programFd = programFd;
-    java.util.Arrays.fill(written, -1);
+    Arrays.fill(written, -1);
+    Arrays.fill(healthWritten, 0);
   }
 
   /**
@@ -30,26 +40,30 @@ public final class Selector implements AutoCloseable {
    * @throws BpfException with errno EPERM without CAP_BPF, or with the verifier's log when it rejects the program
    */
   public static Selector load(boolean migrate) {
-    int table = Bpf.createMap(Bpf.MAP_TYPE_ARRAY, 4, 4, SelectorProgram.BUCKETS, "rp_table");
-    int sockets = -1;
+    List<Integer> opened = new ArrayList<>();
     try {
-      sockets = Bpf.createMap(Bpf.MAP_TYPE_REUSEPORT_SOCKARRAY, 4, 4, 2 * SelectorProgram.MAX_SLOTS,
-          "rp_sockets");
+      int table = open(opened, Bpf.createMap(Bpf.MAP_TYPE_ARRAY, 4, 4, SelectorProgram.BUCKETS, "rp_table"));
+      int sockets = open(opened, Bpf.createMap(Bpf.MAP_TYPE_REUSEPORT_SOCKARRAY, 4, 4,
+          2 * SelectorProgram.MAX_SLOTS, "rp_sockets"));
+      int flows = open(opened, Bpf.createMap(Bpf.MAP_TYPE_LRU_HASH, 4, 4, SelectorProgram.MAX_FLOWS, "rp_flows"));
+      int health = open(opened, Bpf.createMap(Bpf.MAP_TYPE_ARRAY, 4, 4, SelectorProgram.MAX_SLOTS, "rp_health"));
       byte[] code = SelectorProgram.assemble().encode(Map.of(SelectorProgram.TABLE, table,
-          SelectorProgram.SOCKETS, sockets));
+          SelectorProgram.SOCKETS, sockets, SelectorProgram.FLOWS, flows, SelectorProgram.HEALTH, health));
       int program = Bpf.loadProgram(code, migrate ? Bpf.ATTACH_SK_REUSEPORT_SELECT_OR_MIGRATE
           : Bpf.ATTACH_SK_REUSEPORT_SELECT, "rp_selector");
-      Selector selector = new Selector(table, sockets, program);
+      Selector selector = new Selector(table, sockets, flows, health, program);
       // until the first table is written, every bucket says "nobody": the kernel's hash
       selector.writeTable(BucketTable.empty());
       return selector;
     } catch (RuntimeException e) {
-      Bpf.close(table);
-      if (sockets >= 0) {
-        Bpf.close(sockets);
-      }
+      opened.forEach(Bpf::close);
       throw e;
     }
+  }
+
+  private static int open(List<Integer> opened, int fd) {
+    opened.add(fd);
+    return fd;
   }
 
   /** The socket map's key of instance {@code slot}'s TCP listener or UDP socket. */
@@ -94,6 +108,17 @@ public final class Selector implements AutoCloseable {
     Bpf.attachToGroup(socketFd, programFd);
   }
 
+  /** Writes which instances get new traffic (a known UDP flow stays with a healthy one). */
+  public void writeHealth(boolean[] healthy) {
+    for (int slot = 0; slot < healthy.length; slot++) {
+      int value = healthy[slot] ? 1 : 0;
+      if (healthWritten[slot] != value) {
+        Bpf.updateElement(healthFd, slot, value);
+        healthWritten[slot] = value;
+      }
+    }
+  }
+
   /** Writes the buckets that changed since the last write: one map update each, atomic per entry. */
   public void writeTable(int[] bucketToSlot) {
     for (int bucket = 0; bucket < written.length; bucket++) {
@@ -113,5 +138,7 @@ public final class Selector implements AutoCloseable {
     Bpf.close(programFd);
     Bpf.close(socketsFd);
     Bpf.close(tableFd);
+    Bpf.close(flowsFd);
+    Bpf.close(healthFd);
   }
 }

@@ -52,6 +52,7 @@ final class Watchdog {
 
   /** Writes the table with every instance in, then checks every {@code periodMs}. */
   void start() {
+    selector.writeHealth(judge.healthy());
     selector.writeTable(table);
     heartbeats.stampAll();
     thread.scheduleAtFixedRate(this::check, periodMs, periodMs, TimeUnit.MILLISECONDS);
@@ -98,6 +99,8 @@ final class Watchdog {
     }
     int[] next = BucketTable.assign(judge.healthy());
     try {
+      // health first: a known flow of an instance out moves at once, before its buckets do
+      selector.writeHealth(judge.healthy());
       selector.writeTable(next);
     } catch (RuntimeException e) {
       // a map write only fails on a bug of ours; keep the old table rather than stop watching

@@ -75,13 +75,17 @@ class AssemblerTest {
   @Test
   void theSelectorProgramReadsHashAndProtocolFromTheContextAndEndsInSkPass() {
     Assembler program = SelectorProgram.assemble();
-    byte[] code = program.encode(Map.of(SelectorProgram.TABLE, 3, SelectorProgram.SOCKETS, 4));
+    byte[] code = program.encode(Map.of(SelectorProgram.TABLE, 3, SelectorProgram.SOCKETS, 4,
+        SelectorProgram.FLOWS, 5, SelectorProgram.HEALTH, 6));
     String text = HexFormat.of().formatHex(code);
     assertThat(code.length).isEqualTo(program.slots() * Assembler.SLOT_BYTES);
     // r2 = ctx->hash (offset 32 of struct sk_reuseport_md), r2 = ctx->ip_protocol (offset 24)
     assertThat(text).contains("6162200000000000").contains("6162180000000000");
-    // both maps referenced by descriptor
-    assertThat(text).contains("1811000003000000").contains("1812000004000000");
+    // every map referenced by descriptor
+    assertThat(text).contains("1811000003000000").contains("1812000004000000").contains("1811000005000000")
+        .contains("1811000006000000");
+    // a UDP flow is remembered: bpf_map_update_elem
+    assertThat(text).contains("8500000002000000");
     // return SK_PASS whatever the select did
     assertThat(text).endsWith("b700000001000000" + "9500000000000000");
   }

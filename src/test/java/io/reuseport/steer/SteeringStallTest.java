@@ -23,6 +23,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Queue;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -57,11 +58,16 @@ class SteeringStallTest {
     RunningServer server = start("bpf");
     try {
       assertThat(server.steering().active()).isTrue();
+      // the HTTP client and the admin routes warmed up, so that reading them during the stall is quick
+      Admin.get(server.adminPort(), "/stats");
+      Admin.get(server.adminPort(), "/metrics");
       Stall stall = Stall.begin(server.port());
+      // what an operator sees once the watchdog reacted (polled alongside the clients, bounded by the stall)
+      CompletableFuture<JsonObject[]> observed = CompletableFuture.supplyAsync(() -> awaitSteeredAround(
+          server.adminPort(), stall));
       List<Attempt> attempts = during(stall, () -> tcpAttempt(server.port(), stall));
-      // still within the stall: what an operator sees
-      JsonObject stats = new JsonObject(Admin.get(server.adminPort(), "/stats").body());
-      String metrics = Admin.get(server.adminPort(), "/metrics").body();
+      JsonObject stats = observed.get()[0];
+      String metrics = observed.get()[1].getString("text");
       stall.awaitEnd();
 
       List<Attempt> late = attempts.stream().filter(a -> a.startedMs >= STEERED_AFTER_MS).toList();
@@ -120,6 +126,90 @@ class SteeringStallTest {
     } finally {
       server.stop().await();
     }
+  }
+
+  @Test
+  void withBpfAUdpFlowMovesOnlyWhileItsInstanceIsOutAndStaysWhereItWent() throws Exception {
+    RunningServer server = start("bpf");
+    List<DatagramSocket> flows = new ArrayList<>();
+    try {
+      for (int i = 0; i < 64; i++) {
+        DatagramSocket flow = new DatagramSocket(new InetSocketAddress(Clients.LOOPBACK, 0));
+        flow.setSoTimeout(DEADLINE_MS);
+        flows.add(flow);
+      }
+      int[] before = instancesOf(flows, server.port());
+      Stall stall = Stall.begin(server.port());
+      // wait (bounded) until the selector steers around it
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(2);
+      while (!server.steering().toJson().getJsonArray("instances").getJsonObject(stall.instance)
+          .getBoolean("steeredAround") && System.nanoTime() < deadline) {
+        Thread.sleep(10);
+      }
+      int[] during = instancesOf(flows, server.port());
+      stall.awaitEnd();
+      // back in the table after the recovery time: new traffic reaches it again
+      assertThat(reachesAgain(server.port(), stall.instance)).isTrue();
+      int[] after = instancesOf(flows, server.port());
+
+      int moved = 0;
+      for (int i = 0; i < flows.size(); i++) {
+        if (before[i] == stall.instance) {
+          moved++;
+          assertThat(during[i]).as("flow %d of the stalled instance, during the stall", i)
+              .isNotEqualTo(stall.instance).isNotNegative();
+          assertThat(after[i]).as("flow %d after the stall: stays where it went", i).isEqualTo(during[i]);
+        } else {
+          assertThat(during[i]).as("flow %d of a healthy instance, during the stall", i).isEqualTo(before[i]);
+          assertThat(after[i]).as("flow %d of a healthy instance, after", i).isEqualTo(before[i]);
+        }
+      }
+      assertThat(moved).as("flows that were on the stalled instance").isPositive();
+    } finally {
+      flows.forEach(DatagramSocket::close);
+      server.stop().await();
+    }
+  }
+
+  /**
+   * {@code /stats} and {@code /metrics} once {@code /stats} shows the stalled instance steered around, or the last
+   * ones read before the stall ends.
+   */
+  private static JsonObject[] awaitSteeredAround(int adminPort, Stall stall) {
+    try {
+      JsonObject stats;
+      do {
+        stats = new JsonObject(Admin.get(adminPort, "/stats").body());
+        JsonObject mine = stats.getJsonArray("instances").getJsonObject(stall.instance).getJsonObject("steering");
+        if (mine.getBoolean("steeredAround")) {
+          break;
+        }
+        Thread.sleep(20);
+        // it stays steered around until it has run again for the recovery time after the stall
+      } while (stall.elapsedMs() < STALL_MS + 500);
+      String metrics = Admin.get(adminPort, "/metrics").body();
+      return new JsonObject[] {stats, new JsonObject().put("text", metrics)};
+    } catch (IOException | InterruptedException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  /** Each flow asks its instance's id once; -1 for no answer within the deadline. */
+  private static int[] instancesOf(List<DatagramSocket> flows, int port) {
+    int[] ids = new int[flows.size()];
+    byte[] id = "id".getBytes(StandardCharsets.US_ASCII);
+    for (int i = 0; i < ids.length; i++) {
+      DatagramSocket s = flows.get(i);
+      try {
+        s.send(new DatagramPacket(id, id.length, new InetSocketAddress(Clients.LOOPBACK, port)));
+        DatagramPacket in = new DatagramPacket(new byte[64], 64);
+        s.receive(in);
+        ids[i] = Integer.parseInt(new String(in.getData(), 0, in.getLength(), StandardCharsets.US_ASCII).trim());
+      } catch (IOException e) {
+        ids[i] = -1;
+      }
+    }
+    return ids;
   }
 
   private static RunningServer start(String steering) {
