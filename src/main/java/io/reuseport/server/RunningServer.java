@@ -125,6 +125,6 @@ public final class RunningServer {
         drained.add(vertx.undeploy(instance.deploymentId()));
       }
       return Future.join(drained);
-    }).transform(done -> vertx.close());
+    }).transform(done -> vertx.close()).andThen(done -> steering.close());
   }
 }

@@ -105,7 +105,7 @@ public final class ServerLauncher {
         })
         .onComplete(started -> {
           if (started.failed()) {
-            steering.stop();
+            steering.close();
             result.fail(started.cause());
             vertx.close();
             return;

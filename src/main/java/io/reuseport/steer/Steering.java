@@ -175,6 +175,18 @@ public final class Steering {
     }
   }
 
+  /**
+   * Stops watching and closes this process's descriptors of the program and maps (once the server stopped, or
+   * failed to start). An attached program stays the group's selector until the group's last socket closes.
+   */
+  public void close() {
+    stop();
+    Selector loaded = selector;
+    if (loaded != null) {
+      loaded.close();
+    }
+  }
+
   /** The {@code steering} part of {@code /stats}. */
   public JsonObject toJson() {
     Watchdog dog = watchdog;

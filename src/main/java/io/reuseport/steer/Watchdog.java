@@ -8,6 +8,8 @@ import java.util.List;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLongArray;
+import java.util.concurrent.atomic.AtomicReferenceArray;
 
 /**
  * Watches the instances' heartbeats on a thread of its own (never an instance's event loop: a blocked loop must not
@@ -25,8 +27,9 @@ final class Watchdog {
   private final StallJudge judge;
   private final long periodMs;
   private final long thresholdMs;
-  private final long[] outSinceMs;
-  private final String[] why;
+  /** Read by /stats and /metrics from other threads. */
+  private final AtomicLongArray outSinceMs;
+  private final AtomicReferenceArray<String> why;
   private final ScheduledExecutorService thread;
   private volatile int[] table;
 
@@ -40,8 +43,8 @@ final class Watchdog {
     int n = heartbeats.size();
     this.judge = new StallJudge(n, TimeUnit.MILLISECONDS.toNanos(thresholdMs),
         TimeUnit.MILLISECONDS.toNanos(recoveryMs));
-    this.outSinceMs = new long[n];
-    this.why = new String[n];
+    this.outSinceMs = new AtomicLongArray(n);
+    this.why = new AtomicReferenceArray<>(n);
     this.table = BucketTable.assign(judge.healthy());
     this.thread = Executors.newSingleThreadScheduledExecutor(r -> {
       Thread t = new Thread(r, "steering-watchdog");
@@ -75,11 +78,11 @@ final class Watchdog {
 
   /** Wall-clock millis since which instance {@code id} is steered around, or 0. */
   long outSinceMs(int id) {
-    return outSinceMs[id];
+    return outSinceMs.get(id);
   }
 
   String why(int id) {
-    return why[id];
+    return why.get(id);
   }
 
   private void check() {
@@ -116,8 +119,8 @@ final class Watchdog {
   private void report(StallJudge.Change c, int[] next) {
     int id = c.instance();
     if (c.out()) {
-      outSinceMs[id] = System.currentTimeMillis() - c.stalledForMs();
-      why[id] = "event loop made no progress for over " + thresholdMs + " ms";
+      outSinceMs.set(id, System.currentTimeMillis() - c.stalledForMs());
+      why.set(id, "event loop made no progress for over " + thresholdMs + " ms");
       if (healthyList().isEmpty()) {
         LOG.warn("steering: instance {} stalled (no progress for {} ms) but no other instance is healthy: the"
             + " kernel's hash decides until one runs again", id, c.stalledForMs());
@@ -127,9 +130,9 @@ final class Watchdog {
       }
     } else {
       LOG.info("steering: instance {} runs again: back in the table after {} ms steered around", id,
-          System.currentTimeMillis() - outSinceMs[id]);
-      outSinceMs[id] = 0;
-      why[id] = null;
+          System.currentTimeMillis() - outSinceMs.get(id));
+      outSinceMs.set(id, 0);
+      why.set(id, null);
     }
   }
 
