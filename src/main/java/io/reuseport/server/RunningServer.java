@@ -10,7 +10,9 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * A started server: its Vertx, its configuration with the actual port, its instances, its admin server.
+ * A started server: its Vertx, its configuration with the actual port, its instances, its admin server. Made by
+ * {@link ServerLauncher}: {@link #stop()} undeploys what the launcher deployed, and closes the Vertx only when the
+ * launcher built it.
  */
 public final class RunningServer {
 
@@ -22,11 +24,21 @@ public final class RunningServer {
   private final ServerState state;
   private final PrometheusMeterRegistry registry;
   private final int adminPort;
+  /** Every deployment made for this server, in order: admin server, instances, collector. */
+  private final List<String> deployments;
+  private final boolean closesVertx;
   private final Steering steering;
 
   RunningServer(Vertx vertx, ServerConfig config, List<BoundInstance> instances, List<ServerInstance> verticles,
                 String transport, ServerState state, PrometheusMeterRegistry registry, int adminPort,
-                Steering steering) {
+                List<String> deployments, Steering steering) {
+    this(vertx, config, instances, verticles, transport, state, registry, adminPort, deployments, steering, false);
+  }
+
+  private RunningServer(Vertx vertx, ServerConfig config, List<BoundInstance> instances,
+                        List<ServerInstance> verticles, String transport, ServerState state,
+                        PrometheusMeterRegistry registry, int adminPort, List<String> deployments,
+                        Steering steering, boolean closesVertx) {
     this.vertx = vertx;
     this.config = config;
     this.instances = List.copyOf(instances);
@@ -35,7 +47,9 @@ public final class RunningServer {
     this.state = state;
     this.registry = registry;
     this.adminPort = adminPort;
+    this.deployments = List.copyOf(deployments);
     this.steering = steering;
+    this.closesVertx = closesVertx;
   }
 
   /** Who picks the instance for new traffic: the BPF selector or the kernel's hash. */
@@ -43,6 +57,13 @@ public final class RunningServer {
     return steering;
   }
 
+  /** The same server, whose {@link #stop()} also closes its Vertx: the launcher built that Vertx for it. */
+  RunningServer closingVertxOnStop() {
+    return new RunningServer(vertx, config, instances, verticles, transport, state, registry, adminPort, deployments,
+        steering, true);
+  }
+
+  /** The Vertx the server runs in: the caller's, or the one {@link ServerLauncher#start} built. */
   public Vertx vertx() {
     return vertx;
   }
@@ -56,6 +77,7 @@ public final class RunningServer {
     return config.port();
   }
 
+  /** The admin server's actual port, or -1 when none was deployed. */
   public int adminPort() {
     return adminPort;
   }
@@ -108,8 +130,9 @@ public final class RunningServer {
   /**
    * Drains and stops: readiness turns 503, the listeners close one after the other (with
    * {@code net.ipv4.tcp_migrate_req=1} the kernel then moves each one's queue to a listener still open, this
-   * server's or another process's), open connections get up to {@code drainTimeoutSeconds} to finish, then Vert.x
-   * (and the admin server, which answered throughout) closes.
+   * server's or another process's), open connections get up to {@code drainTimeoutSeconds} to finish, then the
+   * collector and the admin server (which answered throughout) are undeployed. A Vertx the launcher built is then
+   * closed; the caller's Vertx keeps running, and can host a server again.
    */
   public Future<Void> stop() {
     state.set(ServerState.Phase.DRAINING);
@@ -125,6 +148,8 @@ public final class RunningServer {
         drained.add(vertx.undeploy(instance.deploymentId()));
       }
       return Future.join(drained);
-    }).transform(done -> vertx.close()).andThen(done -> steering.close());
+    }).transform(drained -> ServerLauncher.undeployAll(vertx, deployments))
+        .transform(done -> closesVertx ? vertx.close() : Future.<Void>succeededFuture())
+        .andThen(done -> steering.close());
   }
 }
