@@ -8,7 +8,8 @@
 #
 # Needs root (CAP_BPF) for bpf, python3 for the JSON, and the test classes (the stall service lives there: this
 # script runs `mvn -q -o test-compile`). Every run is bounded (--duration); every server it starts is stopped when
-# it exits. Prints a markdown report on stdout (and to --out FILE when given).
+# it exits. Prints a markdown report on stdout (and to --out FILE when given); the raw JSON of every run is kept in
+# target/steering-bench/.
 #
 #   bench/steering.sh [--rounds N] [--duration SECONDS] [--instances N] [--concurrency N] [--stall-ms MS]
 #                     [--out FILE]
@@ -47,7 +48,8 @@ stop_server() {
     SERVER_PID=
   fi
 }
-trap 'stop_server; rm -rf "$WORK"' EXIT
+RAW=$REPO/target/steering-bench
+trap 'stop_server; mkdir -p "$RAW" && cp "$WORK"/*.json "$RAW"/ 2>/dev/null; rm -rf "$WORK"' EXIT
 trap 'exit 130' INT TERM
 
 (cd "$REPO" && mvn -q -o test-compile && mvn -q -o dependency:build-classpath -Dmdep.includeScope=test \
@@ -85,7 +87,17 @@ stall() {
   printf 'stall %s\n' "$STALL_MS" >&3
 }
 
-field() { python3 -c "import json,sys; d=json.load(open('$1')); print($2)"; }
+# field FILE EXPR: EXPR over the load client's JSON object (its last line that is one); '-' when the run gave none
+field() {
+  python3 -c "
+import json
+lines = [l for l in open('$1') if l.startswith('{')]
+if not lines:
+    print('-')
+else:
+    d = json.loads(lines[-1])
+    print($2)"
+}
 
 LOADAVG_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
 log "load average before: $LOADAVG_BEFORE; $ROUNDS rounds of ${DURATION}s per load"
