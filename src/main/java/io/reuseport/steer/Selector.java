@@ -9,8 +9,8 @@ import java.util.Map;
  * This process's selector in the kernel: the program, its bucket table ({@code ARRAY}: bucket -> slot), its
  * socket map ({@code REUSEPORT_SOCKARRAY}: slot -> this process's TCP listener, {@code UDP_BASE + slot} -> its UDP
  * socket), its UDP flow table ({@code LRU_HASH}: hash -> slot, written by the program) and the instances' health
- * ({@code ARRAY}: slot -> 1/0). Loaded once; after {@link #attach} only map entries change (replacing a group's program while traffic
- * flows has been a kernel hazard). Not thread-safe: one owner ({@link Steering}) calls it.
+ * ({@code ARRAY}: slot -> 1/0). Loaded once; after {@link #attach} only map entries change (replacing a group's
+ * program while traffic flows has been a kernel hazard). Not thread-safe: one owner ({@link Steering}) calls it.
  */
 public final class Selector implements AutoCloseable {
 
