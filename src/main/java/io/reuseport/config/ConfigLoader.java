@@ -75,7 +75,9 @@ public final class ConfigLoader {
         (Integer) v.get(Setting.STATS_INTERVAL_MS),
         (Double) v.get(Setting.FAIRNESS_WARN_BELOW),
         (Integer) v.get(Setting.FAIRNESS_MIN_SAMPLE),
-        (String) v.get(Setting.CONTROL_SOCKET));
+        (String) v.get(Setting.CONTROL_SOCKET),
+        (Steering) v.get(Setting.STEERING),
+        (Integer) v.get(Setting.STALL_THRESHOLD_MS));
   }
 
   private static JsonObject readFile(Path file) {

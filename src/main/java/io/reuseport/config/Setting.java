@@ -35,7 +35,13 @@ public enum Setting {
   FAIRNESS_MIN_SAMPLE("fairnessMinSample", Type.INT, 200,
       "connections or datagrams an interval needs before its fairness is judged", 1, Integer.MAX_VALUE),
   CONTROL_SOCKET("controlSocket", Type.PATH, "",
-      "Unix socket a new process takes the listeners over from with --takeover (epoll only; empty = none)");
+      "Unix socket a new process takes the listeners over from with --takeover (epoll only; empty = none)"),
+  STEERING("steering", Type.ENUM, "auto",
+      "auto (BPF selector where the process may load it, else the kernel's hash), bpf (required), kernel",
+      Steering.class),
+  STALL_THRESHOLD_MS("stallThresholdMs", Type.INT, 300,
+      "with the BPF selector, steer new traffic around an instance whose event loop made no progress for this long",
+      50, 60_000);
 
   enum Type { STRING, PATH, INT, DOUBLE, ENUM }
 

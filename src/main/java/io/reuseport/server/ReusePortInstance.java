@@ -10,6 +10,7 @@ import io.reuseport.service.ServiceContext;
 import io.reuseport.service.Services;
 import io.reuseport.stats.InstanceCounters;
 import io.reuseport.stats.InstanceStatsEndpoint;
+import io.reuseport.steer.Heartbeats;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.VerticleBase;
@@ -35,6 +36,9 @@ final class ReusePortInstance extends VerticleBase implements ServerInstance {
   private static final Logger LOG = LoggerFactory.getLogger(ReusePortInstance.class);
 
   private final InheritedSockets inherited;
+  /** Stamped from this loop for the steering watchdog; null when nothing steers. */
+  private final Heartbeats heartbeats;
+  private final long stampPeriodMs;
   private ServerConfig conf;
   private int id;
   private InstanceCounters counters;
@@ -54,8 +58,10 @@ final class ReusePortInstance extends VerticleBase implements ServerInstance {
    * @param inherited this instance's share of the sockets received from a process taken over; when empty, it binds
    *     its own
    */
-  ReusePortInstance(InheritedSockets inherited) {
+  ReusePortInstance(InheritedSockets inherited, Heartbeats heartbeats, long stampPeriodMs) {
     this.inherited = inherited;
+    this.heartbeats = heartbeats;
+    this.stampPeriodMs = stampPeriodMs;
   }
 
   @Override
@@ -78,6 +84,10 @@ final class ReusePortInstance extends VerticleBase implements ServerInstance {
           return stats.start(conf.statsIntervalMs());
         })
         .onSuccess(v -> {
+          if (heartbeats != null) {
+            // a blocked loop stops stamping: that is what the watchdog looks for
+            vertx.setPeriodic(stampPeriodMs, timer -> heartbeats.stamp(id));
+          }
           bound = new BoundInstance(id, counters.eventLoop, localPort(tcpListeners.get(0)), null);
           LOG.info("instance {} on {}: TCP {} UDP {}{}", id, counters.eventLoop, addresses(tcpListeners),
               addresses(udpSockets), inherited.isEmpty() ? "" : " (taken over)");

@@ -3,6 +3,7 @@ package io.reuseport.server;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.reuseport.admin.AdminServer;
 import io.reuseport.config.ServerConfig;
+import io.reuseport.steer.Steering;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import org.slf4j.Logger;
@@ -39,17 +40,18 @@ public final class RunningServer {
    * it): such a socket is never changed on the way out (no UDP retirement), only this process's descriptor closed.
    */
   private volatile boolean socketsShared;
+  private final Steering steering;
 
   RunningServer(Vertx vertx, ServerConfig config, List<BoundInstance> instances, List<ServerInstance> verticles,
                 String transport, ServerState state, PrometheusMeterRegistry registry, AdminServer admin,
-                List<String> deployments) {
-    this(vertx, config, instances, verticles, transport, state, registry, admin, deployments, false);
+                List<String> deployments, Steering steering) {
+    this(vertx, config, instances, verticles, transport, state, registry, admin, deployments, steering, false);
   }
 
   private RunningServer(Vertx vertx, ServerConfig config, List<BoundInstance> instances,
                         List<ServerInstance> verticles, String transport, ServerState state,
                         PrometheusMeterRegistry registry, AdminServer admin, List<String> deployments,
-                        boolean closesVertx) {
+                        Steering steering, boolean closesVertx) {
     this.vertx = vertx;
     this.config = config;
     this.instances = List.copyOf(instances);
@@ -59,13 +61,19 @@ public final class RunningServer {
     this.registry = registry;
     this.admin = admin;
     this.deployments = List.copyOf(deployments);
+    this.steering = steering;
     this.closesVertx = closesVertx;
+  }
+
+  /** Who picks the instance for new traffic: the BPF selector or the kernel's hash. */
+  public Steering steering() {
+    return steering;
   }
 
   /** The same server, whose {@link #stop()} also closes its Vertx: the launcher built that Vertx for it. */
   RunningServer closingVertxOnStop() {
     return new RunningServer(vertx, config, instances, verticles, transport, state, registry, admin, deployments,
-        true);
+        steering, true);
   }
 
   /** The Vertx the server runs in: the caller's, or the one {@link ServerLauncher#start} built. */
@@ -141,6 +149,8 @@ public final class RunningServer {
   public Future<Void> handOver() {
     state.requestStop();
     socketsShared = true;
+    // the new process attached its own selector; it needs the sockets out of ours (handing over is no stall)
+    steering.handOver();
     Future<Void> released = releaseAll();
     if (admin == null) {
       return released;
@@ -200,6 +210,8 @@ public final class RunningServer {
    */
   public Future<Void> stop() {
     state.requestStop();
+    // draining is not a stall: the table stays as it is; closed listeners leave the socket map by themselves
+    steering.stop();
     Future<Void> closed = Future.succeededFuture();
     if (socketsShared) {
       // another process serves these very sockets: close only our descriptors, change nothing about the sockets
@@ -216,6 +228,7 @@ public final class RunningServer {
       }
       return Future.join(drained);
     }).transform(drained -> ServerLauncher.undeployAll(vertx, deployments))
-        .transform(done -> closesVertx ? vertx.close() : Future.<Void>succeededFuture());
+        .transform(done -> closesVertx ? vertx.close() : Future.<Void>succeededFuture())
+        .andThen(done -> steering.close());
   }
 }

@@ -10,6 +10,7 @@ import io.reuseport.config.ServerConfig;
 import io.reuseport.service.Services;
 import io.reuseport.stats.CollectorSettings;
 import io.reuseport.stats.StatsCollector;
+import io.reuseport.steer.Steering;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
@@ -127,12 +128,15 @@ public final class ServerLauncher {
   private static Future<RunningServer> deploy(Vertx vertx, ServerConfig config, ServerDeployOptions options,
                                              InheritedSockets inherited, ServerState state) {
     String transport;
+    Steering steering;
     try {
       if (options.isAdminServer() && !options.isStatsCollector()) {
         throw new IllegalArgumentException("the admin server reads the stats collector: deploy both or neither");
       }
       Services.find(config.service());
       transport = HostVertx.check(vertx, config);
+      // before anything binds: steering=bpf without the selector must not half-start
+      steering = Steering.prepare(config);
       claim(vertx);
     } catch (RuntimeException e) {
       return Future.failedFuture(e);
@@ -153,21 +157,23 @@ public final class ServerLauncher {
         .recover(err -> Future.failedFuture(new StartupException("cannot start the admin server on "
             + config.adminHost() + ":" + config.adminPort() + " (setting 'adminPort'): " + err.getMessage(), err)));
     return adminStarted
-        .compose(adminId -> deployAll(vertx, config, inherited, verticles, deployments))
+        .compose(adminId -> deployAll(vertx, config, inherited, verticles, deployments, steering))
         .compose(instances -> {
+          steering.start(socketsOf(verticles));
+          steering.bindMeters(registry);
           ServerConfig actual = config.withPort(instances.get(0).port());
           Future<?> collectorStarted = Future.succeededFuture();
           if (options.isStatsCollector()) {
             StatsCollector collector = new StatsCollector(new CollectorSettings(config.instances(), transport,
                 config.balancing().id(), actual.port(), config.statsIntervalMs(), config.fairnessWarnBelow(),
-                config.fairnessMinSample()));
+                config.fairnessMinSample()), steering::toJson);
             StatsMeters.bind(registry, collector, config.instances());
             collectorStarted = vertx.deployVerticle(collector)
                 .onSuccess(deployments::add)
                 .onSuccess(id -> checkCollectorLoop(collector, instances));
           }
           return collectorStarted.map(id -> new RunningServer(vertx, actual, instances, verticles, transport, state,
-              registry, admin, deployments));
+              registry, admin, deployments, steering));
         })
         .onSuccess(running -> {
           if (!state.markReady()) {
@@ -177,7 +183,19 @@ public final class ServerLauncher {
           LOG.info("ready: transport {}, balancing {}, {} instances, port {}, admin port {}", running.transport(),
               config.balancing().id(), running.instances().size(), running.port(), running.adminPort());
         })
-        .recover(err -> undeployAll(vertx, deployments).transform(x -> Future.failedFuture(err)));
+        .recover(err -> {
+          steering.close();
+          return undeployAll(vertx, deployments).transform(x -> Future.failedFuture(err));
+        });
+  }
+
+  /** Per instance, its (first) TCP listener's and UDP socket's descriptors, for the selector's socket map. */
+  private static List<int[]> socketsOf(List<ServerInstance> verticles) {
+    List<int[]> sockets = new ArrayList<>();
+    for (ServerInstance v : verticles) {
+      sockets.add(new int[] {v.tcpFds().get(0), v.udpFds().get(0)});
+    }
+    return sockets;
   }
 
   /** Undeploys, last first, what a server deployed into {@code vertx}, and frees {@code vertx} for another. */
@@ -198,13 +216,15 @@ public final class ServerLauncher {
   }
 
   private static Future<List<BoundInstance>> deployAll(Vertx vertx, ServerConfig config, InheritedSockets inherited,
-                                                      List<ServerInstance> verticles, List<String> deployments) {
-    return deployFirst(vertx, config, inherited, verticles, deployments, 1).compose(first -> {
+                                                      List<ServerInstance> verticles, List<String> deployments,
+                                                      Steering steering) {
+    return deployFirst(vertx, config, inherited, verticles, deployments, steering, 1).compose(first -> {
       // reuseport instances join the port instance 0 got; shared ones find it through Vert.x's server sharing
       ServerConfig joined = config.balancing() == Balancing.REUSEPORT ? config.withPort(first.port()) : config;
       List<Future<BoundInstance>> deployed = new ArrayList<>();
       for (int id = 1; id < config.instances(); id++) {
-        ServerInstance instance = newInstance(config.balancing(), inherited.shareOf(id, config.instances()));
+        ServerInstance instance = newInstance(config.balancing(), inherited.shareOf(id, config.instances()),
+            steering);
         verticles.add(instance);
         deployed.add(deploy(vertx, instance, new InstanceSettings(id, joined), deployments));
       }
@@ -220,14 +240,14 @@ public final class ServerLauncher {
 
   private static Future<BoundInstance> deployFirst(Vertx vertx, ServerConfig config, InheritedSockets inherited,
                                                   List<ServerInstance> verticles, List<String> deployments,
-                                                  int attempt) {
-    ServerInstance instance = newInstance(config.balancing(), inherited.shareOf(0, config.instances()));
+                                                  Steering steering, int attempt) {
+    ServerInstance instance = newInstance(config.balancing(), inherited.shareOf(0, config.instances()), steering);
     return deploy(vertx, instance, new InstanceSettings(0, config), deployments)
         .onSuccess(b -> verticles.add(0, instance))
         .recover(err -> {
           if (config.port() == 0 && attempt < PORT_ZERO_ATTEMPTS) {
             LOG.debug("ephemeral port unusable for both TCP and UDP ({}), trying another", err.toString());
-            return deployFirst(vertx, config, inherited, verticles, deployments, attempt + 1);
+            return deployFirst(vertx, config, inherited, verticles, deployments, steering, attempt + 1);
           }
           return Future.failedFuture(bindFailure(config, err));
         });
@@ -240,8 +260,10 @@ public final class ServerLauncher {
         .map(deployment -> instance.bound().withDeployment(deployment));
   }
 
-  private static ServerInstance newInstance(Balancing balancing, InheritedSockets share) {
-    return balancing == Balancing.REUSEPORT ? new ReusePortInstance(share) : new SharedInstance();
+  private static ServerInstance newInstance(Balancing balancing, InheritedSockets share, Steering steering) {
+    return balancing == Balancing.REUSEPORT
+        ? new ReusePortInstance(share, steering.active() ? steering.heartbeats() : null, steering.stampPeriodMs())
+        : new SharedInstance();
   }
 
   /**

@@ -4,6 +4,7 @@ import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.Message;
+import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -11,6 +12,7 @@ import org.slf4j.LoggerFactory;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicReferenceArray;
+import java.util.function.Supplier;
 
 /**
  * The one place that sums, compares and exposes the instances' counters. Keeps the latest snapshot of each
@@ -31,6 +33,8 @@ public final class StatsCollector extends VerticleBase {
   static final long GROUP_PERIOD_MS = 5_000;
 
   private final CollectorSettings settings;
+  /** The steering view ({@code io.reuseport.steer.Steering#toJson}), or null parts when nothing steers. */
+  private final Supplier<JsonObject> steering;
   private final AtomicReferenceArray<JsonObject> latest;
   private final long[] receivedAt;
   private final JsonObject[] atLastTick;
@@ -45,7 +49,16 @@ public final class StatsCollector extends VerticleBase {
   private long startedAt;
 
   public StatsCollector(CollectorSettings settings) {
+    this(settings, () -> null);
+  }
+
+  /**
+   * @param steering the steering view for the report: its {@code instances[i]} also goes into each instance's
+   *     entry; read from the collector's loop, so it must be safe from any thread
+   */
+  public StatsCollector(CollectorSettings settings, Supplier<JsonObject> steering) {
     this.settings = settings;
+    this.steering = steering;
     int n = settings.instances();
     latest = new AtomicReferenceArray<>(n);
     receivedAt = new long[n];
@@ -141,8 +154,22 @@ public final class StatsCollector extends VerticleBase {
       snapshots[i] = latest.get(i);
       ages[i] = now - receivedAt[i];
     }
-    return StatsReport.build(settings, snapshots, ages, rates, group, tcpInterval, udpInterval, staleNow(now),
-        now - startedAt);
+    return withSteering(StatsReport.build(settings, snapshots, ages, rates, group, tcpInterval, udpInterval,
+        staleNow(now), now - startedAt));
+  }
+
+  private JsonObject withSteering(JsonObject report) {
+    JsonObject view = steering.get();
+    if (view == null) {
+      return report;
+    }
+    report.put("steering", view);
+    JsonArray perInstance = view.getJsonArray("instances");
+    JsonArray instances = report.getJsonArray("instances");
+    for (int i = 0; i < instances.size() && i < perInstance.size(); i++) {
+      instances.getJsonObject(i).put("steering", perInstance.getJsonObject(i));
+    }
+    return report;
   }
 
   private List<Integer> staleNow(long now) {

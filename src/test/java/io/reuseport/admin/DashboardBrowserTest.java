@@ -18,7 +18,9 @@ import org.openqa.selenium.logging.LogType;
 import org.openqa.selenium.logging.LoggingPreferences;
 import org.openqa.selenium.support.ui.WebDriverWait;
 
+import java.io.BufferedReader;
 import java.io.IOException;
+import java.io.InputStreamReader;
 import java.io.OutputStream;
 import java.net.DatagramPacket;
 import java.net.DatagramSocket;
@@ -68,7 +70,9 @@ class DashboardBrowserTest {
   void start() throws IOException {
     assumeTrue(Files.isExecutable(CHROMIUM) && Files.isExecutable(CHROMEDRIVER),
         "needs Debian's chromium and chromium-driver (apt-get install chromium chromium-driver)");
-    server = Servers.start(new JsonObject().put("instances", INSTANCES).put("statsIntervalMs", 200));
+    // the stall service echoes like echo does, and can block one loop for the steering test
+    server = Servers.start(new JsonObject().put("instances", INSTANCES).put("statsIntervalMs", 200)
+        .put("service", "stall"));
     profile = Files.createTempDirectory("dashboard-chromium-");
     driverService = new ChromeDriverService.Builder()
         .usingDriverExecutable(CHROMEDRIVER.toFile())
@@ -137,6 +141,33 @@ class DashboardBrowserTest {
 
     waitFor("the page to count the connections sent", () -> total("tcpAccepted") >= accepted + CONNECTIONS);
     assertThat(statusState()).isEqualTo("poll");
+    assertNoErrors();
+  }
+
+  @Test
+  void showsTheSteeringModeAndMarksAnInstanceSteeredAroundWhileItStalls() throws IOException {
+    open();
+    waitFor("a first report", () -> updates() > 0);
+    String selector = browser.findElement(By.cssSelector("[data-field='steering']")).getDomAttribute(
+        "data-selector");
+    assertThat(selector).isEqualTo(server.steering().active() ? "bpf" : "kernel");
+    assumeTrue(server.steering().active(), "the steered-around mark needs the BPF selector (root, CAP_BPF)");
+    try (Socket stalled = Clients.connect(server.port())) {
+      stalled.setSoTimeout(10_000);
+      BufferedReader in = new BufferedReader(new InputStreamReader(stalled.getInputStream(),
+          StandardCharsets.US_ASCII));
+      stalled.getOutputStream().write("id\n".getBytes(StandardCharsets.US_ASCII));
+      String id = in.readLine().trim();
+      stalled.getOutputStream().write("stall 2500\n".getBytes(StandardCharsets.US_ASCII));
+      By row = By.cssSelector(".instance-bar[data-instance='" + id + "']");
+      waitFor("instance " + id + " marked steered around",
+          () -> "true".equals(browser.findElement(row).getDomAttribute("data-steered")));
+      assertThat(browser.findElement(row).findElement(By.cssSelector(".badge.steered")).getText())
+          .startsWith("steered around since");
+      assertThat(in.readLine()).isEqualTo("stalled");
+      waitFor("instance " + id + " back in the table",
+          () -> "false".equals(browser.findElement(row).getDomAttribute("data-steered")));
+    }
     assertNoErrors();
   }
 

@@ -40,7 +40,15 @@ public final class ChildServer implements AutoCloseable {
   /** Same, with JVM options (system properties) before the main class. */
   public static ChildServer start(Path workDir, Map<String, String> env, List<String> jvmOptions, String... args)
       throws IOException {
-    List<String> command = new ArrayList<>();
+    return startUnder(List.of(), workDir, env, jvmOptions, args);
+  }
+
+  /**
+   * Same, run under {@code wrapper} (e.g. {@code setpriv --bounding-set -bpf}): the JVM is its last argument.
+   */
+  public static ChildServer startUnder(List<String> wrapper, Path workDir, Map<String, String> env,
+                                       List<String> jvmOptions, String... args) throws IOException {
+    List<String> command = new ArrayList<>(wrapper);
     command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
     command.addAll(jvmOptions);
     command.add("-cp");
@@ -80,6 +88,12 @@ public final class ChildServer implements AutoCloseable {
       Thread.sleep(20);
     }
     throw new AssertionError("child not ready within " + seconds + " s: " + output);
+  }
+
+  /** Waits for the ready line and returns the admin port it names. */
+  public int awaitReadyAdminPort(long seconds) throws InterruptedException {
+    awaitReadyPort(seconds);
+    return adminPort();
   }
 
   /** The admin port named by the ready line (call once ready). */
