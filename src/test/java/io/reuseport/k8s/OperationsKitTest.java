@@ -49,8 +49,7 @@ class OperationsKitTest {
    */
   private static final Set<String> PENDING_ON_OTHER_BRANCHES = Set.of(
       "reuseport_ready", "reuseport_instance_stale", "reuseport_udp_drops_total",
-      "reuseport_tcp_accept_failures_total", "reuseport_admin_connections_rejected_total",
-      "reuseport_group_locked_out");
+      "reuseport_tcp_accept_failures_total", "reuseport_admin_connections_rejected_total");
 
   /** promtool unit tests of the alerts: series in, alerts (labels and rendered annotations) out. */
   private static final Path ALERT_CASES = Path.of("src", "test", "resources", "prometheus", "alerts-test.yaml");
