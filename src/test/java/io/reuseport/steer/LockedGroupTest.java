@@ -69,11 +69,14 @@ class LockedGroupTest {
             .contains("reuseport_group_locked_out{protocol=\"tcp\"} 1.0")
             .contains("reuseport_group_locked_out{protocol=\"udp\"} 1.0");
 
-        assertThat(instancesOf(flows, server.port())).as("each flow's instance, the stranger in the group")
-            .isEqualTo(before);
+        int[] during = instancesOf(flows, server.port());
+        assertThat(during).as("each flow's instance, the stranger in the group").isEqualTo(before);
         assertThat(freshConnections(server.port())).as("fresh connections answered").isEqualTo(CONNECTIONS);
         assertThat(freshFlows(server.port())).as("fresh flows answered").isEqualTo(FLOWS);
-        assertThat(stranger.received()).as("connections and datagrams the stranger got").containsExactly(0, 0);
+        int[] got = stranger.received();
+        System.out.printf("locked group, steering bpf: %d of %d flows moved; the stranger got %d of %d fresh"
+            + " connections and %d datagrams%n", moved(before, during), FLOWS, got[0], CONNECTIONS, got[1]);
+        assertThat(got).as("connections and datagrams the stranger got").containsExactly(0, 0);
       }
     } finally {
       flows.forEach(DatagramSocket::close);
@@ -91,15 +94,14 @@ class LockedGroupTest {
       try (Stranger stranger = Stranger.join(server.port())) {
         JsonObject group = awaitForeign(server.adminPort());
         assertThat(group.getBoolean("foreignLockedOut")).isFalse();
-        int[] during = instancesOf(flows, server.port());
-        int moved = 0;
-        for (int i = 0; i < FLOWS; i++) {
-          moved += during[i] != before[i] ? 1 : 0;
-        }
+        int moved = moved(before, instancesOf(flows, server.port()));
         assertThat(moved).as("flows that changed instance (or went to the stranger)").isPositive();
-        assertThat(freshConnections(server.port())).isLessThan(CONNECTIONS);
+        int answered = freshConnections(server.port());
+        assertThat(answered).isLessThan(CONNECTIONS);
         freshFlows(server.port());
         int[] got = stranger.received();
+        System.out.printf("group change, steering kernel: %d of %d flows moved; the stranger got %d of %d fresh"
+            + " connections and %d datagrams%n", moved, FLOWS, got[0], CONNECTIONS, got[1]);
         assertThat(got[0]).as("connections the stranger got").isPositive();
         assertThat(got[1]).as("datagrams the stranger got").isPositive();
       }
@@ -107,6 +109,14 @@ class LockedGroupTest {
       flows.forEach(DatagramSocket::close);
       server.stop().await();
     }
+  }
+
+  private static int moved(int[] before, int[] during) {
+    int moved = 0;
+    for (int i = 0; i < before.length; i++) {
+      moved += during[i] != before[i] ? 1 : 0;
+    }
+    return moved;
   }
 
   private static RunningServer start(String steering) {
