@@ -22,7 +22,8 @@ public record ServerConfig(
     int statsIntervalMs,
     double fairnessWarnBelow,
     int fairnessMinSample,
-    String controlSocket) {
+    String controlSocket,
+    int maxAdminConnections) {
 
   public ServerConfig {
     if (transport == TransportKind.NIO && balancing == Balancing.REUSEPORT) {
@@ -44,13 +45,22 @@ public record ServerConfig(
   public ServerConfig withPort(int newPort) {
     return new ServerConfig(host, newPort, instances, balancing, transport, service, acceptBacklog,
         maxConnectionsPerInstance, idleTimeoutSeconds, drainTimeoutSeconds, udpReceiveBufferBytes, adminHost,
-        adminPort, statsIntervalMs, fairnessWarnBelow, fairnessMinSample, controlSocket);
+        adminPort, statsIntervalMs, fairnessWarnBelow, fairnessMinSample, controlSocket,
+        maxAdminConnections);
+  }
+
+  /** The configuration with a lower connection cap per instance (to fit the file descriptor limit). */
+  public ServerConfig withMaxConnectionsPerInstance(int cap) {
+    return new ServerConfig(host, port, instances, balancing, transport, service, acceptBacklog, cap,
+        idleTimeoutSeconds, drainTimeoutSeconds, udpReceiveBufferBytes, adminHost, adminPort, statsIntervalMs,
+        fairnessWarnBelow, fairnessMinSample, controlSocket, maxAdminConnections);
   }
 
   public ServerConfig withControlSocket(String path) {
     return new ServerConfig(host, port, instances, balancing, transport, service, acceptBacklog,
         maxConnectionsPerInstance, idleTimeoutSeconds, drainTimeoutSeconds, udpReceiveBufferBytes, adminHost,
-        adminPort, statsIntervalMs, fairnessWarnBelow, fairnessMinSample, path);
+        adminPort, statsIntervalMs, fairnessWarnBelow, fairnessMinSample, path,
+        maxAdminConnections);
   }
 
   /** The configuration as JSON, with the same keys as the file: it travels to verticles this way. */
@@ -72,6 +82,7 @@ public record ServerConfig(
         .put(Setting.STATS_INTERVAL_MS.key(), statsIntervalMs)
         .put(Setting.FAIRNESS_WARN_BELOW.key(), fairnessWarnBelow)
         .put(Setting.FAIRNESS_MIN_SAMPLE.key(), fairnessMinSample)
-        .put(Setting.CONTROL_SOCKET.key(), controlSocket);
+        .put(Setting.CONTROL_SOCKET.key(), controlSocket)
+        .put(Setting.MAX_ADMIN_CONNECTIONS.key(), maxAdminConnections);
   }
 }

@@ -93,10 +93,12 @@ final class ReusePortInstance extends VerticleBase implements ServerInstance {
   private Future<Void> bindOwn() {
     InetSocketAddress address = new InetSocketAddress(conf.host(), conf.port());
     return binder.bindTcp(address, conf.acceptBacklog(), new Initializer(service))
+        .recover(err -> Future.failedFuture(BindFailure.of("TCP", conf, err)))
         .compose(tcp -> {
           tcpListeners.add(tcp);
           InetSocketAddress udpAddress = new InetSocketAddress(address.getAddress(), localPort(tcp));
-          return binder.bindUdp(udpAddress, conf.udpReceiveBufferBytes(), new DatagramHandler(service, counters));
+          return binder.bindUdp(udpAddress, conf.udpReceiveBufferBytes(), new DatagramHandler(service, counters))
+              .recover(err -> Future.failedFuture(BindFailure.of("UDP", conf.withPort(localPort(tcp)), err)));
         })
         .map(udp -> {
           udpSockets.add(udp);
@@ -128,7 +130,8 @@ final class ReusePortInstance extends VerticleBase implements ServerInstance {
             TimeUnit.SECONDS.toMillis(conf.drainTimeoutSeconds())))
         .transform(drained -> {
           if (!open.isEmpty()) {
-            LOG.warn("instance {}: closing {} connections still open after the drain timeout", id, open.size());
+            LOG.warn("instance {}: closing {} connection{} still open after the drain timeout", id, open.size(),
+                open.size() == 1 ? "" : "s");
             new ArrayList<>(open).forEach(Channel::close);
           }
           return stats == null ? Future.succeededFuture() : stats.stop();

@@ -7,6 +7,7 @@ import io.reuseport.admin.AdminSettings;
 import io.reuseport.admin.StatsMeters;
 import io.reuseport.config.Balancing;
 import io.reuseport.config.ServerConfig;
+import io.reuseport.config.Setting;
 import io.reuseport.service.Services;
 import io.reuseport.stats.CollectorSettings;
 import io.reuseport.stats.StatsCollector;
@@ -17,6 +18,7 @@ import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
 import io.vertx.core.transport.Transport;
 import io.vertx.micrometer.MicrometerMetricsFactory;
+import io.vertx.micrometer.MetricsDomain;
 import io.vertx.micrometer.MicrometerMetricsOptions;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -66,7 +68,10 @@ public final class ServerLauncher {
             // must not silence the report of its own stall
             .setEventLoopPoolSize(config.instances() + 1)
             .setPreferNativeTransport(true)
-            .setMetricsOptions(new MicrometerMetricsOptions().setEnabled(true)))
+            // no event-bus meters: the bus only carries this server's own stats plumbing, and Vert.x 5.0.7
+            // registers its vertx_eventbus_handlers gauge once per consumer, which Micrometer 1.15 warns about
+            .setMetricsOptions(new MicrometerMetricsOptions().setEnabled(true)
+                .addDisabledMetricsCategory(MetricsDomain.EVENT_BUS)))
         .withTransport(transport)
         .withMetrics(new MicrometerMetricsFactory(registry))
         .build();
@@ -77,14 +82,15 @@ public final class ServerLauncher {
     }
     ServerState state = new ServerState();
     AdminServer admin = new AdminServer(new AdminSettings(config.adminHost(), config.adminPort(),
-        config.instances(), StatsCollector.FRESH_TIMEOUT_MS + 2_000), state, registry);
+        config.instances(), StatsCollector.FRESH_TIMEOUT_MS + 2_000, config.maxAdminConnections()), state, registry);
 
     // completed without a Vert.x context: on failure, Vert.x closes and its event loops can no longer run callbacks
     Promise<RunningServer> result = Promise.promise();
     List<ServerInstance> verticles = new ArrayList<>();
     vertx.deployVerticle(admin)
-        .recover(err -> Future.failedFuture(new StartupException("cannot start the admin server on "
-            + config.adminHost() + ":" + config.adminPort() + " (setting 'adminPort'): " + err.getMessage(), err)))
+        .recover(err -> Future.failedFuture(new StartupException(Setting.ADMIN_PORT, "cannot start the admin server"
+            + " on " + BindFailure.hostPort(config.adminHost(), config.adminPort()) + " (setting 'adminPort'): "
+            + err.getMessage() + BindFailure.hint(err, "another process holds it: pick another --admin-port"), err)))
         .compose(adminId -> deployAll(vertx, config, inherited, verticles))
         .compose(instances -> {
           ServerConfig actual = config.withPort(instances.get(0).port());
@@ -105,8 +111,9 @@ public final class ServerLauncher {
           }
           RunningServer running = started.result();
           state.set(ServerState.Phase.READY);
-          LOG.info("ready: transport {}, balancing {}, {} instances, port {}, admin port {}", running.transport(),
-              config.balancing().id(), running.instances().size(), running.port(), running.adminPort());
+          int count = running.instances().size();
+          LOG.info("ready: transport {}, balancing {}, {} instance{}, port {}, admin port {}", running.transport(),
+              config.balancing().id(), count, count == 1 ? "" : "s", running.port(), running.adminPort());
           result.complete(running);
         });
     return result.future();
@@ -181,9 +188,6 @@ public final class ServerLauncher {
     if (err instanceof StartupException || err instanceof io.reuseport.config.ConfigException) {
       return err;
     }
-    String reason = err.getMessage() == null ? err.toString() : err.getMessage();
-    return new StartupException("cannot bind " + config.host() + ":" + config.port() + " (setting 'port'): " + reason
-        + (reason.contains("in use")
-        ? "; another socket without SO_REUSEPORT (or of another user) holds it — pick another --port" : ""), err);
+    return BindFailure.of("TCP and UDP", config, err);
   }
 }
