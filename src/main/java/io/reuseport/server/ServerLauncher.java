@@ -53,9 +53,11 @@ public final class ServerLauncher {
    * binding its own; {@code config.port()} must be their port. Instances without a share bind their own sockets on
    * that port.
    */
-  public static Future<RunningServer> start(ServerConfig config, InheritedSockets inherited) {
+  public static Future<RunningServer> start(ServerConfig requested, InheritedSockets inherited) {
     Transport transport;
+    ServerConfig config;
     try {
+      config = FdBudget.fit(requested);
       Services.find(config.service());
       transport = TransportChoice.pick(config);
     } catch (RuntimeException e) {
@@ -68,10 +70,14 @@ public final class ServerLauncher {
             // must not silence the report of its own stall
             .setEventLoopPoolSize(config.instances() + 1)
             .setPreferNativeTransport(true)
-            // no event-bus meters: the bus only carries this server's own stats plumbing, and Vert.x 5.0.7
-            // registers its vertx_eventbus_handlers gauge once per consumer, which Micrometer 1.15 warns about
+            // vertx-micrometer-metrics 5.0.7 registers its gauges again for every event-bus consumer, connection
+            // and request, and Micrometer 1.15 warns about each re-registration. Off, so: the event bus (it only
+            // carries this server's stats), the HTTP server (the admin port; reuseport_admin_* covers it) and the
+            // net server (shared mode; reuseport_tcp_* counts its connections as in reuseport mode)
             .setMetricsOptions(new MicrometerMetricsOptions().setEnabled(true)
-                .addDisabledMetricsCategory(MetricsDomain.EVENT_BUS)))
+                .addDisabledMetricsCategory(MetricsDomain.EVENT_BUS)
+                .addDisabledMetricsCategory(MetricsDomain.HTTP_SERVER)
+                .addDisabledMetricsCategory(MetricsDomain.NET_SERVER)))
         .withTransport(transport)
         .withMetrics(new MicrometerMetricsFactory(registry))
         .build();

@@ -92,6 +92,9 @@ final class SharedInstance extends VerticleBase implements ServerInstance {
 
   @Override
   public Future<?> stop() {
+    if (stats != null) {
+      stats.draining();
+    }
     Future<Void> udpClosed = udp == null ? Future.succeededFuture() : udp.close();
     return Future.join(udpClosed, server.shutdown(conf.drainTimeoutSeconds(), TimeUnit.SECONDS))
         .transform(v -> stats == null ? Future.succeededFuture() : stats.stop());
