@@ -102,7 +102,8 @@ public final class Main {
       return -1;
     } catch (ConfigException e) {
       started.cancel(false);
-      System.err.println("reuseport-server: " + e.getMessage());
+      Setting blamed = Setting.byKey(e.setting());
+      System.err.println("reuseport-server: " + (blamed == null ? e : e.from(sources.of(blamed))).getMessage());
       return EXIT_BAD_CONFIG;
     } catch (StartupException e) {
       started.cancel(false);

@@ -28,7 +28,7 @@ public final class ConfigException extends RuntimeException {
   }
 
   /** The same error, naming where the value came from. */
-  ConfigException from(String source) {
+  public ConfigException from(String source) {
     return new ConfigException(setting, source, reason);
   }
 }

@@ -1,15 +1,21 @@
 package io.reuseport.server;
 
+import io.reuseport.admin.AdminRoutes;
+import io.reuseport.testsupport.Admin;
 import io.reuseport.testsupport.ChildServer;
 import io.reuseport.testsupport.Clients;
+import io.vertx.core.json.JsonObject;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
+import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.Socket;
+import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.Map;
@@ -28,6 +34,49 @@ class SigtermDrainTest {
 
   @TempDir
   Path dir;
+
+  /** During a drain the instances are draining, not stale; liveness stays up without naming anyone. */
+  @Test
+  void drainingInstancesAreMarkedDrainingNeverStale() throws Exception {
+    ChildServer child = ChildServer.start(dir, Map.of(), "--host", "127.0.0.1", "--port", "0", "--admin-host",
+        "127.0.0.1", "--admin-port", "0", "--instances", "2", "--drain-timeout-seconds", "3", "--stats-interval-ms",
+        "100");
+    try (child; Socket idle = Clients.connect(child.awaitReadyPort(60))) {
+      int admin = child.adminPort();
+      idle.getOutputStream().write(1);
+      assertThat(idle.getInputStream().read()).isEqualTo(1);
+      child.terminate();
+      int duringDrain = 0;
+      // the idle connection keeps the drain going for its 3 s: look at the server throughout, until it is gone
+      while (true) {
+        HttpResponse<String> stats;
+        HttpResponse<String> live;
+        try {
+          stats = Admin.get(admin, AdminRoutes.STATS);
+          live = Admin.get(admin, AdminRoutes.LIVE);
+        } catch (IOException gone) {
+          break;
+        }
+        if (stats.statusCode() != 200) {
+          break;
+        }
+        JsonObject report = new JsonObject(stats.body());
+        JsonObject liveness = new JsonObject(live.body());
+        if (!report.getJsonArray("draining").isEmpty()) {
+          duringDrain++;
+          assertThat(report.getJsonArray("stale")).as("stale while draining").isEmpty();
+          assertThat(report.getJsonArray("draining").getList()).containsExactlyInAnyOrder(0, 1);
+        }
+        assertThat(live.statusCode() == 503).as("liveness %s", live.body())
+            .isEqualTo(!liveness.getJsonArray("unresponsiveInstances").isEmpty());
+        assertThat(live.statusCode()).as("liveness %s", live.body()).isEqualTo(200);
+      }
+      assertThat(duringDrain).as("reports seen during the drain").isPositive();
+      assertThat(child.awaitExit(30)).as("exit code; output %s", child.output()).isZero();
+      assertThat(child.output()).noneMatch(l -> l.contains("is stale"));
+      assertThat(child.output()).anyMatch(l -> l.contains("closing 1 connection still open"));
+    }
+  }
 
   @ParameterizedTest(name = "{0}")
   @ValueSource(strings = {"reuseport", "shared"})

@@ -19,6 +19,7 @@ import java.util.regex.Pattern;
 public final class ChildServer implements AutoCloseable {
 
   private static final Pattern READY = Pattern.compile("ready: .*?, port (\\d+)");
+  private static final Pattern READY_ADMIN = Pattern.compile("ready: .*?, admin port (\\d+)");
 
   private final Process process;
   private final List<String> output = new CopyOnWriteArrayList<>();
@@ -39,7 +40,21 @@ public final class ChildServer implements AutoCloseable {
   /** Same, with JVM options (system properties) before the main class. */
   public static ChildServer start(Path workDir, Map<String, String> env, List<String> jvmOptions, String... args)
       throws IOException {
-    List<String> command = new ArrayList<>();
+    return start(workDir, env, List.of(), jvmOptions, args);
+  }
+
+  /**
+   * Same, under a file descriptor limit (soft and hard), set with util-linux's {@code prlimit} as {@code ulimit -n}
+   * would.
+   */
+  public static ChildServer startWithFdLimit(Path workDir, int nofile, Map<String, String> env, String... args)
+      throws IOException {
+    return start(workDir, env, List.of("prlimit", "--nofile=" + nofile + ":" + nofile, "--"), List.of(), args);
+  }
+
+  private static ChildServer start(Path workDir, Map<String, String> env, List<String> prefix,
+                                   List<String> jvmOptions, String... args) throws IOException {
+    List<String> command = new ArrayList<>(prefix);
     command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
     command.addAll(jvmOptions);
     command.add("-cp");
@@ -79,6 +94,17 @@ public final class ChildServer implements AutoCloseable {
       Thread.sleep(20);
     }
     throw new AssertionError("child not ready within " + seconds + " s: " + output);
+  }
+
+  /** The admin port named by the ready line; call after {@link #awaitReadyPort}. */
+  public int adminPort() {
+    for (String line : output) {
+      Matcher m = READY_ADMIN.matcher(line);
+      if (m.find()) {
+        return Integer.parseInt(m.group(1));
+      }
+    }
+    throw new AssertionError("no ready line yet: " + output);
   }
 
   /** SIGTERM, as an orchestrator sends it; unlike {@code Process.destroy()} it keeps reading the child's output. */
