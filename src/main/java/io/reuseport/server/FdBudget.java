@@ -6,6 +6,7 @@ import io.reuseport.config.Setting;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.io.File;
 import java.lang.management.ManagementFactory;
 import java.lang.management.OperatingSystemMXBean;
 
@@ -15,13 +16,14 @@ import java.lang.management.OperatingSystemMXBean;
  *
  * <p>The JVM has already raised the soft limit to the hard one at start ({@code -XX:+MaxFDLimit}, its default).
  * When {@code instances × maxConnectionsPerInstance + maxAdminConnections} plus what the process needs for itself
- * does not fit in what is left, the per-instance cap is lowered to what fits and a warning says so and what to
- * raise; when not even one connection per instance fits, start-up fails.
+ * (what is open now, each class path entry, 5 per event loop, {@link #HEADROOM}) does not fit in the limit, the
+ * per-instance cap is lowered to what fits and a warning says so and what to raise; when not even one connection
+ * per instance fits, start-up fails.
  */
 final class FdBudget {
 
   private static final Logger LOG = LoggerFactory.getLogger(FdBudget.class);
-  /** Descriptors kept free beyond the caps: jars, logs, the control socket, connections being rejected. */
+  /** Descriptors kept free beyond the caps: logs, the control socket, /proc reads, connections being rejected. */
   static final int HEADROOM = 64;
   /** Per event loop: its epoll, an eventfd and a timerfd; per instance also a TCP listener and a UDP socket. */
   static final int PER_LOOP = 5;
@@ -35,7 +37,8 @@ final class FdBudget {
     if (limit <= 0) {
       return config;
     }
-    long reserved = open() + config.maxAdminConnections() + HEADROOM + (long) PER_LOOP * (config.instances() + 1);
+    long reserved = open() + classPathEntries() + config.maxAdminConnections() + HEADROOM
+        + (long) PER_LOOP * (config.instances() + 1);
     long needed = (long) config.instances() * config.maxConnectionsPerInstance() + reserved;
     if (needed <= limit) {
       LOG.debug("file descriptors: limit {}, need at most {}", limit, needed);
@@ -61,6 +64,12 @@ final class FdBudget {
   static String describeLimit() {
     long limit = limit();
     return limit <= 0 ? "limit unknown" : "limit " + limit;
+  }
+
+  /** The JVM opens each jar of the class path when it first loads a class from it, which may be later. */
+  private static long classPathEntries() {
+    String path = System.getProperty("java.class.path", "");
+    return path.isEmpty() ? 0 : path.split(File.pathSeparator).length;
   }
 
   private static long limit() {

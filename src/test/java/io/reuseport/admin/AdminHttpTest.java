@@ -93,16 +93,17 @@ class AdminHttpTest {
   @Test
   void oversizedHeaderIs431AndOverlongUriIs414() throws Exception {
     assertThat(rawStatus("GET /stats HTTP/1.1\r\nHost: x\r\nX-Big: " + "a".repeat(100_000) + "\r\n\r\n"))
-        .isEqualTo("HTTP/1.1 431");
+        .isEqualTo("431");
     assertThat(rawStatus("GET /stats?q=" + "a".repeat(5_000) + " HTTP/1.1\r\nHost: x\r\n\r\n"))
-        .isEqualTo("HTTP/1.1 414");
+        .isEqualTo("414");
     assertThat(Admin.get(server.adminPort(), AdminRoutes.LIVE).statusCode()).isEqualTo(200);
   }
 
   private static String rawStatus(String request) throws Exception {
     try (Socket s = new Socket(Clients.LOOPBACK, server.adminPort())) {
       s.getOutputStream().write(request.getBytes(StandardCharsets.ISO_8859_1));
-      return new String(s.getInputStream().readNBytes(12), StandardCharsets.ISO_8859_1);
+      // "HTTP/1.x NNN": a request line that was never read whole gets an HTTP/1.0 answer
+      return new String(s.getInputStream().readNBytes(12), StandardCharsets.ISO_8859_1).substring(9);
     }
   }
 

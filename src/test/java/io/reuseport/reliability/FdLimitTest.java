@@ -181,7 +181,7 @@ class FdLimitTest {
 
   private static JsonObject stats(int admin) throws IOException {
     try (KeepAliveHttp http = new KeepAliveHttp(admin)) {
-      String response = http.get("/stats?fresh=true");
+      String response = http.get(AdminRoutes.STATS);
       assertThat(response).startsWith("200 ");
       return new JsonObject(response.substring(4));
     }

@@ -110,7 +110,8 @@ class StartupValidationTest {
   void unknownKeyInFile() throws Exception {
     Files.writeString(dir.resolve("typo.json"), "{\"prot\": 9000}");
     assertRejected(ChildServer.start(dir, Map.of(), "--conf", "typo.json"),
-        "invalid setting 'prot' (file typo.json): unknown setting; did you mean 'port'? Known settings are host, port");
+        "invalid setting 'prot' (file typo.json): unknown setting; did you mean 'port'? Known settings are host,"
+            + " port");
   }
 
   @Test

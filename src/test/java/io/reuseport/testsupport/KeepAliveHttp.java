@@ -17,7 +17,7 @@ public final class KeepAliveHttp implements AutoCloseable {
 
   public KeepAliveHttp(int port) throws IOException {
     socket = new Socket(Clients.LOOPBACK, port);
-    socket.setSoTimeout(10_000);
+    socket.setSoTimeout(30_000);
   }
 
   /** GET {@code path}; returns the status code and the body, as "200 {...}". */
