@@ -23,6 +23,9 @@ import io.fabric8.kubernetes.api.model.autoscaling.v2.CrossVersionObjectReferenc
 import io.fabric8.kubernetes.api.model.autoscaling.v2.HorizontalPodAutoscaler;
 import io.fabric8.kubernetes.api.model.policy.v1.PodDisruptionBudget;
 import io.fabric8.openshift.api.model.monitoring.v1.Endpoint;
+import io.fabric8.openshift.api.model.monitoring.v1.PrometheusRule;
+import io.fabric8.openshift.api.model.monitoring.v1.Rule;
+import io.fabric8.openshift.api.model.monitoring.v1.RuleGroup;
 import io.fabric8.openshift.api.model.monitoring.v1.ServiceMonitor;
 import io.reuseport.admin.AdminRoutes;
 import io.reuseport.config.Balancing;
@@ -54,6 +57,7 @@ import java.util.stream.Stream;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.fail;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
  * The rules every deployable set of manifests follows, each a {@link DynamicTest}. The server's side of each rule
@@ -69,6 +73,9 @@ final class Conventions {
   private static final Pattern ACTIVE_PROCESSORS = Pattern.compile("-XX:ActiveProcessorCount=(\\d+)");
   private static final Pattern PRESTOP_EXEC_SLEEP = Pattern.compile("\\bsleep\\s+(\\d+)\\b");
   private static final List<String> JVM_OPTION_VARIABLES = List.of("JDK_JAVA_OPTIONS", "JAVA_TOOL_OPTIONS");
+  private static final List<String> SEVERITIES = List.of("warning", "critical");
+  /** Alerts on fairness judge it as the server does: {@code < fairnessWarnBelow}, {@code >= fairnessMinSample}. */
+  private static final String FAIRNESS_ALERT = "Fairness";
 
   private final Manifests manifests;
   private final Path conf;
@@ -98,6 +105,9 @@ final class Conventions {
     tests.add(test("PodDisruptionBudgets select the pods", this::disruptionBudgets));
     tests.add(test("HorizontalPodAutoscalers scale the Deployment", this::autoscalers));
     tests.add(test("ServiceMonitors scrape the admin metrics route", this::serviceMonitors));
+    tests.add(test("PrometheusRules pass promtool check rules", this::rulesPassPromtool));
+    tests.add(test("alerts have a for, a severity, a summary and a description", this::alertsAreComplete));
+    tests.add(test("fairness alerts use the configured threshold and sample", this::fairnessAlertsMatchConfig));
     return tests;
   }
 
@@ -339,7 +349,55 @@ final class Conventions {
     }
   }
 
+  private void rulesPassPromtool() {
+    List<PrometheusRule> rules = manifests.all(PrometheusRule.class);
+    if (rules.isEmpty()) {
+      return;
+    }
+    assumeTrue(Promtool.onPath(), "promtool is not on the PATH (Debian package prometheus): rules not checked");
+    rules.forEach(r -> Promtool.checkRules(describe(r), r));
+  }
+
+  private void alertsAreComplete() {
+    for (PrometheusRule r : manifests.all(PrometheusRule.class)) {
+      assertThat(r.getSpec().getGroups()).as("%s groups", describe(r)).isNotEmpty();
+      for (Rule alert : alerts(r)) {
+        String where = describe(r) + " alert " + alert.getAlert();
+        assertThat(alert.getFor()).as("%s: for (a single scrape must not page)", where).isNotBlank();
+        assertThat(alert.getLabels()).as("%s labels", where).isNotNull();
+        assertThat(alert.getLabels().get("severity")).as("%s: severity label", where).isIn(SEVERITIES);
+        assertThat(alert.getAnnotations()).as("%s annotations", where).isNotNull()
+            .containsKeys("summary", "description");
+      }
+    }
+  }
+
+  private void fairnessAlertsMatchConfig() {
+    for (PrometheusRule r : manifests.all(PrometheusRule.class)) {
+      List<Rule> fairness = alerts(r).stream().filter(a -> a.getAlert().contains(FAIRNESS_ALERT))
+          .collect(Collectors.toList());
+      assertThat(fairness).as("%s: alerts on fairness", describe(r)).isNotEmpty();
+      for (Deployment d : manifests.all(Deployment.class)) {
+        for (Container c : d.getSpec().getTemplate().getSpec().getContainers()) {
+          ServerConfig config = effectiveConfig(c);
+          for (Rule alert : fairness) {
+            String expr = alert.getExpr().getStrVal();
+            assertThat(expr).as("%s alert %s vs fairnessWarnBelow of %s", describe(r), alert.getAlert(), where(d, c))
+                .contains("< " + config.fairnessWarnBelow());
+            assertThat(expr).as("%s alert %s vs fairnessMinSample of %s", describe(r), alert.getAlert(), where(d, c))
+                .contains(">= " + config.fairnessMinSample());
+          }
+        }
+      }
+    }
+  }
+
   // ---- helpers
+
+  private static List<Rule> alerts(PrometheusRule r) {
+    return r.getSpec().getGroups().stream().map(RuleGroup::getRules).flatMap(List::stream)
+        .filter(rule -> rule.getAlert() != null).collect(Collectors.toList());
+  }
 
   private void perContainer(List<DynamicTest> tests, String name, ContainerRule rule) {
     tests.add(test(name, () -> {

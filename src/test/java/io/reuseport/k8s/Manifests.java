@@ -11,6 +11,7 @@ import io.fabric8.kubernetes.api.model.Service;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.api.model.autoscaling.v2.HorizontalPodAutoscaler;
 import io.fabric8.kubernetes.api.model.policy.v1.PodDisruptionBudget;
+import io.fabric8.openshift.api.model.monitoring.v1.PrometheusRule;
 import io.fabric8.openshift.api.model.monitoring.v1.ServiceMonitor;
 
 import java.io.File;
@@ -37,7 +38,7 @@ final class Manifests {
 
   private static final Map<String, Class<? extends HasMetadata>> KINDS = kinds(List.of(
       ConfigMap.class, Service.class, Deployment.class, PodDisruptionBudget.class, HorizontalPodAutoscaler.class,
-      ServiceMonitor.class));
+      ServiceMonitor.class, PrometheusRule.class));
 
   private static final YAMLMapper YAML = YAMLMapper.builder(
       YAMLFactory.builder().enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION).build()).build();
@@ -88,12 +89,17 @@ final class Manifests {
   }
 
   static boolean kubectlOnPath() {
+    return onPath("kubectl");
+  }
+
+  /** Whether an executable named {@code tool} is in a directory of the PATH. */
+  static boolean onPath(String tool) {
     String path = System.getenv("PATH");
     if (path == null) {
       return false;
     }
     return Stream.of(path.split(File.pathSeparator))
-        .map(d -> Path.of(d, "kubectl"))
+        .map(d -> Path.of(d, tool))
         .anyMatch(Files::isExecutable);
   }
 
@@ -170,7 +176,8 @@ final class Manifests {
     }
   }
 
-  private static String run(List<String> command) {
+  /** Runs a command, bounded to 60 s; its standard output, or an AssertionError with its error output. */
+  static String run(List<String> command) {
     try {
       Path out = Files.createTempFile("kubectl", ".out");
       Path errors = Files.createTempFile("kubectl", ".err");

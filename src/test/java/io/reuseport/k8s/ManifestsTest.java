@@ -1,10 +1,12 @@
 package io.reuseport.k8s;
 
+import io.fabric8.kubernetes.api.model.ConfigMap;
 import io.fabric8.kubernetes.api.model.PodSecurityContext;
 import io.fabric8.kubernetes.api.model.Sysctl;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.api.model.autoscaling.v2.HorizontalPodAutoscaler;
 import io.fabric8.kubernetes.api.model.policy.v1.PodDisruptionBudget;
+import io.fabric8.openshift.api.model.monitoring.v1.PrometheusRule;
 import io.fabric8.openshift.api.model.monitoring.v1.ServiceMonitor;
 import org.junit.jupiter.api.DynamicContainer;
 import org.junit.jupiter.api.DynamicTest;
@@ -39,6 +41,8 @@ class ManifestsTest {
   private static final Path BASE = K8S.resolve("base");
   private static final Path OVERLAYS = K8S.resolve("overlays");
   private static final Path CONF = Path.of("conf", "config.json");
+  static final Path PROMETHEUS_RULE = OVERLAYS.resolve("prod").resolve("prometheus-rule.yaml");
+  static final Path GRAFANA_DASHBOARD = OVERLAYS.resolve("prod").resolve("grafana-dashboard.json");
   private static final Map<Path, Manifests> RENDERED = new ConcurrentHashMap<>();
 
   @TestFactory
@@ -100,6 +104,20 @@ class ManifestsTest {
     assertThat(hpa.getSpec().getMinReplicas())
         .as("HPA minReplicas must not undercut the prod replica count (apply would otherwise fight the HPA)")
         .isGreaterThanOrEqualTo(prod.one(Deployment.class).getSpec().getReplicas());
+  }
+
+  @Test
+  void prodShipsAlertsAndTheGrafanaDashboard() throws IOException {
+    assumeKubectl();
+    Manifests prod = rendered(OVERLAYS.resolve("prod"));
+    prod.one(PrometheusRule.class);
+    List<ConfigMap> dashboards = prod.all(ConfigMap.class).stream()
+        .filter(m -> m.getMetadata().getLabels() != null
+            && "1".equals(m.getMetadata().getLabels().get("grafana_dashboard")))
+        .collect(Collectors.toList());
+    assertThat(dashboards).as("prod ConfigMaps labelled grafana_dashboard=1").hasSize(1);
+    assertThat(dashboards.get(0).getData()).as("dashboard ConfigMap data")
+        .containsEntry(GRAFANA_DASHBOARD.getFileName().toString(), Files.readString(GRAFANA_DASHBOARD));
   }
 
   @Test
