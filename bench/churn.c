@@ -1,7 +1,7 @@
 /*
  * A light TCP churn client for bench/compare.sh --c-client: connect, send PAYLOAD bytes, read them back, close,
  * repeat, CONCURRENCY connections in flight on one thread with epoll. The Java `load` client costs a server on the
- * same 2-core machine about a core; this one leaves the server more of the machine, as DESIGN.md's C client did.
+ * same 2-core machine about a core; this one leaves the server more of the machine.
  * Loopback only (refuses other addresses); bounded by DURATION; prints one JSON line like `load --json`.
  *
  *   gcc -O2 -o /tmp/churn bench/churn.c

@@ -1,13 +1,18 @@
 #!/usr/bin/env bash
 # Side-by-side benchmark on one machine, loopback only: the server in reuseport mode, shared mode and reuseport with
-# one instance, the C reference server, and optionally reuseport on io_uring, all under the same loads, interleaved
-# (A B C D, then the next round in rotated order), medians over the rounds. Writes a markdown report to stdout and
-# to docs/BENCHMARKS.md. Every server it starts is stopped when it exits.
+# one instance, the C reference server (bench/refserver.c, built here with gcc), and optionally reuseport on
+# io_uring, all under the same loads, interleaved (A B C D, then the next round in rotated order), medians over the
+# rounds. Writes a markdown report to stdout and to docs/BENCHMARKS.md, with the machine it ran on, its load average
+# before, during and after, and the exact commands; and, when writing docs/BENCHMARKS.md, the one-line summary
+# between README.md's "bench:figures" markers. Every server it starts is stopped when it exits.
 #
 #   bench/compare.sh [--rounds N] [--duration SECONDS] [--warmup SECONDS] [--instances N] [--concurrency N]
-#                    [--io-uring] [--admin] [--no-c] [--c-client] [--wait-quiet SECONDS]
+#                    [--io-uring] [--admin] [--no-c] [--c-client] [--sockperf] [--wait-quiet SECONDS]
 #                    [--server-warmup SECONDS] [--out FILE]
 #
+# --sockperf: also run bench/sockperf.sh (needs Debian's sockperf) with the same rounds, duration and server warm-up,
+# and add its section to the report.
+# --out FILE: write the report there instead, and leave README.md alone (for trial runs).
 # --c-client: drive tcp-churn with bench/churn.c (built with gcc) instead of the Java load client, which on a
 # 2-core machine takes about a core from the servers it measures.
 # --wait-quiet: before starting, wait up to SECONDS for the 1-minute load average to drop below 1 (other work on
@@ -27,10 +32,13 @@ SERVER_WARMUP=3
 ADMIN=0
 WITH_C=1
 C_CLIENT=0
+SOCKPERF=0
+PUBLISH=1
 REPO=$(cd "$(dirname "$0")/.." && pwd)
 OUT=$REPO/docs/BENCHMARKS.md
 BASE_PORT=${BENCH_BASE_PORT:-19500}
 
+ARGS=("$@")
 while [ $# -gt 0 ]; do
   case "$1" in
     --rounds) ROUNDS=$2; shift 2 ;;
@@ -44,13 +52,13 @@ while [ $# -gt 0 ]; do
     --c-client) C_CLIENT=1; shift ;;
     --wait-quiet) WAIT_QUIET=$2; shift 2 ;;
     --server-warmup) SERVER_WARMUP=$2; shift 2 ;;
-    --out) OUT=$2; shift 2 ;;
-    -h|--help) sed -n '2,16p' "$0"; exit 0 ;;
+    --out) OUT=$2; PUBLISH=0; shift 2 ;;
+    --sockperf) SOCKPERF=1; shift ;;
+    -h|--help) sed -n '2,21p' "$0"; exit 0 ;;
     *) echo "compare.sh: unknown argument $1 (see --help)" >&2; exit 2 ;;
   esac
 done
 
-SHARED_DIR=${SHARED_DIR:-$REPO/../shared}
 JAR=$REPO/target/reuseport-server.jar
 WORK=$(mktemp -d /tmp/reuseport-bench.XXXXXX)
 CHURN=$WORK/churn
@@ -121,11 +129,11 @@ add_server "reuseport-$INSTANCES" "$SERVER --instances $INSTANCES --balancing re
 add_server "shared-$INSTANCES" "$SERVER --instances $INSTANCES --balancing shared --transport epoll"
 add_server "reuseport-1" "$SERVER --instances 1 --balancing reuseport --transport epoll"
 if [ "$WITH_C" = 1 ]; then
-  if [ -f "$SHARED_DIR/bench/refserver.c" ] && command -v gcc >/dev/null; then
-    gcc -O2 -pthread -o /tmp/refserver "$SHARED_DIR/bench/refserver.c"
-    add_server "c-ref-$INSTANCES" "/tmp/refserver PORT $INSTANCES"
+  if command -v gcc >/dev/null; then
+    gcc -O2 -pthread -o "$WORK/refserver" "$REPO/bench/refserver.c"
+    add_server "c-ref-$INSTANCES" "$WORK/refserver PORT $INSTANCES"
   else
-    log "no $SHARED_DIR/bench/refserver.c or no gcc: running without the C reference"
+    log "no gcc: running without the C reference server (bench/refserver.c)"
   fi
 fi
 if [ "$IO_URING" = 1 ]; then
@@ -174,6 +182,14 @@ while [ "$waited" -lt "$WAIT_QUIET" ] && awk '{ exit !($1 >= 1) }' /proc/loadavg
   waited=$((waited + 5))
 done
 
+# the machine's load with the servers started but idle: other work running now squeezes every number below
+LOADAVG_START=$(cut -d' ' -f1-3 /proc/loadavg)
+BUSY=0
+if awk -v a="${LOADAVG_START%% *}" 'BEGIN { exit !(a >= 1) }'; then
+  BUSY=1
+  log "load average $LOADAVG_START with the servers idle: other work is running; the report will say so"
+fi
+
 if [ "$SERVER_WARMUP" != 0 ]; then
   log "warming up every server for ${SERVER_WARMUP} s per load (not counted)"
   for i in "${STARTED[@]}"; do
@@ -192,12 +208,16 @@ RESULTS=$WORK/results.tsv
 : >"$RESULTS"
 LOADAVG_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
 START_TIME=$(date -u +%Y-%m-%dT%H:%M:%SZ)
+: >"$WORK/loadavg.samples"
+log "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')," \
+  "kernel $(uname -r), load average $LOADAVG_BEFORE (1/5/15 min)"
 for round in $(seq 1 "$ROUNDS"); do
   n=${#STARTED[@]}
   for li in "${!LOADS[@]}"; do
     for k in $(seq 0 $((n - 1))); do
       i=${STARTED[$(((k + round - 1) % n))]}
       cmd=$(load_cmd "$li" "${PORTS[$i]}" "${ADMIN_PORTS[$i]}")
+      cut -d' ' -f1 /proc/loadavg >>"$WORK/loadavg.samples"
       # shellcheck disable=SC2086
       json=$($cmd 2>"$WORK/load.err" | tail -n 1) || { log "load failed: $(cat "$WORK/load.err")"; continue; }
       p99=$({ grep -o '"p99":[0-9]*' <<<"$json" || true; } | cut -d: -f2)
@@ -229,6 +249,15 @@ ms() { awk -v a="$1" 'BEGIN { if (a == "") print "—"; else printf "%.2f", a / 
 sum_col() { awk -F'\t' -v l="$1" -v n="$2" -v c="$3" '$1 == l && $2 == n { s += $c } END { print s + 0 }' "$RESULTS"; }
 
 LOADAVG_AFTER=$(cut -d' ' -f1-3 /proc/loadavg)
+LOADAVG_DURING=$(sort -g "$WORK/loadavg.samples" | awk '{ v[NR] = $1 } END {
+  if (NR == 0) print "not sampled"
+  else printf "min %s, median %s, max %s over %d samples", v[1], v[int((NR + 1) / 2)], v[NR], NR }')
+log "load average during the runs (1 min, sampled before each): $LOADAVG_DURING; after: $LOADAVG_AFTER"
+SOCKPERF_SECTION=""
+if [ "$SOCKPERF" = 1 ]; then
+  SOCKPERF_SECTION=$("$REPO/bench/sockperf.sh" --instances "$INSTANCES" --rounds "$ROUNDS" --duration "$DURATION" \
+    --warmup "$SERVER_WARMUP") || log "bench/sockperf.sh failed; no sockperf section"
+fi
 R=reuseport-$INSTANCES
 S=shared-$INSTANCES
 C=c-ref-$INSTANCES
@@ -239,7 +268,7 @@ UNITS=("conn/s" "msg/s" "dgram/s")
   echo
   echo "Produced by \`bench/compare.sh --rounds $ROUNDS --duration $DURATION --warmup $WARMUP --instances $INSTANCES" \
     "--concurrency $CONCURRENCY$([ "$IO_URING" = 1 ] && echo ' --io-uring')$([ "$C_CLIENT" = 1 ] &&
-      echo ' --c-client')\` on $START_TIME." \
+      echo ' --c-client') --server-warmup $SERVER_WARMUP\` on $START_TIME." \
     "Client and servers on the same machine, loopback only; each cell is the median of $ROUNDS runs of" \
     "${DURATION} s (after ${WARMUP} s of uncounted warm-up), loads interleaved across servers round by round."
   echo "Every server first got ${SERVER_WARMUP} s of each load, uncounted. Absolute numbers depend on the machine;" \
@@ -255,13 +284,23 @@ UNITS=("conn/s" "msg/s" "dgram/s")
   echo "- kernel (uname -r): $(uname -r)"
   echo "- CPU: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')"
   echo "- java: $(java -version 2>&1 | head -n 1)"
-  echo "- load average before the run (1/5/15 min): $LOADAVG_BEFORE, after: $LOADAVG_AFTER"
-  if awk -v a="${LOADAVG_BEFORE%% *}" -v b="${LOADAVG_AFTER%% *}" -v n="$(nproc)" 'BEGIN { exit !(a >= n || b >= n) }'
-  then
+  echo "- memory: $(awk '/MemTotal/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo)"
+  echo "- code: commit $(git -C "$REPO" rev-parse --short HEAD 2>/dev/null || echo unknown)$(
+    git -C "$REPO" diff --quiet HEAD 2>/dev/null || echo ' with uncommitted changes')"
+  echo "- started $START_TIME, ended $(date -u +%Y-%m-%dT%H:%M:%SZ)"
+  echo "- load average (1/5/15 min) with the servers started and idle: $LOADAVG_START; before the measured runs" \
+    "(after the warm-up): $LOADAVG_BEFORE; after: $LOADAVG_AFTER;" \
+    "1-min load average during the runs (sampled before each): $LOADAVG_DURING"
+  if [ "$BUSY" = 1 ]; then
     echo
-    echo "**Warning: the machine was busy with other work during this run (a load average at or above its" \
-      "$(nproc) cores, more than these servers and this client make). Every number below was squeezed by it, and" \
-      "unevenly from run to run; the ratios and verdicts are not reliable. Rerun on a quiet machine.**"
+    echo "**Warning: the machine was busy with other work during this run (a 1-minute load average of" \
+      "${LOADAVG_START%% *} while the servers were idle, before any load; a quiet machine is below 1). Every" \
+      "number below was squeezed by it, and unevenly from run to run; the ratios and verdicts are not reliable." \
+      "Rerun on a quiet machine (\`--wait-quiet SECONDS\` waits for one).**"
+  else
+    echo
+    echo "The machine was quiet when the run began (1-minute load average ${LOADAVG_START%% *} with the servers" \
+      "idle); the load during the runs is what these servers and this client made."
   fi
   echo
   echo "## Throughput (median)"
@@ -326,15 +365,27 @@ UNITS=("conn/s" "msg/s" "dgram/s")
   if [[ -f "$REPO/bench/ANALYSIS.md" ]]; then
     cat "$REPO/bench/ANALYSIS.md"
   fi
+  if [ -n "$SOCKPERF_SECTION" ]; then
+    echo "$SOCKPERF_SECTION"
+    echo
+  fi
   echo "## Commands"
   echo
   echo '```'
+  if [ "$WITH_C" = 1 ]; then
+    echo "gcc -O2 -pthread -o refserver bench/refserver.c"
+  fi
+  if [ "$C_CLIENT" = 1 ]; then
+    echo "gcc -O2 -o churn bench/churn.c"
+  fi
   for i in "${STARTED[@]}"; do
-    echo "${CMDS[$i]//$REPO\//}    # ${NAMES[$i]}"
+    cmd=${CMDS[$i]//$REPO\//}
+    echo "${cmd//$WORK\//}    # ${NAMES[$i]}"
   done
   for li in "${!LOADS[@]}"; do
     cmd=$(load_cmd "$li" PORT)
-    echo "${cmd//$REPO\//}"
+    cmd=${cmd//$REPO\//}
+    echo "${cmd//$WORK\//}"
   done
   echo '```'
   echo
@@ -350,3 +401,26 @@ mkdir -p "$(dirname "$OUT")"
 cp "$WORK/report.md" "$OUT"
 cat "$WORK/report.md"
 log "wrote $OUT"
+
+# README.md's "latest figures": one line from this run, with when, how and on what machine it was made
+if [ "$PUBLISH" = 1 ] && grep -q '<!-- bench:figures:begin -->' "$REPO/README.md"; then
+  quiet="a quiet machine (1-min load average ${LOADAVG_START%% *} before the run)"
+  [ "$BUSY" = 1 ] && quiet="a busy machine (1-min load average ${LOADAVG_START%% *} before the run: indicative only)"
+  args_text=""
+  for a in "${ARGS[@]}"; do args_text="$args_text $a"; done
+  summary="Latest figures: \`bench/compare.sh$args_text\` on $START_TIME, commit"
+  summary="$summary $(git -C "$REPO" rev-parse --short HEAD 2>/dev/null || echo unknown), $(nproc) cores"
+  summary="$summary ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')), client on the same"
+  summary="$summary machine, $quiet. Churn: reuseport"
+  summary="$summary $(ratio "$(median tcp-churn "$R" 4)" "$(median tcp-churn "$S" 4)") ×"
+  summary="$summary Vert.x's shared \`NetServer\`; against the C reference server (\`bench/refserver.c\`): TCP echo"
+  summary="$summary $(ratio "$(median tcp-echo "$R" 4)" "$(median tcp-echo "$C" 4)") ×, UDP echo"
+  summary="$summary $(ratio "$(median udp-echo "$R" 4)" "$(median udp-echo "$C" 4)") ×, churn"
+  summary="$summary $(ratio "$(median tcp-churn "$R" 4)" "$(median tcp-churn "$C" 4)") ×."
+  awk -v line="$summary" '
+    /<!-- bench:figures:begin -->/ { print; print line; skip = 1; next }
+    /<!-- bench:figures:end -->/ { skip = 0 }
+    !skip { print }' "$REPO/README.md" >"$WORK/README.md"
+  cp "$WORK/README.md" "$REPO/README.md"
+  log "updated the latest figures in README.md"
+fi

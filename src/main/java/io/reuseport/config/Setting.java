@@ -18,7 +18,7 @@ public enum Setting {
       Balancing.class),
   TRANSPORT("transport", Type.ENUM, "auto", "auto (= epoll), epoll, io_uring, or nio (shared balancing only)",
       TransportKind.class),
-  SERVICE("service", Type.STRING, "echo", "service that owns the bytes: echo, discard, or a plugged-in one"),
+  SERVICE("service", Type.STRING, "echo", "service that owns the bytes: echo, discard, sockperf, or a plugged-in one"),
   ACCEPT_BACKLOG("acceptBacklog", Type.INT, 1024, "accept queue length of each TCP listener", 1, 1 << 20),
   MAX_CONNECTIONS_PER_INSTANCE("maxConnectionsPerInstance", Type.INT, 10_000,
       "open connections per instance; further ones are closed at once and counted as rejected", 1, 1 << 24),

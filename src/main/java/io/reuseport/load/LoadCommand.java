@@ -11,10 +11,14 @@ import java.time.Duration;
 /**
  * {@code reuseport-server load ...}: the command line of the load generator. Parses and checks the flags (exit 2 on
  * a wrong one or a non-loopback target), runs the load, prints the report (text, or one JSON object with
- * {@code --json}) on stdout and progress on stderr. Exit 0 when the run completed, 1 when it could not run.
+ * {@code --json}) on stdout and progress on stderr. Exit 0 when the run passed; 1 when it could not run, no
+ * request succeeded, or more failed than {@code --max-error-rate} allows (the report is printed first); 2 for usage.
  */
 @Command(name = "reuseport-server load", sortOptions = false,
-    description = "Loads a server on this machine and reports throughput, errors, timeouts and latency.")
+    description = "Loads a server on this machine and reports throughput, errors, timeouts and latency.",
+    exitCodeListHeading = "%nExit codes:%n",
+    exitCodeList = {"0:the run passed", "1:it could not run, no request succeeded, or --max-error-rate was exceeded "
+        + "(the report is printed first)", "2:a wrong option"})
 public final class LoadCommand {
 
   static final int EXIT_OK = 0;
@@ -59,6 +63,16 @@ public final class LoadCommand {
   @Option(names = "--warmup", defaultValue = "0s", paramLabel = "TIME",
       description = "run this long first without counting (JIT, caches) [default: ${DEFAULT-VALUE}]")
   private String warmup;
+
+  @Option(names = "--max-error-rate", paramLabel = "RATE",
+      description = "fail (exit 1) when more than this share of requests fail or time out, e.g. 0.01 or 1%%; "
+          + "a run where no request succeeds always fails")
+  private String maxErrorRate;
+
+  @Option(names = "--connect-retries", defaultValue = "" + LoadOptions.DEFAULT_CONNECT_RETRIES, paramLabel = "N",
+      description = "failed connects in a row a connection tolerates, waiting 20 ms doubling up to 1 s after "
+          + "each, before it stops [default: ${DEFAULT-VALUE}]")
+  private int connectRetries;
 
   @Option(names = "--admin", paramLabel = "URL",
       description = "server admin base URL, e.g. http://127.0.0.1:8080: show where this run's work landed")
@@ -106,6 +120,11 @@ public final class LoadCommand {
       out.print(LoadReport.text(result));
     }
     out.flush();
+    String failure = result.failure();
+    if (failure != null) {
+      err.println("load: FAILED: " + failure);
+      return EXIT_FAILED;
+    }
     return EXIT_OK;
   }
 
@@ -122,6 +141,7 @@ public final class LoadCommand {
     Duration t0 = timeout == null ? LoadOptions.defaultTimeout(m) : LoadOptions.parseDuration(timeout);
     int loops = eventLoops == null ? Runtime.getRuntime().availableProcessors() : eventLoops;
     return new LoadOptions(m, t, concurrency, LoadOptions.parseDuration(duration), payload, rate, admin, json,
-        allowRemote, maxRequests, t0, loops, LoadOptions.parseDuration(warmup));
+        allowRemote, maxRequests, t0, loops, LoadOptions.parseDuration(warmup), connectRetries,
+        maxErrorRate == null ? LoadOptions.NO_ERROR_LIMIT : LoadOptions.parseRate(maxErrorRate));
   }
 }

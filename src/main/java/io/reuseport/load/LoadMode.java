@@ -1,6 +1,7 @@
 package io.reuseport.load;
 
 import java.util.Arrays;
+import java.util.Locale;
 import java.util.stream.Collectors;
 
 /**
@@ -42,6 +43,21 @@ enum LoadMode {
 
   String statsField() {
     return statsField;
+  }
+
+  boolean udp() {
+    return this == UDP_ECHO;
+  }
+
+  /** JSON name of the client's own count of what {@link #statsMetric()} counts on the server. */
+  String clientCountName() {
+    return udp() ? "clientDatagramsSent" : "clientConnections";
+  }
+
+  /** The same for text, e.g. "the client opened 64 connections". */
+  String clientCountText(long count) {
+    return String.format(Locale.ROOT, udp() ? "the client sent %,d datagrams" : "the client opened %,d connections",
+        count);
   }
 
   String statsMetric() {

@@ -13,10 +13,12 @@ import java.util.Locale;
  * @param timeout how long one request may wait for its answer before it counts as a timeout
  * @param eventLoops the client's event loops
  * @param warmup how long to run before measuring (requests started then are not counted)
+ * @param connectRetries failed connects in a row a worker tolerates (each followed by a back-off) before it stops
+ * @param maxErrorRate the run fails when (errors + timeouts) / requests is above this, 0..1; -1 for no limit
  */
 record LoadOptions(LoadMode mode, Target target, int concurrency, Duration duration, int payload, double rate,
                    URI admin, boolean json, boolean allowRemote, long maxRequests, Duration timeout,
-                   int eventLoops, Duration warmup) {
+                   int eventLoops, Duration warmup, int connectRetries, double maxErrorRate) {
 
   static final int MAX_PAYLOAD = 65_000;
 
@@ -30,6 +32,28 @@ record LoadOptions(LoadMode mode, Target target, int concurrency, Duration durat
     require(!timeout.isNegative() && !timeout.isZero(), "--timeout must be positive");
     require(!warmup.isNegative() && warmup.compareTo(Duration.ofHours(1)) <= 0, "--warmup must be 0..1h");
     require(eventLoops >= 1 && eventLoops <= 1024, "--event-loops must be 1..1024, not " + eventLoops);
+    require(connectRetries >= 0 && connectRetries <= 1000, "--connect-retries must be 0..1000, not " + connectRetries);
+    require(maxErrorRate == NO_ERROR_LIMIT || (maxErrorRate >= 0 && maxErrorRate <= 1),
+        "--max-error-rate must be 0..1 or 0%..100%");
+  }
+
+  static final double NO_ERROR_LIMIT = -1;
+  static final int DEFAULT_CONNECT_RETRIES = 8;
+
+  /** Parses {@code 0.05} or {@code 5%}. */
+  static double parseRate(String text) {
+    String t = text.trim();
+    boolean percent = t.endsWith("%");
+    try {
+      double value = Double.parseDouble(percent ? t.substring(0, t.length() - 1) : t);
+      double rate = percent ? value / 100 : value;
+      if (!(rate >= 0 && rate <= 1)) {
+        throw new IllegalArgumentException("--max-error-rate must be 0..1 or 0%..100%, not " + text);
+      }
+      return rate;
+    } catch (NumberFormatException e) {
+      throw new IllegalArgumentException("--max-error-rate must be 0..1 or 0%..100%, not " + text);
+    }
   }
 
   private static void require(boolean ok, String message) {

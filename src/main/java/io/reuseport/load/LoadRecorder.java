@@ -25,6 +25,8 @@ final class LoadRecorder {
   private final LongAdder errors = new LongAdder();
   private final LongAdder timeouts = new LongAdder();
   private final LongAdder lateReplies = new LongAdder();
+  private final LongAdder opened = new LongAdder();
+  private final LongAdder gaveUp = new LongAdder();
   private final Map<String, LongAdder> errorKinds = new ConcurrentHashMap<>();
 
   /** Counts of one moment. {@code requests} is the sum of the three outcomes. */
@@ -58,6 +60,28 @@ final class LoadRecorder {
   /** An answer that came after its request had timed out, or for no request of ours. */
   void lateReply() {
     lateReplies.increment();
+  }
+
+  /**
+   * One unit of what the server's counter for this mode counts was handed to it: a TCP connection established or a
+   * datagram sent. Counted from the first connection on, warm-up included, to match the server's view of the run.
+   */
+  void opened() {
+    opened.increment();
+  }
+
+  /** Connections established (TCP modes) or datagrams sent (UDP) over the whole run, warm-up included. */
+  long openedTotal() {
+    return opened.sum();
+  }
+
+  /** A worker stopped early because its connects kept failing. */
+  void gaveUp() {
+    gaveUp.increment();
+  }
+
+  long gaveUpTotal() {
+    return gaveUp.sum();
   }
 
   Counts counts() {

@@ -34,6 +34,11 @@ final class LoadReport {
         .put("errors", r.counts().errors())
         .put("timeouts", r.counts().timeouts())
         .put("lateReplies", r.counts().lateReplies())
+        .put("errorRate", round(r.errorRate(), 6))
+        .put("maxErrorRate", o.maxErrorRate() == LoadOptions.NO_ERROR_LIMIT ? null : o.maxErrorRate())
+        .put("passed", r.failure() == null)
+        .put("failure", r.failure())
+        .put("gaveUp", r.gaveUp())
         .put("throughput", round(r.throughput(), 1))
         .put("throughputUnit", o.mode().unit())
         .put("latencyUs", latency(r.latencyUs()))
@@ -46,7 +51,9 @@ final class LoadReport {
             .put("machineCpuLoad", r.machineLoad() < 0 ? null : round(r.machineLoad(), 3)))
         .put("clientCpuSaturated", r.clientCpuSaturated());
     if (r.distribution() != null) {
-      json.put("distribution", distribution(r.distribution()));
+      json.put("distribution", distribution(r.distribution())
+          .put(o.mode().clientCountName(), r.opened())
+          .put("warmupIncluded", !o.warmup().isZero()));
     }
     if (r.distributionProblem() != null) {
       json.put("distributionProblem", r.distributionProblem());
@@ -80,12 +87,17 @@ final class LoadReport {
       line(out, "WARNING     the client's CPU was saturated: these numbers may measure the client, not the server");
     }
     r.errorKinds().forEach((kind, n) -> line(out, "error       %,d x %s", n, kind));
+    if (r.gaveUp() > 0) {
+      line(out, "gave up     %,d of %,d connections after %d failed connects in a row", r.gaveUp(),
+          o.concurrency(), o.connectRetries() + 1);
+    }
     if (!r.complete()) {
       line(out, "WARNING     cut off with requests still open");
     }
     InstanceDistribution d = r.distribution();
     if (d != null) {
-      line(out, "per instance (%s during this run, total %,d):", d.metric(), d.total());
+      line(out, "per instance (%s during this run%s, total %,d; %s):", d.metric(),
+          o.warmup().isZero() ? "" : " with its warm-up", d.total(), o.mode().clientCountText(r.opened()));
       for (InstanceDistribution.Share s : d.instances()) {
         double share = d.total() == 0 ? 0.0 : 100.0 * s.delta() / d.total();
         line(out, "  instance %-4s %,12d  %5.1f%%", s.id(), s.delta(), share);
@@ -93,10 +105,26 @@ final class LoadReport {
       line(out, "  Jain's index %s over %d instances", Double.isNaN(d.jain()) ? "n/a"
           : String.format(Locale.ROOT, "%.4f", d.jain()), d.instances().size());
     }
+    if (d != null && d.total() != r.opened()) {
+      line(out, "  the server counted %,d, the client %,d: %s", d.total(), r.opened(), mismatch(d.total(), r.opened(),
+          o.mode()));
+    }
     if (r.distributionProblem() != null) {
       line(out, "admin       %s", r.distributionProblem());
     }
+    if (r.failure() != null) {
+      line(out, "FAILED      %s", r.failure());
+    }
     return out.toString();
+  }
+
+  /** Why the server's count of this run differs from the client's. */
+  private static String mismatch(long server, long client, LoadMode mode) {
+    if (server > client) {
+      return "other clients were active on the server during the run";
+    }
+    return mode.udp() ? "datagrams were lost on the way (see the server's udp.drops)"
+        : "some connections were never accepted by the server (still queued, or dropped)";
   }
 
   private static JsonObject latency(Histogram h) {

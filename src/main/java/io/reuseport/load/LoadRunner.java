@@ -29,8 +29,8 @@ import java.util.concurrent.TimeoutException;
 
 /**
  * Runs one load: its own Vertx (epoll when available) with one context per event loop, the workers spread over
- * them, a progress line each second, and the admin /stats read before and after. Blocks the calling thread, which
- * must not be an event loop.
+ * them, a progress line each second, and the admin /stats read before the first connection and after the last.
+ * Blocks the calling thread, which must not be an event loop.
  */
 final class LoadRunner {
 
@@ -48,25 +48,39 @@ final class LoadRunner {
         .with(new VertxOptions().setEventLoopPoolSize(options.eventLoops()).setPreferNativeTransport(true))
         .withTransport(transport)
         .build();
+    // one payload for every TCP write (each sends a duplicate); freed once no channel can still be writing it
+    ByteBuf payload = Unpooled.directBuffer(options.payload()).writeBytes(filler(options.payload()));
     try {
-      return run(vertx, transport.name(), options, progress);
+      return run(vertx, transport.name(), options, Unpooled.unreleasableBuffer(payload), progress);
     } finally {
-      vertx.close().await(10, TimeUnit.SECONDS);
+      try {
+        vertx.close().await(10, TimeUnit.SECONDS);
+      } finally {
+        payload.release();
+      }
     }
   }
 
-  private static LoadResult run(Vertx vertx, String transport, LoadOptions options, PrintStream progress)
-      throws Exception {
+  private static LoadResult run(Vertx vertx, String transport, LoadOptions options, ByteBuf payload,
+                                PrintStream progress) throws Exception {
     List<Context> contexts = eventLoopContexts(vertx, options.eventLoops());
     AdminStatsProbe probe = options.admin() == null ? null
         : new AdminStatsProbe(vertx, options.admin(), options.mode());
+    // the server's counters before the first connection or datagram: the report covers the whole run
+    Map<String, Long> before = null;
+    String problem = null;
+    if (probe != null) {
+      try {
+        before = probe.read().await(ADMIN_TIMEOUT_S, TimeUnit.SECONDS);
+      } catch (Exception e) {
+        problem = "reading " + options.admin() + "/stats before the run failed: " + e.getMessage();
+      }
+    }
     LoadRecorder recorder = new LoadRecorder();
     RequestBudget budget = new RequestBudget(System.nanoTime(), options.warmup().toNanos(),
         options.duration().toNanos(), options.maxRequests());
     InetSocketAddress remote = new InetSocketAddress(InetAddress.getByName(options.target().host()),
         options.target().port());
-    ByteBuf payload = Unpooled.unreleasableBuffer(Unpooled.directBuffer(options.payload())
-        .writeBytes(filler(options.payload())));
     List<Future<Void>> workers = new ArrayList<>();
     for (int i = 0; i < options.concurrency(); i++) {
       Promise<Void> done = Promise.promise();
@@ -80,21 +94,13 @@ final class LoadRunner {
       progress.printf("warming up for %.1f s%n", options.warmup().toMillis() / 1000.0);
       TimeUnit.NANOSECONDS.sleep(Math.max(0, start - System.nanoTime()));
     }
-    Map<String, Long> before = null;
-    String problem = null;
-    if (probe != null) {
-      try {
-        before = probe.read().await(ADMIN_TIMEOUT_S, TimeUnit.SECONDS);
-      } catch (Exception e) {
-        problem = "reading " + options.admin() + "/stats before the run failed: " + e.getMessage();
-      }
-    }
     CpuMeter cpu = CpuMeter.start();
     Histogram latency = new Histogram(LoadRecorder.MAX_LATENCY_US, LoadRecorder.SIGNIFICANT_DIGITS);
     long hardStop = start + options.duration().toNanos() + 2 * options.timeout().toNanos() + GRACE_NANOS;
-    boolean complete = awaitWithProgress(all, hardStop, start, recorder, latency, cpu, progress);
+    boolean complete = awaitWithProgress(all, hardStop, start, recorder, latency, progress);
     long elapsed = System.nanoTime() - start;
     double clientCores = cpu.processCores();
+    double machineLoad = cpu.machineLoad();
     latency.add(recorder.takeInterval());
 
     InstanceDistribution distribution = null;
@@ -110,7 +116,8 @@ final class LoadRunner {
       probe.close();
     }
     return new LoadResult(options, elapsed, budget.started(), recorder.counts(), latency, recorder.errorKinds(),
-        transport, clientCores, cpu.machineLoad(), distribution, problem, complete);
+        transport, clientCores, machineLoad, distribution, problem, complete, recorder.openedTotal(),
+        recorder.gaveUpTotal());
   }
 
   private static LoadWorker newWorker(Vertx vertx, LoadRecorder recorder, RequestBudget budget, LoadOptions options,
@@ -122,7 +129,7 @@ final class LoadRunner {
 
   /** Waits for the workers, printing a line a second; false if cut off at {@code hardStop}. */
   private static boolean awaitWithProgress(CompletableFuture<?> all, long hardStop, long start, LoadRecorder recorder,
-                                           Histogram latency, CpuMeter cpu, PrintStream progress) throws Exception {
+                                           Histogram latency, PrintStream progress) throws Exception {
     long lastSuccesses = 0;
     long lastTick = start;
     while (true) {
@@ -135,7 +142,6 @@ final class LoadRunner {
         long now = System.nanoTime();
         Histogram interval = recorder.takeInterval();
         latency.add(interval);
-        cpu.sample();
         LoadRecorder.Counts c = recorder.counts();
         double rate = (c.successes() - lastSuccesses) * 1e9 / Math.max(1, now - lastTick);
         progress.printf("[%5.1fs] %,10.0f ok/s  ok %,d  errors %,d  timeouts %,d  p99 %.3f ms%n",

@@ -11,6 +11,10 @@ import io.vertx.core.Vertx;
  *
  * <p>Each request has a generation number; an answer, error or close for an older generation is ignored, so a
  * request ends exactly once: every measured request counts once as a success, an error or a timeout.
+ *
+ * <p>A failed connect (refused, unreachable, timed out) is its request's error; the worker then waits before its
+ * next attempt ({@link RetryBackoff}) and gives up after {@code --connect-retries} failed connects in a row, so a
+ * closed port costs a few attempts per worker instead of a tight loop of them.
  */
 abstract class LoadWorker {
 
@@ -20,6 +24,7 @@ abstract class LoadWorker {
   private final RequestBudget budget;
   private final long timeoutNanos;
   private final long intervalNanos;
+  private final int connectRetries;
   private final Promise<Void> finished = Promise.promise();
   private long generation;
   private boolean inFlight;
@@ -27,6 +32,7 @@ abstract class LoadWorker {
   private long sentAt;
   private long nextStart;
   private long watchdog = -1;
+  private int connectFailures;
 
   /** Call on the context the worker should live on. */
   LoadWorker(Vertx vertx, LoadRecorder recorder, RequestBudget budget, LoadOptions options) {
@@ -36,6 +42,7 @@ abstract class LoadWorker {
     this.budget = budget;
     this.timeoutNanos = options.timeout().toNanos();
     this.intervalNanos = options.workerIntervalNanos();
+    this.connectRetries = options.connectRetries();
   }
 
   /** Opens, runs requests until the budget says stop, closes. Completes when nothing of it is left open. */
@@ -97,6 +104,36 @@ abstract class LoadWorker {
     }
   }
 
+  /** A connection was established: the server will count it, and connect failures in a row start again. */
+  protected final void connected() {
+    connectFailures = 0;
+    recorder.opened();
+  }
+
+  /** A datagram was handed to the socket: the server should count it. */
+  protected final void sentDatagram() {
+    recorder.opened();
+  }
+
+  /** Request {@code gen} failed to connect: an error, then a back-off, or the end of this worker. */
+  protected final void connectFailed(long gen, Throwable cause) {
+    if (!awaiting(gen)) {
+      return;
+    }
+    inFlight = false;
+    if (measured) {
+      recorder.error(cause);
+    }
+    connectFailures++;
+    if (connectFailures > connectRetries) {
+      recorder.gaveUp();
+      stop();
+      return;
+    }
+    long delayMs = RetryBackoff.delayMs(connectFailures);
+    afterRequest(false).onComplete(done -> vertx.setTimer(delayMs, id -> next()));
+  }
+
   /** An answer that matched no request in flight. */
   protected final void late() {
     recorder.lateReply();
@@ -129,8 +166,7 @@ abstract class LoadWorker {
   private void begin() {
     RequestBudget.Ticket ticket = budget.tryStart();
     if (ticket == RequestBudget.Ticket.STOP) {
-      vertx.cancelTimer(watchdog);
-      close().onComplete(closed -> finished.tryComplete());
+      stop();
       return;
     }
     measured = ticket == RequestBudget.Ticket.MEASURED;
@@ -138,5 +174,10 @@ abstract class LoadWorker {
     inFlight = true;
     sentAt = System.nanoTime();
     send(generation);
+  }
+
+  private void stop() {
+    vertx.cancelTimer(watchdog);
+    close().onComplete(closed -> finished.tryComplete());
   }
 }

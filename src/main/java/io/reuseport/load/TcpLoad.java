@@ -55,16 +55,20 @@ final class TcpLoad extends LoadWorker {
       write(channel);
       return;
     }
-    bootstrap.connect(remote).addListener((ChannelFuture connected) -> {
+    bootstrap.connect(remote).addListener((ChannelFuture attempt) -> {
+      if (attempt.isSuccess()) {
+        // the server accepts it even when this request has timed out meanwhile: count it either way
+        connected();
+      }
       if (!awaiting(gen)) {
-        connected.channel().close();
+        attempt.channel().close();
         return;
       }
-      if (!connected.isSuccess()) {
-        failed(gen, connected.cause());
+      if (!attempt.isSuccess()) {
+        connectFailed(gen, attempt.cause());
         return;
       }
-      channel = connected.channel();
+      channel = attempt.channel();
       write(channel);
     });
   }

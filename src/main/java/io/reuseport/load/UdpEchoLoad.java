@@ -63,6 +63,7 @@ final class UdpEchoLoad extends LoadWorker {
     }
     datagram.writeBytes(filler, 0, payloadLength - datagram.writerIndex());
     channel.writeAndFlush(new DatagramPacket(datagram, remote), channel.voidPromise());
+    sentDatagram();
   }
 
   @Override

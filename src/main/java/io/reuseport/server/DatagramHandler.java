@@ -1,7 +1,6 @@
 package io.reuseport.server;
 
 import io.netty.buffer.ByteBuf;
-import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.socket.DatagramPacket;
@@ -21,8 +20,10 @@ import java.nio.ByteBuffer;
  * The UDP socket of a reuseport instance: counts datagrams, hands them to the service, and batches replies (written
  * during a read batch, flushed once at its end). Nothing closes the socket: a bad datagram or a service error drops
  * that datagram only ("we can keep serving requests", as Netty's examples put it).
+ *
+ * <p>One handler per socket, not {@code @Sharable}: it holds that socket's state (the reply being sent, whether a
+ * flush is due, the raw descriptor), so Netty refuses to add one instance to a second pipeline.
  */
-@ChannelHandler.Sharable
 final class DatagramHandler extends ChannelInboundHandlerAdapter {
 
   private static final Logger LOG = LoggerFactory.getLogger(DatagramHandler.class);

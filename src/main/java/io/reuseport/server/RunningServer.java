@@ -9,7 +9,9 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * A started server: its Vertx, its configuration with the actual port, its instances, its admin server.
+ * A started server: its Vertx, its configuration with the actual port, its instances, its admin server. Made by
+ * {@link ServerLauncher}: {@link #stop()} undeploys what the launcher deployed, and closes the Vertx only when the
+ * launcher built it.
  */
 public final class RunningServer {
 
@@ -21,9 +23,20 @@ public final class RunningServer {
   private final ServerState state;
   private final PrometheusMeterRegistry registry;
   private final int adminPort;
+  /** Every deployment made for this server, in order: admin server, instances, collector. */
+  private final List<String> deployments;
+  private final boolean closesVertx;
 
   RunningServer(Vertx vertx, ServerConfig config, List<BoundInstance> instances, List<ServerInstance> verticles,
-                String transport, ServerState state, PrometheusMeterRegistry registry, int adminPort) {
+                String transport, ServerState state, PrometheusMeterRegistry registry, int adminPort,
+                List<String> deployments) {
+    this(vertx, config, instances, verticles, transport, state, registry, adminPort, deployments, false);
+  }
+
+  private RunningServer(Vertx vertx, ServerConfig config, List<BoundInstance> instances,
+                        List<ServerInstance> verticles, String transport, ServerState state,
+                        PrometheusMeterRegistry registry, int adminPort, List<String> deployments,
+                        boolean closesVertx) {
     this.vertx = vertx;
     this.config = config;
     this.instances = List.copyOf(instances);
@@ -32,8 +45,17 @@ public final class RunningServer {
     this.state = state;
     this.registry = registry;
     this.adminPort = adminPort;
+    this.deployments = List.copyOf(deployments);
+    this.closesVertx = closesVertx;
   }
 
+  /** The same server, whose {@link #stop()} also closes its Vertx: the launcher built that Vertx for it. */
+  RunningServer closingVertxOnStop() {
+    return new RunningServer(vertx, config, instances, verticles, transport, state, registry, adminPort, deployments,
+        true);
+  }
+
+  /** The Vertx the server runs in: the caller's, or the one {@link ServerLauncher#start} built. */
   public Vertx vertx() {
     return vertx;
   }
@@ -47,6 +69,7 @@ public final class RunningServer {
     return config.port();
   }
 
+  /** The admin server's actual port, or -1 when none was deployed. */
   public int adminPort() {
     return adminPort;
   }
@@ -97,8 +120,9 @@ public final class RunningServer {
   /**
    * Drains and stops: readiness turns 503, the listeners close one after the other (with
    * {@code net.ipv4.tcp_migrate_req=1} the kernel then moves each one's queue to a listener still open, this
-   * server's or another process's), open connections get up to {@code drainTimeoutSeconds} to finish, then Vert.x
-   * (and the admin server, which answered throughout) closes.
+   * server's or another process's), open connections get up to {@code drainTimeoutSeconds} to finish, then the
+   * collector and the admin server (which answered throughout) are undeployed. A Vertx the launcher built is then
+   * closed; the caller's Vertx keeps running, and can host a server again.
    */
   public Future<Void> stop() {
     state.set(ServerState.Phase.DRAINING);
@@ -112,6 +136,7 @@ public final class RunningServer {
         drained.add(vertx.undeploy(instance.deploymentId()));
       }
       return Future.join(drained);
-    }).transform(done -> vertx.close());
+    }).transform(drained -> ServerLauncher.undeployAll(vertx, deployments))
+        .transform(done -> closesVertx ? vertx.close() : Future.<Void>succeededFuture());
   }
 }

@@ -26,23 +26,28 @@ import org.slf4j.LoggerFactory;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
 
 /**
- * Starts a server: one Vertx with an event loop per instance, the admin server (answering 503 on readiness while
- * starting), then the instances. Instance 0 binds first (so that port 0 becomes one actual port), the others join
- * the port it got; then the stats collector, which watches that port.
+ * Starts a server, in a Vertx of its own ({@link #start}) or in the caller's ({@link #deploy}): the admin server
+ * first (answering 503 on readiness while starting), then the instances. Instance 0 binds first (so that port 0
+ * becomes one actual port), the others join the port it got; then the stats collector, which watches that port.
  */
 public final class ServerLauncher {
 
   private static final Logger LOG = LoggerFactory.getLogger(ServerLauncher.class);
   /** With port 0, how often to try another ephemeral port whose UDP twin turned out to be taken. */
   private static final int PORT_ZERO_ATTEMPTS = 5;
+  /** Marks a Vertx that hosts a server: the stats addresses on its event bus exist once per Vertx. */
+  private static final String HOSTED_MAP = "io.reuseport.server";
+  private static final String HOSTED_KEY = "hosted";
 
   private ServerLauncher() {
   }
 
   /**
-   * Starts the server described by {@code config}. On failure nothing is left running or listening.
+   * Starts the server described by {@code config} in a Vertx of its own, which {@link RunningServer#stop()}
+   * closes. On failure nothing is left running or listening.
    */
   public static Future<RunningServer> start(ServerConfig config) {
     return start(config, InheritedSockets.none());
@@ -53,11 +58,9 @@ public final class ServerLauncher {
    * binding its own; {@code config.port()} must be their port. Instances without a share bind their own sockets on
    * that port.
    */
-  public static Future<RunningServer> start(ServerConfig requested, InheritedSockets inherited) {
+  public static Future<RunningServer> start(ServerConfig config, InheritedSockets inherited) {
     Transport transport;
-    ServerConfig config;
     try {
-      config = FdBudget.fit(requested);
       Services.find(config.service());
       transport = TransportChoice.pick(config);
     } catch (RuntimeException e) {
@@ -86,57 +89,127 @@ public final class ServerLauncher {
       return Future.failedFuture(new StartupException("native transport " + transport.name()
           + " did not load: " + vertx.unavailableNativeTransportCause()));
     }
-    ServerState state = new ServerState();
-    AdminServer admin = new AdminServer(new AdminSettings(config.adminHost(), config.adminPort(),
-        config.instances(), StatsCollector.FRESH_TIMEOUT_MS + 2_000, config.maxAdminConnections()), state, registry);
-
     // completed without a Vert.x context: on failure, Vert.x closes and its event loops can no longer run callbacks
     Promise<RunningServer> result = Promise.promise();
-    List<ServerInstance> verticles = new ArrayList<>();
-    vertx.deployVerticle(admin)
-        .recover(err -> Future.failedFuture(new StartupException(Setting.ADMIN_PORT, "cannot start the admin server"
-            + " on " + BindFailure.hostPort(config.adminHost(), config.adminPort()) + " (setting 'adminPort'): "
-            + err.getMessage() + BindFailure.hint(err, "another process holds it: pick another --admin-port"), err)))
-        .compose(adminId -> deployAll(vertx, config, inherited, verticles))
-        .compose(instances -> {
-          ServerConfig actual = config.withPort(instances.get(0).port());
-          StatsCollector collector = new StatsCollector(new CollectorSettings(config.instances(),
-              transport.name(), config.balancing().id(), actual.port(), config.statsIntervalMs(),
-              config.fairnessWarnBelow(), config.fairnessMinSample()));
-          StatsMeters.bind(registry, collector, config.instances());
-          return vertx.deployVerticle(collector)
-              .onSuccess(id -> checkCollectorLoop(collector, instances))
-              .map(id -> new RunningServer(vertx, actual, instances, verticles, transport.name(), state, registry,
-                  admin.actualPort()));
-        })
+    deploy(vertx, config, new ServerDeployOptions().setMeterRegistry(registry), inherited)
         .onComplete(started -> {
           if (started.failed()) {
             result.fail(started.cause());
             vertx.close();
-            return;
+          } else {
+            result.complete(started.result().closingVertxOnStop());
           }
-          RunningServer running = started.result();
-          state.set(ServerState.Phase.READY);
-          int count = running.instances().size();
-          LOG.info("ready: transport {}, balancing {}, {} instance{}, port {}, admin port {}", running.transport(),
-              config.balancing().id(), count, count == 1 ? "" : "s", running.port(), running.adminPort());
-          result.complete(running);
         });
     return result.future();
   }
 
+  /**
+   * Deploys the server described by {@code config} into the caller's {@code vertx}, with the stats collector and
+   * the admin server. See {@link #deploy(Vertx, ServerConfig, ServerDeployOptions)}.
+   */
+  public static Future<RunningServer> deploy(Vertx vertx, ServerConfig config) {
+    return deploy(vertx, config, new ServerDeployOptions());
+  }
+
+  /**
+   * Deploys the server described by {@code config} into the caller's {@code vertx}: one verticle per instance, and
+   * the stats collector and admin server as {@code options} say. {@link RunningServer#stop()} drains and undeploys
+   * what this deployed and leaves {@code vertx} running.
+   *
+   * <p>The future fails, with nothing left deployed or bound, when {@code vertx} cannot host the server as
+   * configured: reuseport balancing needs a native transport (the one {@code config.transport()} names, epoll for
+   * auto), each instance needs an event loop of its own ({@code instances} at least, one more keeps the admin server
+   * and collector off them: {@code VertxOptions.setEventLoopPoolSize}), and one Vertx hosts one server (the stats
+   * addresses on its event bus are fixed).
+   */
+  public static Future<RunningServer> deploy(Vertx vertx, ServerConfig config, ServerDeployOptions options) {
+    return deploy(vertx, config, options, InheritedSockets.none());
+  }
+
+  private static Future<RunningServer> deploy(Vertx vertx, ServerConfig requested, ServerDeployOptions options,
+                                             InheritedSockets inherited) {
+    String transport;
+    ServerConfig config;
+    try {
+      config = FdBudget.fit(requested);
+      if (options.isAdminServer() && !options.isStatsCollector()) {
+        throw new IllegalArgumentException("the admin server reads the stats collector: deploy both or neither");
+      }
+      Services.find(config.service());
+      transport = HostVertx.check(vertx, config);
+      claim(vertx);
+    } catch (RuntimeException e) {
+      return Future.failedFuture(e);
+    }
+    PrometheusMeterRegistry registry = options.getMeterRegistry() != null ? options.getMeterRegistry()
+        : new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    ServerState state = new ServerState();
+    List<String> deployments = new CopyOnWriteArrayList<>();
+    List<ServerInstance> verticles = new ArrayList<>();
+    AdminServer admin = options.isAdminServer() ? new AdminServer(new AdminSettings(config.adminHost(),
+        config.adminPort(), config.instances(), StatsCollector.FRESH_TIMEOUT_MS + 2_000,
+        config.maxAdminConnections()), state, registry) : null;
+
+    Future<?> adminStarted = admin == null ? Future.succeededFuture() : vertx.deployVerticle(admin)
+        .onSuccess(deployments::add)
+        .recover(err -> Future.failedFuture(new StartupException(Setting.ADMIN_PORT, "cannot start the admin server"
+            + " on " + BindFailure.hostPort(config.adminHost(), config.adminPort()) + " (setting 'adminPort'): "
+            + err.getMessage() + BindFailure.hint(err, "another process holds it: pick another --admin-port"), err)));
+    return adminStarted
+        .compose(adminId -> deployAll(vertx, config, inherited, verticles, deployments))
+        .compose(instances -> {
+          ServerConfig actual = config.withPort(instances.get(0).port());
+          Future<?> collectorStarted = Future.succeededFuture();
+          if (options.isStatsCollector()) {
+            StatsCollector collector = new StatsCollector(new CollectorSettings(config.instances(), transport,
+                config.balancing().id(), actual.port(), config.statsIntervalMs(), config.fairnessWarnBelow(),
+                config.fairnessMinSample()));
+            StatsMeters.bind(registry, collector, config.instances());
+            collectorStarted = vertx.deployVerticle(collector)
+                .onSuccess(deployments::add)
+                .onSuccess(id -> checkCollectorLoop(collector, instances));
+          }
+          return collectorStarted.map(id -> new RunningServer(vertx, actual, instances, verticles, transport, state,
+              registry, admin == null ? -1 : admin.actualPort(), deployments));
+        })
+        .onSuccess(running -> {
+          state.set(ServerState.Phase.READY);
+          int count = running.instances().size();
+          LOG.info("ready: transport {}, balancing {}, {} instance{}, port {}, admin port {}", running.transport(),
+              config.balancing().id(), count, count == 1 ? "" : "s", running.port(), running.adminPort());
+        })
+        .recover(err -> undeployAll(vertx, deployments).transform(x -> Future.failedFuture(err)));
+  }
+
+  /** Undeploys, last first, what a server deployed into {@code vertx}, and frees {@code vertx} for another. */
+  static Future<Void> undeployAll(Vertx vertx, List<String> deployments) {
+    Future<Void> chain = Future.succeededFuture();
+    for (int i = deployments.size() - 1; i >= 0; i--) {
+      String id = deployments.get(i);
+      chain = chain.transform(x -> vertx.undeploy(id));
+    }
+    return chain.andThen(x -> vertx.sharedData().getLocalMap(HOSTED_MAP).remove(HOSTED_KEY));
+  }
+
+  private static void claim(Vertx vertx) {
+    if (vertx.sharedData().getLocalMap(HOSTED_MAP).putIfAbsent(HOSTED_KEY, Boolean.TRUE) != null) {
+      throw new StartupException("this Vertx already hosts a reuseport server: one server per Vertx (the stats"
+          + " addresses on its event bus are fixed); stop it first or use another Vertx");
+    }
+  }
+
   private static Future<List<BoundInstance>> deployAll(Vertx vertx, ServerConfig config, InheritedSockets inherited,
-                                                      List<ServerInstance> verticles) {
-    return deployFirst(vertx, config, inherited, verticles, 1).compose(first -> {
+                                                      List<ServerInstance> verticles, List<String> deployments) {
+    return deployFirst(vertx, config, inherited, verticles, deployments, 1).compose(first -> {
       // reuseport instances join the port instance 0 got; shared ones find it through Vert.x's server sharing
       ServerConfig joined = config.balancing() == Balancing.REUSEPORT ? config.withPort(first.port()) : config;
       List<Future<BoundInstance>> deployed = new ArrayList<>();
       for (int id = 1; id < config.instances(); id++) {
         ServerInstance instance = newInstance(config.balancing(), inherited.shareOf(id, config.instances()));
         verticles.add(instance);
-        deployed.add(deploy(vertx, instance, new InstanceSettings(id, joined)));
+        deployed.add(deploy(vertx, instance, new InstanceSettings(id, joined), deployments));
       }
-      return Future.all(deployed).map(ok -> {
+      return Future.join(deployed).map(ok -> {
         List<BoundInstance> all = new ArrayList<>();
         all.add(first);
         deployed.forEach(f -> all.add(f.result()));
@@ -147,21 +220,24 @@ public final class ServerLauncher {
   }
 
   private static Future<BoundInstance> deployFirst(Vertx vertx, ServerConfig config, InheritedSockets inherited,
-                                                  List<ServerInstance> verticles, int attempt) {
+                                                  List<ServerInstance> verticles, List<String> deployments,
+                                                  int attempt) {
     ServerInstance instance = newInstance(config.balancing(), inherited.shareOf(0, config.instances()));
-    return deploy(vertx, instance, new InstanceSettings(0, config))
+    return deploy(vertx, instance, new InstanceSettings(0, config), deployments)
         .onSuccess(b -> verticles.add(0, instance))
         .recover(err -> {
           if (config.port() == 0 && attempt < PORT_ZERO_ATTEMPTS) {
             LOG.debug("ephemeral port unusable for both TCP and UDP ({}), trying another", err.toString());
-            return deployFirst(vertx, config, inherited, verticles, attempt + 1);
+            return deployFirst(vertx, config, inherited, verticles, deployments, attempt + 1);
           }
           return Future.failedFuture(bindFailure(config, err));
         });
   }
 
-  private static Future<BoundInstance> deploy(Vertx vertx, ServerInstance instance, InstanceSettings settings) {
+  private static Future<BoundInstance> deploy(Vertx vertx, ServerInstance instance, InstanceSettings settings,
+                                             List<String> deployments) {
     return vertx.deployVerticle(instance, new DeploymentOptions().setConfig(settings.toJson()))
+        .onSuccess(deployments::add)
         .map(deployment -> instance.bound().withDeployment(deployment));
   }
 
@@ -184,8 +260,8 @@ public final class ServerLauncher {
     HashSet<String> loops = new HashSet<>();
     for (BoundInstance b : all) {
       if (!loops.add(b.eventLoop())) {
-        throw new StartupException("instances share event loop " + b.eventLoop()
-            + "; each instance needs its own");
+        throw new StartupException("instances share event loop " + b.eventLoop() + "; each instance needs its own"
+            + " (was the Vertx deploying something else at the same time?)");
       }
     }
   }

@@ -8,8 +8,9 @@ import io.vertx.core.buffer.Buffer;
  * backpressure; a service owns the bytes.
  *
  * <p>One {@code Service} object is created per server instance and is only ever called on that instance's event
- * loop, so it needs no locking. Buffers handed to a service are only valid during the call: to keep one, copy it
- * ({@link Buffer#copy()}). A buffer may be written back as it is (echo) without a copy.
+ * loop, so it needs no locking. Buffers handed to a service are only valid during the call: to keep one, copy its
+ * bytes ({@code Buffer.buffer(data.getBytes())}); not {@link Buffer#copy()}, which copies into a pooled direct
+ * buffer that nothing releases. A buffer may be written back as it is (echo) without a copy.
  *
  * <p>Error policy: an exception thrown from {@link TcpHandler#onData} closes that connection only; an exception
  * thrown from {@link #onDatagram} drops that datagram only, the UDP socket keeps serving.

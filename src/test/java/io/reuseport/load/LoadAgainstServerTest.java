@@ -18,7 +18,6 @@ import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
 
@@ -85,7 +84,7 @@ class LoadAgainstServerTest {
 
   @Test
   void udpWithoutEchoCountsEveryDatagramAsTimeout() {
-    JsonObject r = runJson("--mode", "udp-echo", "--target", "127.0.0.1:" + discard.port(), "--concurrency", "3",
+    JsonObject r = runFailing("--mode", "udp-echo", "--target", "127.0.0.1:" + discard.port(), "--concurrency", "3",
         "--duration", "30s", "--max-requests", "6", "--timeout", "200ms");
     assertAddsUp(r, 6);
     assertThat(r.getLong("timeouts")).isEqualTo(6);
@@ -95,23 +94,21 @@ class LoadAgainstServerTest {
 
   @Test
   void tcpWithoutEchoCountsTimeoutsAndKeepsGoing() {
-    JsonObject r = runJson("--mode", "tcp-echo", "--target", "127.0.0.1:" + discard.port(), "--concurrency", "2",
+    JsonObject r = runFailing("--mode", "tcp-echo", "--target", "127.0.0.1:" + discard.port(), "--concurrency", "2",
         "--duration", "30s", "--max-requests", "4", "--timeout", "200ms");
     assertAddsUp(r, 4);
     assertThat(r.getLong("timeouts")).isEqualTo(4);
   }
 
   @Test
-  void refusedConnectionsCountAsErrors() throws Exception {
-    int closedPort;
-    try (ServerSocket probe = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-      closedPort = probe.getLocalPort();
-    }
-    JsonObject r = runJson("--mode", "tcp-churn", "--target", "127.0.0.1:" + closedPort, "--concurrency", "2",
-        "--duration", "30s", "--max-requests", "10");
+  void refusedConnectionsCountAsErrorsAndFailTheRun() throws Exception {
+    JsonObject r = runFailing("--mode", "tcp-churn", "--target", "127.0.0.1:" + closedPort(), "--concurrency", "2",
+        "--duration", "30s", "--max-requests", "10", "--connect-retries", "100");
     assertAddsUp(r, 10);
     assertThat(r.getLong("errors")).isEqualTo(10);
     assertThat(r.getJsonObject("errorKinds")).isNotEmpty();
+    assertThat(r.getBoolean("passed")).isFalse();
+    assertThat(r.getString("failure")).contains("no request succeeded");
   }
 
   @Test
@@ -194,6 +191,12 @@ class LoadAgainstServerTest {
     return new JsonObject().put("transport", "epoll").put("balancing", "reuseport").put("instances", instances);
   }
 
+  private static int closedPort() throws Exception {
+    try (ServerSocket probe = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+      return probe.getLocalPort();
+    }
+  }
+
   private static void assertAddsUp(JsonObject r, long attempted) {
     assertThat(r.getBoolean("complete")).isTrue();
     assertThat(r.getLong("started")).isEqualTo(attempted);
@@ -202,15 +205,10 @@ class LoadAgainstServerTest {
   }
 
   private static JsonObject runJson(String... args) {
-    ByteArrayOutputStream out = new ByteArrayOutputStream();
-    ByteArrayOutputStream err = new ByteArrayOutputStream();
-    String[] withJson = Arrays.copyOf(args, args.length + 1);
-    withJson[args.length] = "--json";
-    int code = LoadCommand.run(withJson, new PrintStream(out, true, StandardCharsets.UTF_8),
-        new PrintStream(err, true, StandardCharsets.UTF_8));
-    assertThat(code).as("exit code; stderr: %s", err.toString(StandardCharsets.UTF_8)).isZero();
-    String text = out.toString(StandardCharsets.UTF_8).trim();
-    assertThat(text.lines().count()).as("one JSON line on stdout: %s", text).isEqualTo(1);
-    return new JsonObject(text);
+    return LoadCli.run(args);
+  }
+
+  private static JsonObject runFailing(String... args) {
+    return LoadCli.run(LoadCommand.EXIT_FAILED, args);
   }
 }

@@ -17,6 +17,7 @@ import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+// Blocking by design: a peer of another user is a separate process; the test waits on what it gets.
 /**
  * The control socket answers only its own UID: even with the file mode opened up, a peer of another user gets the
  * connection closed without a word ({@code SO_PEERCRED}). Root only (it runs the peer as uid 65534).

@@ -21,6 +21,7 @@ import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+// Blocking by design: the kernel's same-UID rule needs processes of other users; the test waits on them.
 /**
  * The kernel's same-UID rule for {@code SO_REUSEPORT}: a process of another user cannot join the port
  * ({@code EADDRINUSE}); a process of the same user joins silently, and the server reports it as a foreign member of

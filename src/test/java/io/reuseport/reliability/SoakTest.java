@@ -26,6 +26,7 @@ import java.util.stream.Stream;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+// Blocking by design: a child JVM under a bounded load, sampled from outside; the test waits on the samples.
 /**
  * A bounded mixed soak against the real server in a child JVM: TCP churn, persistent TCP echo and UDP ping-pong at
  * once, with the server's heap after GC, resident memory and open descriptors sampled. Off by default (it takes

@@ -23,6 +23,7 @@ import java.util.Map;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+// Blocking by design: real processes hand sockets over; the test waits on their output, exits and clients.
 /**
  * Listener takeover between real processes: the new one serves the old one's sockets (same port, same UDP flow),
  * the old one drains a connection it holds and exits 0, and the new one serves the control socket for the next.

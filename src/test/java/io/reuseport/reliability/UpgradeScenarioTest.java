@@ -18,6 +18,7 @@ import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+// Blocking by design: processes in a network namespace under load; the test waits on them and their report.
 /**
  * Same-host upgrades under churn load, each in a private network namespace where {@code net.ipv4.tcp_migrate_req}
  * can be set without touching the host: plain close with the sysctl at 0 (the failures are measured and written

@@ -1,20 +1,25 @@
 package io.reuseport.server;
 
-import io.reuseport.testsupport.Clients;
-import io.reuseport.testsupport.Servers;
+import io.reuseport.testsupport.AsyncServers;
+import io.reuseport.testsupport.VertxClients;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
+import io.vertx.junit5.VertxExtension;
+import io.vertx.junit5.VertxTestContext;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.ExtendWith;
 
-import java.net.DatagramSocket;
-import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
-import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
+import java.util.function.Supplier;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -22,7 +27,8 @@ import static org.assertj.core.api.Assertions.assertThat;
  * The kernel picks the instance by 4-tuple: fresh source ports reach every instance, one flow sticks to one. Never an
  * even split: that is measured by the benchmarks, not asserted.
  */
-@Timeout(120)
+@ExtendWith(VertxExtension.class)
+@Timeout(value = 120, unit = TimeUnit.SECONDS)
 class KernelBalancingTest {
 
   private static final int INSTANCES = 4;
@@ -30,60 +36,72 @@ class KernelBalancingTest {
   private RunningServer server;
 
   @BeforeEach
-  void start() {
-    server = Servers.start(new JsonObject().put("instances", INSTANCES).put("service", "whoami"));
+  void start(VertxTestContext test) {
+    AsyncServers.start(new JsonObject().put("instances", INSTANCES).put("service", "whoami"))
+        .onComplete(test.succeeding(started -> {
+          server = started;
+          test.completeNow();
+        }));
   }
 
   @AfterEach
-  void stop() {
-    server.stop().await();
+  void stop(VertxTestContext test) {
+    server.stop().onComplete(test.succeedingThenComplete());
   }
 
   @Test
-  void freshConnectionsReachEveryInstanceEachOnItsOwnEventLoop() throws Exception {
+  void freshConnectionsReachEveryInstanceEachOnItsOwnEventLoop(Vertx vertx, VertxTestContext test) {
     Map<Integer, Set<String>> threadsByInstance = new HashMap<>();
-    for (int attempt = 0; attempt < MAX_ATTEMPTS && threadsByInstance.size() < INSTANCES; attempt++) {
-      String[] who = Clients.whoamiTcp(server.port());
-      threadsByInstance.computeIfAbsent(Integer.parseInt(who[0]), k -> new HashSet<>()).add(who[1]);
-    }
-    assertThat(threadsByInstance).as("instances that accepted").hasSize(INSTANCES);
-    for (BoundInstance instance : server.instances()) {
-      assertThat(threadsByInstance.get(instance.id()))
-          .as("threads that ran instance %d's handler", instance.id())
-          .containsExactly(instance.eventLoop());
-    }
+    repeat(MAX_ATTEMPTS, () -> threadsByInstance.size() == INSTANCES,
+        () -> VertxClients.whoamiTcp(vertx, server.port()).map(who -> threadsByInstance
+            .computeIfAbsent(Integer.parseInt(who[0]), k -> new HashSet<>()).add(who[1])))
+        .onComplete(test.succeeding(done -> test.verify(() -> {
+          assertThat(threadsByInstance).as("instances that accepted").hasSize(INSTANCES);
+          for (BoundInstance instance : server.instances()) {
+            assertThat(threadsByInstance.get(instance.id()))
+                .as("threads that ran instance %d's handler", instance.id())
+                .containsExactly(instance.eventLoop());
+          }
+          test.completeNow();
+        })));
   }
 
   @Test
-  void datagramsFromManySourcePortsReachEveryInstance() throws Exception {
+  void datagramsFromManySourcePortsReachEveryInstance(Vertx vertx, VertxTestContext test) {
     Set<Integer> seen = new HashSet<>();
-    List<DatagramSocket> sockets = new ArrayList<>();
-    try {
-      for (int attempt = 0; attempt < MAX_ATTEMPTS && seen.size() < INSTANCES; attempt++) {
-        DatagramSocket socket = Clients.udp();
-        sockets.add(socket);
-        String[] who = Clients.whoamiUdp(socket, server.port());
-        seen.add(Integer.parseInt(who[0]));
-        assertThat(who[1]).isEqualTo(server.instances().get(Integer.parseInt(who[0])).eventLoop());
-        if (sockets.size() >= 64) {
-          sockets.forEach(DatagramSocket::close);
-          sockets.clear();
-        }
-      }
-    } finally {
-      sockets.forEach(DatagramSocket::close);
-    }
-    assertThat(seen).hasSize(INSTANCES);
+    // a socket of its own per attempt: a fresh source port each time
+    repeat(MAX_ATTEMPTS, () -> seen.size() == INSTANCES,
+        () -> VertxClients.Udp.open(vertx).compose(udp -> udp.whoami(server.port())
+            .andThen(asked -> udp.close())
+            .map(who -> {
+              int id = Integer.parseInt(who[0]);
+              test.verify(() -> assertThat(who[1]).isEqualTo(server.instances().get(id).eventLoop()));
+              return seen.add(id);
+            })))
+        .onComplete(test.succeeding(done -> test.verify(() -> {
+          assertThat(seen).hasSize(INSTANCES);
+          test.completeNow();
+        })));
   }
 
   @Test
-  void oneFlowStaysOnOneInstance() throws Exception {
+  void oneFlowStaysOnOneInstance(Vertx vertx, VertxTestContext test) {
     Set<String> instances = new HashSet<>();
-    try (DatagramSocket flow = Clients.udp()) {
-      for (int i = 0; i < 200; i++) {
-        instances.add(Clients.whoamiUdp(flow, server.port())[0]);
-      }
+    VertxClients.Udp.open(vertx)
+        .compose(flow -> repeat(200, () -> false,
+            () -> flow.whoami(server.port()).map(who -> instances.add(who[0])))
+            .andThen(done -> flow.close()))
+        .onComplete(test.succeeding(done -> test.verify(() -> {
+          assertThat(instances).as("instances that handled one flow's 200 datagrams").hasSize(1);
+          test.completeNow();
+        })));
+  }
+
+  /** Runs {@code step} one after the other until {@code done} or {@code max} times. */
+  private static Future<Void> repeat(int max, BooleanSupplier done, Supplier<Future<?>> step) {
+    if (max == 0 || done.getAsBoolean()) {
+      return Future.succeededFuture();
     }
-    assertThat(instances).as("instances that handled one flow's 200 datagrams").hasSize(1);
+    return step.get().compose(v -> repeat(max - 1, done, step));
   }
 }

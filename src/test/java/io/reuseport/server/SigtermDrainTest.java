@@ -24,6 +24,7 @@ import java.util.Random;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+// Blocking by design: a child JVM gets a real SIGTERM; the test waits on its exit and a java.net transfer.
 /**
  * SIGTERM drains: a transfer under way completes, then the process exits 0 within the drain timeout.
  */

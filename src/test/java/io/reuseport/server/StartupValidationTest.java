@@ -16,6 +16,7 @@ import java.util.Map;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+// Blocking by design: each case runs the real main in a child JVM and waits for its exit code and output.
 /**
  * Wrong start-up input: the real main exits non-zero with one line naming the setting, and leaves nothing running.
  */

@@ -2,45 +2,58 @@ package io.reuseport.server;
 
 import io.netty.channel.uring.IoUring;
 import io.reuseport.stats.KernelSockets;
+import io.reuseport.testsupport.AsyncServers;
 import io.reuseport.testsupport.ChildServer;
-import io.reuseport.testsupport.Clients;
-import io.reuseport.testsupport.Servers;
+import io.reuseport.testsupport.VertxClients;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonObject;
+import io.vertx.junit5.VertxExtension;
+import io.vertx.junit5.VertxTestContext;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.net.Socket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+// Blocking where a separate JVM runs (Netty's native loading must fail in a fresh process); in-process tests async.
 /**
  * The transport is what was asked for, or start-up stops: reuseport never falls back to NIO silently.
  */
-@Timeout(120)
+@ExtendWith(VertxExtension.class)
+@Timeout(value = 120, unit = TimeUnit.SECONDS)
 class TransportTest {
 
   @TempDir
   Path dir;
 
   @Test
-  void ioUringOnRequest() throws Exception {
+  void ioUringOnRequest(Vertx vertx, VertxTestContext test) {
     assumeTrue(IoUring.isAvailable(), () -> "io_uring unavailable here: " + IoUring.unavailabilityCause());
-    RunningServer server = Servers.start(new JsonObject().put("transport", "io_uring").put("instances", 2));
-    try (Socket s = Clients.connect(server.port())) {
-      assertThat(server.transport()).isEqualTo("io_uring");
-      assertThat(KernelSockets.tcpListeners(server.port())).hasSize(2);
-      assertThat(KernelSockets.udpSockets(server.port())).hasSize(2);
-      s.getOutputStream().write(5);
-      assertThat(s.getInputStream().read()).isEqualTo(5);
-    } finally {
-      server.stop().await();
-    }
+    AsyncServers.start(new JsonObject().put("transport", "io_uring").put("instances", 2))
+        .onComplete(test.succeeding(server -> {
+          test.verify(() -> {
+            assertThat(server.transport()).isEqualTo("io_uring");
+            assertThat(KernelSockets.tcpListeners(server.port())).hasSize(2);
+            assertThat(KernelSockets.udpSockets(server.port())).hasSize(2);
+          });
+          vertx.createNetClient().connect(server.port(), VertxClients.LOOPBACK)
+              .compose(socket -> VertxClients.exchange(socket, Buffer.buffer(new byte[] {5}), 1)
+                  .andThen(echoed -> socket.close()))
+              .eventually(server::stop)
+              .onComplete(test.succeeding(echoed -> test.verify(() -> {
+                assertThat(echoed.getByte(0)).isEqualTo((byte) 5);
+                test.completeNow();
+              })));
+        }));
   }
 
   @Test

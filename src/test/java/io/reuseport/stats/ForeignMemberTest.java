@@ -1,11 +1,18 @@
 package io.reuseport.stats;
 
 import io.reuseport.server.RunningServer;
-import io.reuseport.testsupport.Admin;
-import io.reuseport.testsupport.Servers;
+import io.reuseport.testsupport.AsyncServers;
+import io.reuseport.testsupport.VertxClients;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpClient;
 import io.vertx.core.json.JsonObject;
+import io.vertx.junit5.VertxExtension;
+import io.vertx.junit5.VertxTestContext;
+import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
@@ -19,7 +26,8 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
  * A process of the same user joins the port's reuseport group silently and takes a share of the traffic: the
  * collector sees it in the kernel's tables, reports it as foreign, and stops reporting it once it is gone.
  */
-@Timeout(60)
+@ExtendWith(VertxExtension.class)
+@Timeout(value = 60, unit = TimeUnit.SECONDS)
 class ForeignMemberTest {
 
   /** Binds a TCP listener and a UDP socket with SO_REUSEPORT on the port, says so, and waits for stdin to close. */
@@ -35,35 +43,66 @@ class ForeignMemberTest {
       "print('joined', flush=True)",
       "sys.stdin.read()");
 
-  @Test
-  void aForeignProcessInTheGroupIsReportedUntilItLeaves() throws Exception {
-    assumeTrue(onPath("python3"),
-        "python3 is needed to run a foreign process");
-    RunningServer server = Servers.start(new JsonObject().put("instances", 2).put("statsIntervalMs", 200));
-    Process joiner = new ProcessBuilder("python3", "-c", JOINER, Integer.toString(server.port()))
-        .redirectErrorStream(true).start();
-    try {
-      BufferedReader out = new BufferedReader(new InputStreamReader(joiner.getInputStream(),
-          StandardCharsets.UTF_8));
-      assertThat(out.readLine()).isEqualTo("joined");
-      JsonObject group = Admin.freshStats(server.adminPort()).getJsonObject("group");
-      assertThat(group.getInteger("tcpListeners")).isEqualTo(3);
-      assertThat(group.getInteger("udpSockets")).isEqualTo(3);
-      assertThat(group.getInteger("foreignTcp")).isEqualTo(1);
-      assertThat(group.getInteger("foreignUdp")).isEqualTo(1);
-      assertThat(Admin.get(server.adminPort(), "/metrics").body())
-          .contains("reuseport_group_foreign{protocol=\"tcp\"} 1.0");
+  private RunningServer server;
+  private Process joiner;
 
-      joiner.getOutputStream().close();
-      assertThat(joiner.waitFor(10, TimeUnit.SECONDS)).isTrue();
-      group = Admin.freshStats(server.adminPort()).getJsonObject("group");
-      assertThat(group.getInteger("foreignTcp")).isZero();
-      assertThat(group.getInteger("foreignUdp")).isZero();
-      assertThat(group.getInteger("tcpListeners")).isEqualTo(2);
-    } finally {
+  @AfterEach
+  void stop(VertxTestContext test) {
+    if (joiner != null) {
       joiner.destroyForcibly();
-      server.stop().await();
     }
+    (server == null ? Future.succeededFuture() : server.stop()).onComplete(test.succeedingThenComplete());
+  }
+
+  @Test
+  void aForeignProcessInTheGroupIsReportedUntilItLeaves(Vertx vertx, VertxTestContext test) {
+    assumeTrue(onPath("python3"), "python3 is needed to run a foreign process");
+    HttpClient http = vertx.createHttpClient();
+    AsyncServers.start(new JsonObject().put("instances", 2).put("statsIntervalMs", 200))
+        .compose(started -> {
+          server = started;
+          // the joiner's pipe is read on a worker thread: a blocking read, off the event loop
+          return vertx.executeBlocking(() -> {
+            joiner = new ProcessBuilder("python3", "-c", JOINER, Integer.toString(server.port()))
+                .redirectErrorStream(true).start();
+            return new BufferedReader(new InputStreamReader(joiner.getInputStream(), StandardCharsets.UTF_8))
+                .readLine();
+          });
+        })
+        .compose(line -> {
+          test.verify(() -> assertThat(line).isEqualTo("joined"));
+          return group(http);
+        })
+        .compose(group -> {
+          test.verify(() -> {
+            assertThat(group.getInteger("tcpListeners")).isEqualTo(3);
+            assertThat(group.getInteger("udpSockets")).isEqualTo(3);
+            assertThat(group.getInteger("foreignTcp")).isEqualTo(1);
+            assertThat(group.getInteger("foreignUdp")).isEqualTo(1);
+          });
+          return VertxClients.get(http, server.adminPort(), "/metrics");
+        })
+        .compose(metrics -> {
+          test.verify(() -> assertThat(metrics.body()).contains("reuseport_group_foreign{protocol=\"tcp\"} 1.0"));
+          // closing its stdin ends the joiner
+          return vertx.executeBlocking(() -> {
+            joiner.getOutputStream().close();
+            return null;
+          });
+        })
+        .compose(v -> Future.fromCompletionStage(joiner.onExit()))
+        .compose(exited -> group(http))
+        .onComplete(test.succeeding(group -> test.verify(() -> {
+          assertThat(group.getInteger("foreignTcp")).isZero();
+          assertThat(group.getInteger("foreignUdp")).isZero();
+          assertThat(group.getInteger("tcpListeners")).isEqualTo(2);
+          test.completeNow();
+        })));
+  }
+
+  private Future<JsonObject> group(HttpClient http) {
+    return VertxClients.get(http, server.adminPort(), "/stats?fresh=true")
+        .map(answer -> new JsonObject(answer.body()).getJsonObject("group"));
   }
 
   private static boolean onPath(String command) {

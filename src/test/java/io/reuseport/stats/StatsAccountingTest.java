@@ -1,23 +1,26 @@
 package io.reuseport.stats;
 
 import io.reuseport.server.RunningServer;
-import io.reuseport.testsupport.Admin;
-import io.reuseport.testsupport.Clients;
-import io.reuseport.testsupport.Servers;
+import io.reuseport.testsupport.AsyncServers;
+import io.reuseport.testsupport.VertxClients;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpClient;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
+import io.vertx.junit5.VertxExtension;
+import io.vertx.junit5.VertxTestContext;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.ExtendWith;
 
-import java.io.InputStream;
-import java.net.DatagramPacket;
-import java.net.DatagramSocket;
-import java.net.InetSocketAddress;
-import java.net.Socket;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -27,7 +30,8 @@ import static org.assertj.core.api.Assertions.assertThat;
  * Exact accounting: what a client did is what {@code /stats?fresh=true} and {@code /metrics} say, in total and summed
  * over the instances.
  */
-@Timeout(60)
+@ExtendWith(VertxExtension.class)
+@Timeout(value = 60, unit = TimeUnit.SECONDS)
 class StatsAccountingTest {
 
   private static final int CONNECTIONS = 40;
@@ -39,34 +43,48 @@ class StatsAccountingTest {
   private RunningServer server;
 
   @BeforeEach
-  void start() {
-    server = Servers.start(new JsonObject().put("instances", 3).put("statsIntervalMs", 60_000));
+  void start(VertxTestContext test) {
+    AsyncServers.start(new JsonObject().put("instances", 3).put("statsIntervalMs", 60_000))
+        .onComplete(test.succeeding(started -> {
+          server = started;
+          test.completeNow();
+        }));
   }
 
   @AfterEach
-  void stop() {
-    server.stop().await();
+  void stop(VertxTestContext test) {
+    server.stop().onComplete(test.succeedingThenComplete());
   }
 
   @Test
-  void freshStatsAndMetricsCountExactlyWhatWasSent() throws Exception {
+  void freshStatsAndMetricsCountExactlyWhatWasSent(Vertx vertx, VertxTestContext test) {
+    HttpClient http = vertx.createHttpClient();
+    Future<Void> sent = Future.succeededFuture();
     for (int i = 0; i < CONNECTIONS; i++) {
-      try (Socket s = Clients.connect(server.port())) {
-        s.getOutputStream().write(new byte[TCP_BYTES]);
-        s.shutdownOutput();
-        InputStream in = s.getInputStream();
-        assertThat(in.readAllBytes()).hasSize(TCP_BYTES);
-      }
+      sent = sent.compose(v -> vertx.createNetClient().connect(server.port(), VertxClients.LOOPBACK))
+          .compose(socket -> VertxClients.exchange(socket, Buffer.buffer(new byte[TCP_BYTES]), TCP_BYTES)
+              .compose(echoed -> socket.close()));
     }
     for (int i = 0; i < DATAGRAMS; i++) {
-      try (DatagramSocket u = Clients.udp()) {
-        u.send(new DatagramPacket(new byte[DATAGRAM_BYTES], DATAGRAM_BYTES,
-            new InetSocketAddress(Clients.LOOPBACK, server.port())));
-        u.receive(new DatagramPacket(new byte[64], 64));
-      }
+      // a socket per datagram: fresh source ports, spread over the instances
+      sent = sent.compose(v -> VertxClients.Udp.open(vertx))
+          .compose(udp -> udp.request(server.port(), Buffer.buffer(new byte[DATAGRAM_BYTES]))
+              .compose(reply -> udp.close()));
     }
+    sent.compose(v -> AsyncServers.awaitTotal(vertx, server, "tcp", "active", 0))
+        // in turn: the fresh request also brings the meters of /metrics up to date
+        .compose(v -> VertxClients.get(http, server.adminPort(), "/stats?fresh=true"))
+        .compose(stats -> VertxClients.get(http, server.adminPort(), "/metrics")
+            .map(metrics -> List.of(stats, metrics)))
+        .onComplete(test.succeeding(answers -> test.verify(() -> {
+          assertThat(answers.get(0).status()).isEqualTo(200);
+          check(new JsonObject(answers.get(0).body()), answers.get(1).body());
+          test.completeNow();
+        })));
+  }
+
+  private void check(JsonObject stats, String metricsText) {
     // the stats interval is a minute: only the fresh request can know all this
-    JsonObject stats = Admin.freshStats(server.adminPort());
     JsonObject tcp = stats.getJsonObject("totals").getJsonObject("tcp");
     JsonObject udp = stats.getJsonObject("totals").getJsonObject("udp");
     assertThat(tcp.getLong("accepted")).isEqualTo(CONNECTIONS);
@@ -87,7 +105,7 @@ class StatsAccountingTest {
     assertThat(fairness.getJsonObject("lastInterval")).isNotNull();
     assertThat(fairness.getLong("sample")).isEqualTo(CONNECTIONS);
 
-    Map<String, Double> metrics = perInstanceSums(Admin.get(server.adminPort(), "/metrics").body());
+    Map<String, Double> metrics = perInstanceSums(metricsText);
     assertThat(metrics.get("reuseport_tcp_connections_accepted_total")).isEqualTo(CONNECTIONS);
     assertThat(metrics.get("reuseport_tcp_bytes_received_total")).isEqualTo(CONNECTIONS * TCP_BYTES);
     assertThat(metrics.get("reuseport_tcp_bytes_sent_total")).isEqualTo(CONNECTIONS * TCP_BYTES);

@@ -1,0 +1,60 @@
+package io.reuseport.server;
+
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+
+/**
+ * What {@link ServerLauncher#deploy(io.vertx.core.Vertx, io.reuseport.config.ServerConfig, ServerDeployOptions)}
+ * deploys besides the instances: the stats collector and the admin server (both by default), and the registry that
+ * {@code /metrics} serves.
+ */
+public final class ServerDeployOptions {
+
+  /** Deploy the stats collector by default. */
+  public static final boolean DEFAULT_STATS_COLLECTOR = true;
+  /** Deploy the admin server by default. */
+  public static final boolean DEFAULT_ADMIN_SERVER = true;
+
+  private boolean statsCollector = DEFAULT_STATS_COLLECTOR;
+  private boolean adminServer = DEFAULT_ADMIN_SERVER;
+  private PrometheusMeterRegistry meterRegistry;
+
+  public boolean isStatsCollector() {
+    return statsCollector;
+  }
+
+  /**
+   * Whether to deploy the stats collector (fairness, kernel socket group, the meters of {@code /metrics}). Without
+   * it each instance still answers its own snapshot on the event bus ({@code StatsAddresses.instance(id)}).
+   */
+  public ServerDeployOptions setStatsCollector(boolean statsCollector) {
+    this.statsCollector = statsCollector;
+    return this;
+  }
+
+  public boolean isAdminServer() {
+    return adminServer;
+  }
+
+  /**
+   * Whether to deploy the admin HTTP server on {@code adminHost:adminPort}; it needs the stats collector, since
+   * {@code /stats} and {@code /metrics} read it.
+   */
+  public ServerDeployOptions setAdminServer(boolean adminServer) {
+    this.adminServer = adminServer;
+    return this;
+  }
+
+  /** The registry given, or {@code null}: the server then makes one of its own. */
+  public PrometheusMeterRegistry getMeterRegistry() {
+    return meterRegistry;
+  }
+
+  /**
+   * The registry the server's meters go to and {@code /metrics} serves: pass the one given to the Vertx's
+   * {@code MicrometerMetricsFactory} to see Vert.x's own metrics there too. Default: a registry of its own.
+   */
+  public ServerDeployOptions setMeterRegistry(PrometheusMeterRegistry meterRegistry) {
+    this.meterRegistry = meterRegistry;
+    return this;
+  }
+}

@@ -1,0 +1,37 @@
+package io.reuseport.examples;
+
+import io.reuseport.config.ConfigLoader;
+import io.reuseport.config.ServerConfig;
+import io.reuseport.server.RunningServer;
+import io.reuseport.server.ServerDeployOptions;
+import io.reuseport.server.ServerLauncher;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.VertxOptions;
+import io.vertx.core.json.JsonObject;
+import io.vertx.core.transport.Transport;
+
+/**
+ * The README's example of deploying the server into a Vertx of your own, word for word between the tags
+ * ({@code EmbeddedServerTest} runs it and checks that the README still shows it).
+ */
+public final class EmbeddedServer {
+
+  private EmbeddedServer() {
+  }
+
+  // tag::embed[]
+  /** Your application's Vertx, hosting an echo server on loopback with its collector and admin server. */
+  public static Future<RunningServer> deployEcho() {
+    Vertx vertx = Vertx.builder()
+        .with(new VertxOptions().setEventLoopPoolSize(3)) // an event loop per instance, one for admin and stats
+        .withTransport(Transport.EPOLL)                    // SO_REUSEPORT needs a native transport
+        .build();
+    ServerConfig config = ConfigLoader.fromJson(new JsonObject()
+        .put("host", "127.0.0.1").put("port", 0).put("instances", 2).put("service", "echo")
+        .put("adminHost", "127.0.0.1").put("adminPort", 0));
+    return ServerLauncher.deploy(vertx, config, new ServerDeployOptions().setAdminServer(true));
+    // server.stop() drains and undeploys the server; vertx keeps running until you close it
+  }
+  // end::embed[]
+}

@@ -1,0 +1,116 @@
+package io.reuseport.load;
+
+import io.reuseport.server.RunningServer;
+import io.reuseport.testsupport.Servers;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpClient;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.json.JsonObject;
+import io.vertx.junit5.VertxExtension;
+import io.vertx.junit5.VertxTestContext;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+import java.util.Arrays;
+import java.util.List;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * {@code load --admin} against the real server: the per-instance report covers the whole run, from before the first
+ * connection or datagram, and its total is exactly what the client opened or sent and what the server's own
+ * {@code /stats} counted. Each test starts a fresh server, so nothing else counts on it.
+ */
+@ExtendWith(VertxExtension.class)
+@Timeout(60)
+class LoadAdminReportTest {
+
+  private RunningServer server;
+
+  @AfterEach
+  void stopServer() {
+    if (server != null) {
+      server.stop().await();
+    }
+  }
+
+  @Test
+  void tcpEchoCountsItsPersistentConnections(Vertx vertx, VertxTestContext test) {
+    server = Servers.start(new JsonObject());
+    runThenCompare(vertx, test, "tcp", "accepted", "clientConnections", new String[] {"--mode", "tcp-echo",
+        "--concurrency", "32", "--duration", "30s", "--max-requests", "2000"}, report -> {
+          assertThat(report.getJsonObject("distribution").getLong("total")).isEqualTo(32);
+          assertThat(report.getJsonObject("distribution").getDouble("jain")).isNotNull().isPositive();
+        });
+  }
+
+  @Test
+  void tcpEchoWithWarmUpCountsTheConnectionsOpenedDuringIt(Vertx vertx, VertxTestContext test) {
+    server = Servers.start(new JsonObject());
+    runThenCompare(vertx, test, "tcp", "accepted", "clientConnections", new String[] {"--mode", "tcp-echo",
+        "--concurrency", "16", "--duration", "30s", "--warmup", "300ms", "--max-requests", "500"}, report -> {
+          assertThat(report.getJsonObject("distribution").getLong("total")).isEqualTo(16);
+          assertThat(report.getJsonObject("distribution").getBoolean("warmupIncluded")).isTrue();
+        });
+  }
+
+  @Test
+  void tcpChurnCountsEveryConnection(Vertx vertx, VertxTestContext test) {
+    server = Servers.start(new JsonObject());
+    runThenCompare(vertx, test, "tcp", "accepted", "clientConnections", new String[] {"--mode", "tcp-churn",
+        "--concurrency", "8", "--duration", "30s", "--max-requests", "300"}, report ->
+            assertThat(report.getJsonObject("distribution").getLong("total")).isEqualTo(300));
+  }
+
+  @Test
+  void udpEchoCountsEveryDatagram(Vertx vertx, VertxTestContext test) {
+    server = Servers.start(new JsonObject());
+    runThenCompare(vertx, test, "udp", "datagramsIn", "clientDatagramsSent", new String[] {"--mode", "udp-echo",
+        "--concurrency", "16", "--duration", "30s", "--max-requests", "1000"}, report ->
+            assertThat(report.getJsonObject("distribution").getLong("total")).isEqualTo(1000));
+  }
+
+  /** What a test checks on top of the totals matching. */
+  private interface Check {
+    void verify(JsonObject report) throws Exception;
+  }
+
+  private void runThenCompare(Vertx vertx, VertxTestContext test, String section, String counter, String clientCount,
+                              String[] load, Check extra) {
+    String[] withTarget = concat(load, "--target", "127.0.0.1:" + server.port(), "--admin",
+        "http://127.0.0.1:" + server.adminPort());
+    LoadCli.runAsync(vertx, LoadCommand.EXIT_OK, withTarget)
+        .compose(report -> freshStats(vertx, server.adminPort()).map(stats -> List.of(report, stats)))
+        .onComplete(test.succeeding(both -> test.verify(() -> {
+          JsonObject report = both.get(0);
+          JsonObject stats = both.get(1);
+          JsonObject distribution = report.getJsonObject("distribution");
+          assertThat(distribution).as("report %s", report).isNotNull();
+          assertThat(distribution.getString("metric")).isEqualTo(section + "." + counter);
+          assertThat(distribution.getJsonArray("instances")).hasSize(2);
+          long serverTotal = stats.getJsonObject("totals").getJsonObject(section).getLong(counter);
+          assertThat(distribution.getLong("total")).as("the report's total is all the server counted")
+              .isEqualTo(serverTotal)
+              .as("and all the client opened or sent").isEqualTo(distribution.getLong(clientCount));
+          extra.verify(report);
+          test.completeNow();
+        })));
+  }
+
+  private static Future<JsonObject> freshStats(Vertx vertx, int adminPort) {
+    HttpClient client = vertx.createHttpClient();
+    return client.request(HttpMethod.GET, adminPort, "127.0.0.1", "/stats?fresh=true")
+        .compose(request -> request.send().compose(response -> response.body()))
+        .map(body -> new JsonObject(body))
+        .eventually(() -> client.close());
+  }
+
+  private static String[] concat(String[] first, String... more) {
+    String[] all = Arrays.copyOf(first, first.length + more.length);
+    System.arraycopy(more, 0, all, first.length, more.length);
+    return all;
+  }
+}

@@ -1,0 +1,29 @@
+package io.reuseport.testkit;
+
+import org.junit.jupiter.api.extension.ExtendWith;
+
+import java.lang.annotation.ElementType;
+import java.lang.annotation.Retention;
+import java.lang.annotation.RetentionPolicy;
+import java.lang.annotation.Target;
+
+/**
+ * Runs each test against a real server on loopback, started before and drained after it, serving {@link #service}.
+ * Put it on the test class (or on one method, which then wins); declare a
+ * {@link io.reuseport.server.RunningServer} parameter to get the server: its {@code port()}, {@code adminPort()},
+ * {@code vertx()}.
+ */
+@Target({ElementType.TYPE, ElementType.METHOD})
+@Retention(RetentionPolicy.RUNTIME)
+@ExtendWith(ServerExtension.class)
+public @interface ServerUnderTest {
+
+  /** The service's name, as its {@code ServiceProvider} (listed in {@code META-INF/services}) gives it. */
+  String service();
+
+  /** Instances, each on its own event loop with its own sockets. */
+  int instances() default 2;
+
+  /** Further settings as JSON with the keys of {@code conf/config.json}, e.g. {@code {"idleTimeoutSeconds": 1}}. */
+  String config() default "{}";
+}
