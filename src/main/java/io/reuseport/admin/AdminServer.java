@@ -24,6 +24,7 @@ import org.slf4j.LoggerFactory;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 
 /**
  * The admin HTTP server, on its own port: {@code /stats} (JSON), {@code /metrics} (Prometheus), {@code /health/live},
@@ -70,7 +71,8 @@ public final class AdminServer extends VerticleBase {
             .setPort(settings.port())
             .setMaxInitialLineLength(MAX_LINE_BYTES)
             .setMaxHeaderSize(MAX_HEADER_BYTES)
-            .setIdleTimeout(60))
+            .setIdleTimeout(60)
+            .setReusePort(settings.reusePort()))
         .connectionHandler(connections::opened)
         .requestHandler(this::route)
         .invalidRequestHandler(AdminServer::invalid);
@@ -79,6 +81,14 @@ public final class AdminServer extends VerticleBase {
       String host = settings.host().contains(":") ? "[" + settings.host() + "]" : settings.host();
       LOG.info("admin server on http://{}:{}{}", host, actualPort, AdminRoutes.STATS);
     });
+  }
+
+  /**
+   * Stops listening (after a takeover: the new process answers on the same port from now on); requests in flight
+   * get up to a second to finish.
+   */
+  public Future<Void> stopListening() {
+    return server == null ? Future.succeededFuture() : server.shutdown(1, TimeUnit.SECONDS);
   }
 
   /** The admin port actually bound. */
@@ -139,9 +149,14 @@ public final class AdminServer extends VerticleBase {
     });
   }
 
-  /** 200 once every instance is bound; 503 while starting or draining. */
+  /** 200 once every instance is bound; 503 while starting or draining, or when an instance lost a socket. */
   private void ready(HttpServerRequest req) {
     ServerState.Phase phase = state.phase();
+    List<String> problems = state.socketProblems();
+    if (phase == ServerState.Phase.READY && !problems.isEmpty()) {
+      json(req, 503, new JsonObject().put("status", "degraded").put("reasons", new JsonArray(problems)));
+      return;
+    }
     json(req, phase == ServerState.Phase.READY ? 200 : 503, new JsonObject().put("status", phase.id()));
   }
 

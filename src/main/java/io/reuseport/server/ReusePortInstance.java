@@ -11,6 +11,7 @@ import io.reuseport.service.Services;
 import io.reuseport.stats.InstanceCounters;
 import io.reuseport.stats.InstanceStatsEndpoint;
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.VerticleBase;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -46,8 +47,8 @@ final class ReusePortInstance extends VerticleBase implements ServerInstance {
   /** Open connections; only touched on this instance's loop. */
   private final Set<Channel> open = new HashSet<>();
   private volatile BoundInstance bound;
-  /** Set once the sockets were handed to another process: they are then deregistered, never closed. */
-  private volatile boolean handedOver;
+  /** Set once the sockets were released to another process: this instance no longer touches them. */
+  private volatile boolean released;
 
   /**
    * @param inherited this instance's share of the sockets received from a process taken over; when empty, it binds
@@ -146,11 +147,11 @@ final class ReusePortInstance extends VerticleBase implements ServerInstance {
   /**
    * Closes this instance's TCP listeners one after the other, then retires and closes its UDP sockets
    * ({@link UdpRetirement}). One at a time, so that with {@code net.ipv4.tcp_migrate_req=1} a closing listener's
-   * queue migrates to a listener that stays open. Does nothing once the sockets were handed over.
+   * queue migrates to a listener that stays open. Does nothing once the sockets were released.
    */
   @Override
   public Future<Void> closeListeners() {
-    if (handedOver) {
+    if (released) {
       return Future.succeededFuture();
     }
     Future<Void> chain = Future.succeededFuture();
@@ -164,26 +165,62 @@ final class ReusePortInstance extends VerticleBase implements ServerInstance {
   }
 
   /**
-   * Hands the sockets over: deregisters them from this loop (no more accepts or reads here) without closing them,
-   * so that connections queued on them stay queued for the process that received them.
+   * Releases the sockets: takes them off this loop (no more accepts or reads here) and closes this process's
+   * descriptors only. A socket lives as long as any process holds a descriptor of it, so the process that received
+   * them keeps serving them, with the connections queued on them; nothing here (no shutdown, no connect) changes
+   * the sockets themselves.
    */
   @Override
-  public Future<Void> handOver() {
-    handedOver = true;
+  public Future<Void> release() {
+    released = true;
     // called from the control socket's thread: the counters live on this instance's loop
     context.runOnContext(v -> {
       if (stats != null) {
         stats.draining();
       }
     });
-    List<Future<Void>> deregistered = new ArrayList<>();
+    List<Future<Void>> closed = new ArrayList<>();
     for (Channel c : tcpListeners) {
-      deregistered.add(Drain.deregister(c));
+      closed.add(Drain.close(c));
     }
     for (Channel c : udpSockets) {
-      deregistered.add(Drain.deregister(c));
+      closed.add(Drain.close(c));
     }
-    return Future.join(deregistered).mapEmpty();
+    return Future.join(closed).mapEmpty();
+  }
+
+  @Override
+  public void closeConnections() {
+    context.runOnContext(v -> {
+      if (!open.isEmpty()) {
+        LOG.info("instance {}: closing {} open connection(s) now", id, open.size());
+        new ArrayList<>(open).forEach(Channel::close);
+      }
+    });
+  }
+
+  /**
+   * A UDP socket that was closed, or connected to one peer (the kernel then gives it only that peer's datagrams),
+   * no longer serves this instance's share of the port.
+   */
+  @Override
+  public Future<String> socketProblem() {
+    Promise<String> problem = Promise.promise();
+    context.runOnContext(v -> problem.complete(released ? null : udpProblem()));
+    return problem.future();
+  }
+
+  private String udpProblem() {
+    for (Channel udp : udpSockets) {
+      if (!udp.isOpen()) {
+        return "UDP socket " + udp.localAddress() + " is closed";
+      }
+      InetSocketAddress peer = UdpRetirement.connectedPeer(udp);
+      if (peer != null) {
+        return "UDP socket " + udp.localAddress() + " is connected to " + peer + " and receives only its datagrams";
+      }
+    }
+    return null;
   }
 
   /** File descriptors of the TCP listeners this instance serves. */

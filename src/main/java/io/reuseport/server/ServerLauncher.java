@@ -59,6 +59,13 @@ public final class ServerLauncher {
    * that port.
    */
   public static Future<RunningServer> start(ServerConfig config, InheritedSockets inherited) {
+    return start(config, inherited, new ServerState());
+  }
+
+  /**
+   * Same, reporting into {@code state}: a stop asked for there before start-up completes keeps readiness down.
+   */
+  public static Future<RunningServer> start(ServerConfig config, InheritedSockets inherited, ServerState state) {
     Transport transport;
     try {
       Services.find(config.service());
@@ -91,7 +98,7 @@ public final class ServerLauncher {
     }
     // completed without a Vert.x context: on failure, Vert.x closes and its event loops can no longer run callbacks
     Promise<RunningServer> result = Promise.promise();
-    deploy(vertx, config, new ServerDeployOptions().setMeterRegistry(registry), inherited)
+    deploy(vertx, config, new ServerDeployOptions().setMeterRegistry(registry), inherited, state)
         .onComplete(started -> {
           if (started.failed()) {
             result.fail(started.cause());
@@ -123,11 +130,11 @@ public final class ServerLauncher {
    * addresses on its event bus are fixed).
    */
   public static Future<RunningServer> deploy(Vertx vertx, ServerConfig config, ServerDeployOptions options) {
-    return deploy(vertx, config, options, InheritedSockets.none());
+    return deploy(vertx, config, options, InheritedSockets.none(), new ServerState());
   }
 
   private static Future<RunningServer> deploy(Vertx vertx, ServerConfig requested, ServerDeployOptions options,
-                                             InheritedSockets inherited) {
+                                             InheritedSockets inherited, ServerState state) {
     String transport;
     ServerConfig config;
     try {
@@ -143,11 +150,13 @@ public final class ServerLauncher {
     }
     PrometheusMeterRegistry registry = options.getMeterRegistry() != null ? options.getMeterRegistry()
         : new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
-    ServerState state = new ServerState();
     List<String> deployments = new CopyOnWriteArrayList<>();
     List<ServerInstance> verticles = new ArrayList<>();
+    // a server that can be taken over shares its admin port with the process taking over (SO_REUSEPORT), so that
+    // the fixed admin port answers throughout; the old process closes its admin listener once it hands over
+    boolean adminReusePort = !config.controlSocket().isEmpty();
     AdminServer admin = options.isAdminServer() ? new AdminServer(new AdminSettings(config.adminHost(),
-        config.adminPort(), config.instances(), StatsCollector.FRESH_TIMEOUT_MS + 2_000,
+        config.adminPort(), config.instances(), StatsCollector.FRESH_TIMEOUT_MS + 2_000, adminReusePort,
         config.maxAdminConnections()), state, registry) : null;
 
     Future<?> adminStarted = admin == null ? Future.succeededFuture() : vertx.deployVerticle(admin)
@@ -170,10 +179,13 @@ public final class ServerLauncher {
                 .onSuccess(id -> checkCollectorLoop(collector, instances));
           }
           return collectorStarted.map(id -> new RunningServer(vertx, actual, instances, verticles, transport, state,
-              registry, admin == null ? -1 : admin.actualPort(), deployments));
+              registry, admin, deployments));
         })
         .onSuccess(running -> {
-          state.set(ServerState.Phase.READY);
+          if (!state.markReady()) {
+            LOG.info("started on port {}, but a stop was asked for: not ready", running.port());
+            return;
+          }
           int count = running.instances().size();
           LOG.info("ready: transport {}, balancing {}, {} instance{}, port {}, admin port {}", running.transport(),
               config.balancing().id(), count, count == 1 ? "" : "s", running.port(), running.adminPort());

@@ -19,7 +19,7 @@ import java.util.regex.Pattern;
 public final class ChildServer implements AutoCloseable {
 
   private static final Pattern READY = Pattern.compile("ready: .*?, port (\\d+)");
-  private static final Pattern READY_ADMIN = Pattern.compile("ready: .*?, admin port (\\d+)");
+  private static final Pattern ADMIN_PORT = Pattern.compile("ready: .*?, admin port (\\d+)");
 
   private final Process process;
   private final List<String> output = new CopyOnWriteArrayList<>();
@@ -96,15 +96,41 @@ public final class ChildServer implements AutoCloseable {
     throw new AssertionError("child not ready within " + seconds + " s: " + output);
   }
 
-  /** The admin port named by the ready line; call after {@link #awaitReadyPort}. */
+  /** The admin port named by the ready line (call once ready). */
   public int adminPort() {
     for (String line : output) {
-      Matcher m = READY_ADMIN.matcher(line);
+      Matcher m = ADMIN_PORT.matcher(line);
       if (m.find()) {
         return Integer.parseInt(m.group(1));
       }
     }
-    throw new AssertionError("no ready line yet: " + output);
+    throw new AssertionError("no ready line with an admin port: " + output);
+  }
+
+  /** Waits for a line containing {@code text} and returns it. */
+  public String awaitLine(String text, long seconds) throws InterruptedException {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
+    while (System.nanoTime() < deadline) {
+      for (String line : output) {
+        if (line.contains(text)) {
+          return line;
+        }
+      }
+      Thread.sleep(5);
+    }
+    throw new AssertionError("no line with '" + text + "' within " + seconds + " s: " + output);
+  }
+
+  /** Sends a signal by name ({@code KILL}, {@code INT}, {@code HUP}, ...) with {@code kill -s}. */
+  public void signal(String name) throws IOException, InterruptedException {
+    Process kill = new ProcessBuilder("kill", "-s", name, Long.toString(process.pid())).inheritIO().start();
+    if (!kill.waitFor(10, TimeUnit.SECONDS) || kill.exitValue() != 0) {
+      throw new IOException("kill -s " + name + " " + process.pid() + " failed");
+    }
+  }
+
+  public boolean isAlive() {
+    return process.isAlive();
   }
 
   /** SIGTERM, as an orchestrator sends it; unlike {@code Process.destroy()} it keeps reading the child's output. */
