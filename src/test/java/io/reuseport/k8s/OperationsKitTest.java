@@ -48,8 +48,6 @@ class OperationsKitTest {
    * from /metrics here: once a merge brings it, the test fails until the name is taken off this list.
    */
   private static final Set<String> PENDING_ON_OTHER_BRANCHES = Set.of(
-      "reuseport_ready", "reuseport_instance_stale", "reuseport_udp_drops_total",
-      "reuseport_tcp_accept_failures_total", "reuseport_admin_connections_rejected_total",
       "reuseport_group_locked_out");
 
   /** promtool unit tests of the alerts: series in, alerts (labels and rendered annotations) out. */
