@@ -171,7 +171,8 @@ public final class ServerLauncher {
     return adminStarted
         .compose(adminId -> deployAll(vertx, config, inherited, verticles, deployments, steering))
         .compose(instances -> {
-          steering.start(socketsOf(verticles));
+          // shared mode has no sockets of its own to steer (and its steering is the kernel's hash)
+          steering.start(steering.active() ? socketsOf(verticles) : List.of());
           steering.bindMeters(registry);
           ServerConfig actual = config.withPort(instances.get(0).port());
           Future<?> collectorStarted = Future.succeededFuture();
