@@ -2,6 +2,7 @@ package io.reuseport;
 
 import io.reuseport.config.ConfigException;
 import io.reuseport.config.ConfigLoader;
+import io.reuseport.config.ConfigSources;
 import io.reuseport.config.ServerConfig;
 import io.reuseport.config.Setting;
 import io.reuseport.load.LoadCommand;
@@ -65,8 +66,9 @@ public final class Main {
       return 0;
     }
     ServerConfig config;
+    ConfigSources sources = new ConfigSources();
     try {
-      config = ConfigLoader.load(parsed.matchedOptionValue("--conf", null), System.getenv(), flags(parsed));
+      config = ConfigLoader.load(parsed.matchedOptionValue("--conf", null), System.getenv(), flags(parsed), sources);
     } catch (ConfigException e) {
       System.err.println("reuseport-server: " + e.getMessage());
       return EXIT_BAD_CONFIG;
@@ -108,11 +110,14 @@ public final class Main {
       return -1;
     } catch (ConfigException e) {
       life.started.cancel(false);
-      System.err.println("reuseport-server: " + e.getMessage());
+      Setting blamed = Setting.byKey(e.setting());
+      System.err.println("reuseport-server: " + (blamed == null ? e : e.from(sources.of(blamed))).getMessage());
       return EXIT_BAD_CONFIG;
     } catch (StartupException e) {
       life.started.cancel(false);
-      System.err.println("reuseport-server: " + e.getMessage());
+      Setting blamed = e.setting();
+      System.err.println("reuseport-server: " + e.getMessage()
+          + (blamed == null ? "" : " ('" + blamed.key() + "' is set by " + sources.of(blamed) + ")"));
       return EXIT_START_FAILED;
     } catch (Exception e) {
       life.started.cancel(false);
@@ -139,7 +144,11 @@ public final class Main {
     spec.usageMessage()
         .description("A Vert.x server with one SO_REUSEPORT TCP listener and UDP socket per event loop.",
             "Settings, strongest first: these flags, REUSEPORT_* environment variables (e.g. REUSEPORT_ADMIN_PORT),",
-            "the JSON file (--conf, default conf/config.json), built-in defaults.");
+            "the JSON file (--conf, default conf/config.json), built-in defaults.",
+            "",
+            "Subcommand: reuseport-server load [options] runs the load client against this or any echo server",
+            "(tcp-churn, tcp-echo, udp-echo); see reuseport-server load --help.",
+            "");
     spec.addOption(OptionSpec.builder("-h", "--help").usageHelp(true).description("show this help and exit")
         .build());
     spec.addOption(OptionSpec.builder("--takeover").paramLabel("PATH").type(String.class)

@@ -23,6 +23,7 @@ public record ServerConfig(
     double fairnessWarnBelow,
     int fairnessMinSample,
     String controlSocket,
+    int maxAdminConnections,
     Steering steering,
     int stallThresholdMs) {
 
@@ -56,13 +57,22 @@ public record ServerConfig(
   public ServerConfig withPort(int newPort) {
     return new ServerConfig(host, newPort, instances, balancing, transport, service, acceptBacklog,
         maxConnectionsPerInstance, idleTimeoutSeconds, drainTimeoutSeconds, udpReceiveBufferBytes, adminHost,
-        adminPort, statsIntervalMs, fairnessWarnBelow, fairnessMinSample, controlSocket, steering, stallThresholdMs);
+        adminPort, statsIntervalMs, fairnessWarnBelow, fairnessMinSample, controlSocket, maxAdminConnections,
+        steering, stallThresholdMs);
+  }
+
+  /** The configuration with a lower connection cap per instance (to fit the file descriptor limit). */
+  public ServerConfig withMaxConnectionsPerInstance(int cap) {
+    return new ServerConfig(host, port, instances, balancing, transport, service, acceptBacklog, cap,
+        idleTimeoutSeconds, drainTimeoutSeconds, udpReceiveBufferBytes, adminHost, adminPort, statsIntervalMs,
+        fairnessWarnBelow, fairnessMinSample, controlSocket, maxAdminConnections, steering, stallThresholdMs);
   }
 
   public ServerConfig withControlSocket(String path) {
     return new ServerConfig(host, port, instances, balancing, transport, service, acceptBacklog,
         maxConnectionsPerInstance, idleTimeoutSeconds, drainTimeoutSeconds, udpReceiveBufferBytes, adminHost,
-        adminPort, statsIntervalMs, fairnessWarnBelow, fairnessMinSample, path, steering, stallThresholdMs);
+        adminPort, statsIntervalMs, fairnessWarnBelow, fairnessMinSample, path, maxAdminConnections, steering,
+        stallThresholdMs);
   }
 
   /** The configuration as JSON, with the same keys as the file: it travels to verticles this way. */
@@ -85,6 +95,7 @@ public record ServerConfig(
         .put(Setting.FAIRNESS_WARN_BELOW.key(), fairnessWarnBelow)
         .put(Setting.FAIRNESS_MIN_SAMPLE.key(), fairnessMinSample)
         .put(Setting.CONTROL_SOCKET.key(), controlSocket)
+        .put(Setting.MAX_ADMIN_CONNECTIONS.key(), maxAdminConnections)
         .put(Setting.STEERING.key(), steering.id())
         .put(Setting.STALL_THRESHOLD_MS.key(), stallThresholdMs);
   }

@@ -105,11 +105,14 @@ final class ReusePortInstance extends VerticleBase implements ServerInstance {
 
   private Future<Void> bindOwn() {
     InetSocketAddress address = new InetSocketAddress(conf.host(), conf.port());
-    return binder.bindTcp(address, conf.acceptBacklog(), new Initializer(service))
+    Initializer initializer = new Initializer(service);
+    return binder.bindTcp(address, conf.acceptBacklog(), initializer.failures, initializer)
+        .recover(err -> Future.failedFuture(BindFailure.of("TCP", conf, err)))
         .compose(tcp -> {
           tcpListeners.add(tcp);
           InetSocketAddress udpAddress = new InetSocketAddress(address.getAddress(), localPort(tcp));
-          return binder.bindUdp(udpAddress, conf.udpReceiveBufferBytes(), new DatagramHandler(service, counters));
+          return binder.bindUdp(udpAddress, conf.udpReceiveBufferBytes(), new DatagramHandler(service, counters))
+              .recover(err -> Future.failedFuture(BindFailure.of("UDP", conf.withPort(localPort(tcp)), err)));
         })
         .map(udp -> {
           udpSockets.add(udp);
@@ -120,7 +123,8 @@ final class ReusePortInstance extends VerticleBase implements ServerInstance {
   private Future<Void> adoptInherited() {
     List<Future<?>> adopted = new ArrayList<>();
     for (int fd : inherited.tcpFds()) {
-      adopted.add(binder.adoptTcp(fd, new Initializer(service)).onSuccess(tcpListeners::add));
+      Initializer initializer = new Initializer(service);
+      adopted.add(binder.adoptTcp(fd, initializer.failures, initializer).onSuccess(tcpListeners::add));
     }
     for (int fd : inherited.udpFds()) {
       // one handler per socket: it holds that socket's raw descriptor
@@ -136,12 +140,16 @@ final class ReusePortInstance extends VerticleBase implements ServerInstance {
    */
   @Override
   public Future<?> stop() {
+    if (stats != null) {
+      stats.draining();
+    }
     return closeListeners()
         .transform(closed -> Drain.until(vertx, open::isEmpty,
             TimeUnit.SECONDS.toMillis(conf.drainTimeoutSeconds())))
         .transform(drained -> {
           if (!open.isEmpty()) {
-            LOG.warn("instance {}: closing {} connections still open after the drain timeout", id, open.size());
+            LOG.warn("instance {}: closing {} connection{} still open after the drain timeout", id, open.size(),
+                open.size() == 1 ? "" : "s");
             new ArrayList<>(open).forEach(Channel::close);
           }
           return stats == null ? Future.succeededFuture() : stats.stop();
@@ -177,6 +185,12 @@ final class ReusePortInstance extends VerticleBase implements ServerInstance {
   @Override
   public Future<Void> release() {
     released = true;
+    // called from the control socket's thread: the counters live on this instance's loop
+    context.runOnContext(v -> {
+      if (stats != null) {
+        stats.draining();
+      }
+    });
     List<Future<Void>> closed = new ArrayList<>();
     for (Channel c : tcpListeners) {
       closed.add(Drain.close(c));
@@ -264,16 +278,20 @@ final class ReusePortInstance extends VerticleBase implements ServerInstance {
     return ((InetSocketAddress) channel.localAddress()).getPort();
   }
 
-  /** Admits or rejects each accepted connection, then sets up its pipeline. */
+  /** Admits or rejects each accepted connection of one listener, then sets up its pipeline. */
   private final class Initializer extends ChannelInitializer<Channel> {
     private final Service service;
+    /** The same listener's accept errors. */
+    private final AcceptFailures failures;
 
     Initializer(Service service) {
       this.service = service;
+      this.failures = new AcceptFailures(counters);
     }
 
     @Override
     protected void initChannel(Channel ch) {
+      failures.accepted();
       if (counters.tcpActive >= conf.maxConnectionsPerInstance()) {
         counters.tcpRejected++;
         ch.close();

@@ -7,6 +7,7 @@ import io.reuseport.admin.AdminSettings;
 import io.reuseport.admin.StatsMeters;
 import io.reuseport.config.Balancing;
 import io.reuseport.config.ServerConfig;
+import io.reuseport.config.Setting;
 import io.reuseport.service.Services;
 import io.reuseport.stats.CollectorSettings;
 import io.reuseport.stats.StatsCollector;
@@ -18,6 +19,7 @@ import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
 import io.vertx.core.transport.Transport;
 import io.vertx.micrometer.MicrometerMetricsFactory;
+import io.vertx.micrometer.MetricsDomain;
 import io.vertx.micrometer.MicrometerMetricsOptions;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -79,7 +81,14 @@ public final class ServerLauncher {
             // must not silence the report of its own stall
             .setEventLoopPoolSize(config.instances() + 1)
             .setPreferNativeTransport(true)
-            .setMetricsOptions(new MicrometerMetricsOptions().setEnabled(true)))
+            // vertx-micrometer-metrics 5.0.7 registers its gauges again for every event-bus consumer, connection
+            // and request, and Micrometer 1.15 warns about each re-registration. Off, so: the event bus (it only
+            // carries this server's stats), the HTTP server (the admin port; reuseport_admin_* covers it) and the
+            // net server (shared mode; reuseport_tcp_* counts its connections as in reuseport mode)
+            .setMetricsOptions(new MicrometerMetricsOptions().setEnabled(true)
+                .addDisabledMetricsCategory(MetricsDomain.EVENT_BUS)
+                .addDisabledMetricsCategory(MetricsDomain.HTTP_SERVER)
+                .addDisabledMetricsCategory(MetricsDomain.NET_SERVER)))
         .withTransport(transport)
         .withMetrics(new MicrometerMetricsFactory(registry))
         .build();
@@ -125,11 +134,13 @@ public final class ServerLauncher {
     return deploy(vertx, config, options, InheritedSockets.none(), new ServerState());
   }
 
-  private static Future<RunningServer> deploy(Vertx vertx, ServerConfig config, ServerDeployOptions options,
+  private static Future<RunningServer> deploy(Vertx vertx, ServerConfig requested, ServerDeployOptions options,
                                              InheritedSockets inherited, ServerState state) {
     String transport;
     Steering steering;
+    ServerConfig config;
     try {
+      config = FdBudget.fit(requested);
       if (options.isAdminServer() && !options.isStatsCollector()) {
         throw new IllegalArgumentException("the admin server reads the stats collector: deploy both or neither");
       }
@@ -149,17 +160,19 @@ public final class ServerLauncher {
     // the fixed admin port answers throughout; the old process closes its admin listener once it hands over
     boolean adminReusePort = !config.controlSocket().isEmpty();
     AdminServer admin = options.isAdminServer() ? new AdminServer(new AdminSettings(config.adminHost(),
-        config.adminPort(), config.instances(), StatsCollector.FRESH_TIMEOUT_MS + 2_000, adminReusePort), state,
-        registry) : null;
+        config.adminPort(), config.instances(), StatsCollector.FRESH_TIMEOUT_MS + 2_000, adminReusePort,
+        config.maxAdminConnections()), state, registry) : null;
 
     Future<?> adminStarted = admin == null ? Future.succeededFuture() : vertx.deployVerticle(admin)
         .onSuccess(deployments::add)
-        .recover(err -> Future.failedFuture(new StartupException("cannot start the admin server on "
-            + config.adminHost() + ":" + config.adminPort() + " (setting 'adminPort'): " + err.getMessage(), err)));
+        .recover(err -> Future.failedFuture(new StartupException(Setting.ADMIN_PORT, "cannot start the admin server"
+            + " on " + BindFailure.hostPort(config.adminHost(), config.adminPort()) + " (setting 'adminPort'): "
+            + err.getMessage() + BindFailure.hint(err, "another process holds it: pick another --admin-port"), err)));
     return adminStarted
         .compose(adminId -> deployAll(vertx, config, inherited, verticles, deployments, steering))
         .compose(instances -> {
-          steering.start(socketsOf(verticles));
+          // shared mode has no sockets of its own to steer (and its steering is the kernel's hash)
+          steering.start(steering.active() ? socketsOf(verticles) : List.of());
           steering.bindMeters(registry);
           ServerConfig actual = config.withPort(instances.get(0).port());
           Future<?> collectorStarted = Future.succeededFuture();
@@ -182,8 +195,9 @@ public final class ServerLauncher {
             LOG.info("started on port {}, but a stop was asked for: not ready", running.port());
             return;
           }
-          LOG.info("ready: transport {}, balancing {}, {} instances, port {}, admin port {}", running.transport(),
-              config.balancing().id(), running.instances().size(), running.port(), running.adminPort());
+          int count = running.instances().size();
+          LOG.info("ready: transport {}, balancing {}, {} instance{}, port {}, admin port {}", running.transport(),
+              config.balancing().id(), count, count == 1 ? "" : "s", running.port(), running.adminPort());
         })
         .recover(err -> {
           steering.close();
@@ -293,9 +307,6 @@ public final class ServerLauncher {
     if (err instanceof StartupException || err instanceof io.reuseport.config.ConfigException) {
       return err;
     }
-    String reason = err.getMessage() == null ? err.toString() : err.getMessage();
-    return new StartupException("cannot bind " + config.host() + ":" + config.port() + " (setting 'port'): " + reason
-        + (reason.contains("in use")
-        ? "; another socket without SO_REUSEPORT (or of another user) holds it — pick another --port" : ""), err);
+    return BindFailure.of("TCP and UDP", config, err);
   }
 }

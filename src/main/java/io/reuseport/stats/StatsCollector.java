@@ -40,6 +40,9 @@ public final class StatsCollector extends VerticleBase {
   private final JsonObject[] atLastTick;
   private final JsonObject[] rates;
   private final List<Integer> stale = new ArrayList<>();
+  /** The stale instances as of the last tick, for meters read from other threads. */
+  private volatile List<Integer> staleView = List.of();
+  private final FairnessHistory history = new FairnessHistory();
   private volatile Fairness tcpInterval = Fairness.of(new long[0]);
   private volatile Fairness udpInterval = Fairness.of(new long[0]);
   private volatile PortGroup group = PortGroup.unknown();
@@ -119,6 +122,18 @@ public final class StatsCollector extends VerticleBase {
     return group;
   }
 
+  /** Whether instance {@code id} was stale at the last tick; safe from any thread. */
+  public boolean isStale(int id) {
+    return staleView.contains(id);
+  }
+
+  /** Datagrams the kernel dropped on instance {@code id}'s UDP socket (receive buffer full); safe from any thread. */
+  public long udpDrops(int id) {
+    JsonObject snapshot = latest.get(id);
+    Long drops = snapshot == null ? null : group.udpDropsByFd().get(snapshot.getInteger("udpFd", -1));
+    return drops == null ? 0 : drops;
+  }
+
   private void accept(JsonObject snapshot) {
     int id = snapshot.getInteger("id");
     if (id >= 0 && id < settings.instances()) {
@@ -129,8 +144,15 @@ public final class StatsCollector extends VerticleBase {
 
   private void query(Message<JsonObject> msg) {
     boolean fresh = msg.body() != null && msg.body().getBoolean("fresh", false);
+    boolean withHistory = msg.body() != null && msg.body().getBoolean("history", false);
     Future<?> ready = fresh ? refreshAll().transform(v -> readGroup()) : Future.succeededFuture();
-    ready.onComplete(v -> msg.reply(report()));
+    ready.onComplete(v -> {
+      JsonObject report = report();
+      if (withHistory) {
+        report.put("history", history.toJson()).put("generatedAt", System.currentTimeMillis());
+      }
+      msg.reply(report);
+    });
   }
 
   /** Asks every instance for its counters now; an instance that does not answer in time keeps its last snapshot. */
@@ -189,6 +211,10 @@ public final class StatsCollector extends VerticleBase {
   private List<Integer> staleNow(long now) {
     List<Integer> ids = new ArrayList<>();
     for (int i = 0; i < settings.instances(); i++) {
+      if (latest.get(i) != null && latest.get(i).getBoolean("draining", false)) {
+        // a draining instance stops reporting when its drain ends: that is not a stall
+        continue;
+      }
       long since = latest.get(i) == null ? startedAt : receivedAt[i];
       if (now - since > STALE_INTERVALS * settings.intervalMs()) {
         ids.add(i);
@@ -221,6 +247,7 @@ public final class StatsCollector extends VerticleBase {
     }
     tcpInterval = Fairness.of(accepted);
     udpInterval = Fairness.of(datagrams);
+    history.add(now, tcpInterval, tcpSinceStart(), udpInterval, udpSinceStart());
     judge("TCP connections", tcpInterval);
     judge("UDP datagrams", udpInterval);
     logStaleChanges(staleNow(now));
@@ -253,6 +280,7 @@ public final class StatsCollector extends VerticleBase {
     }
     stale.clear();
     stale.addAll(now);
+    staleView = List.copyOf(now);
   }
 
   private Future<PortGroup> readGroup() {

@@ -61,6 +61,9 @@ class DashboardBrowserTest {
       + " constructor() { setTimeout(() => this.onerror && this.onerror(new Event('error')), 0); }"
       + " addEventListener() {} close() {} };";
 
+  /** Replaces EventSource with one that never delivers, as a stream still being set up looks. */
+  private static final String SILENT_EVENT_SOURCE = "window.EventSource = class { addEventListener() {} close() {} };";
+
   private RunningServer server;
   private Path profile;
   private ChromeDriverService driverService;
@@ -169,6 +172,67 @@ class DashboardBrowserTest {
           () -> "false".equals(browser.findElement(row).getDomAttribute("data-steered")));
     }
     assertNoErrors();
+  }
+
+  @Test
+  void showsTheFirstStatsAtOnceWithoutWaitingForTheEventStream() {
+    browser.executeCdpCommand("Page.addScriptToEvaluateOnNewDocument", Map.of("source", SILENT_EVENT_SOURCE));
+    open();
+    waitFor("the first /stats on the page", () -> updates() > 0);
+    assertThat(statusState()).isEqualTo("loaded");
+    assertThat(browser.findElement(By.id("status")).getText()).doesNotContain("connecting");
+    assertThat(browser.findElement(By.id("source")).getText()).isNotEqualTo("–");
+    assertOneBarGroupPerInstance();
+    assertNoErrors();
+  }
+
+  @Test
+  void reopenedPageKeepsTheServersFiveMinuteHistory() throws IOException {
+    sendTraffic();
+    open();
+    waitFor("a few reports", () -> updates() >= 5);
+    browser.navigate().refresh();
+    waitFor("the first report after reopening", () -> updates() > 0);
+    @SuppressWarnings("unchecked")
+    List<Object> seen = (List<Object>) browser.executeScript("return [Number(document.body.dataset.updates),"
+        + " document.querySelector('[data-sparkline=\"tcpAccepted\"] path.start').getAttribute('d')];");
+    long updates = ((Number) seen.get(0)).longValue();
+    long points = ((String) seen.get(1)).chars().filter(c -> c == 'M' || c == 'L').count();
+    // the page adds one point per report it rendered; the rest came from the server with the first report
+    assertThat(points).as("sparkline points after %d reports", updates).isGreaterThan(updates);
+    assertNoErrors();
+  }
+
+  @Test
+  void showsRejectedConnectionsInTheProblemsTable() throws IOException {
+    server.stop().await();
+    server = Servers.start(new JsonObject().put("instances", INSTANCES).put("statsIntervalMs", 200)
+        .put("maxConnectionsPerInstance", 1));
+    open();
+    waitFor("a report over server-sent events", () -> "sse".equals(statusState()) && updates() > 0);
+    assertThat(browser.findElements(By.cssSelector("#problems tbody tr"))).hasSize(INSTANCES + 1);
+    List<Socket> held = new java.util.ArrayList<>();
+    try {
+      for (int i = 0; i < 10; i++) {
+        held.add(Clients.connect(server.port()));
+      }
+      // 3 instances with room for one connection each: at least 7 of the 10 are rejected
+      waitFor("the rejections on the page", () -> problemTotal("tcpRejected") >= 7);
+    } finally {
+      for (Socket s : held) {
+        s.close();
+      }
+    }
+    WebElement total = browser.findElement(By.cssSelector("#problems tr.total [data-problem='tcpRejected']"));
+    assertThat(total.getDomAttribute("class")).contains("bad");
+    assertThat(browser.findElement(By.id("problems-summary")).getText()).containsIgnoringCase("since start");
+    assertNoErrors();
+  }
+
+  private long problemTotal(String problem) {
+    String value = browser.findElement(By.cssSelector("#problems tr.total [data-problem='" + problem + "']"))
+        .getDomAttribute("data-value");
+    return value == null ? 0 : Long.parseLong(value);
   }
 
   private void open() {

@@ -48,7 +48,21 @@ public final class ChildServer implements AutoCloseable {
    */
   public static ChildServer startUnder(List<String> wrapper, Path workDir, Map<String, String> env,
                                        List<String> jvmOptions, String... args) throws IOException {
-    List<String> command = new ArrayList<>(wrapper);
+    return start(workDir, env, wrapper, jvmOptions, args);
+  }
+
+  /**
+   * Same, under a file descriptor limit (soft and hard), set with util-linux's {@code prlimit} as {@code ulimit -n}
+   * would.
+   */
+  public static ChildServer startWithFdLimit(Path workDir, int nofile, Map<String, String> env, String... args)
+      throws IOException {
+    return start(workDir, env, List.of("prlimit", "--nofile=" + nofile + ":" + nofile, "--"), List.of(), args);
+  }
+
+  private static ChildServer start(Path workDir, Map<String, String> env, List<String> prefix,
+                                   List<String> jvmOptions, String... args) throws IOException {
+    List<String> command = new ArrayList<>(prefix);
     command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
     command.addAll(jvmOptions);
     command.add("-cp");
