@@ -22,7 +22,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 /**
  * Same-host upgrades under churn load, each in a private network namespace where {@code net.ipv4.tcp_migrate_req}
  * can be set without touching the host: plain close with the sysctl at 0 (the failures are measured and written
- * down, they are the problem), plain close with it at 1, and listener takeover (both: no failure at all). Root only.
+ * down, they are the problem), plain close with it at 1, and listener takeover (both: no failure at all), all with
+ * the kernel's hash; and three runs of the plain close at 0 with the BPF selector in both processes and 64 clients
+ * (the new process's program takes the group, the old listeners' queues migrate to it: no failure at all). Root only.
  * Figures go to {@code target/reliability/}.
  */
 class UpgradeScenarioTest {
