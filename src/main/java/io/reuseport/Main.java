@@ -2,11 +2,14 @@ package io.reuseport;
 
 import io.reuseport.config.ConfigException;
 import io.reuseport.config.ConfigLoader;
+import io.reuseport.config.ConfigSources;
 import io.reuseport.config.ServerConfig;
 import io.reuseport.config.Setting;
 import io.reuseport.load.LoadCommand;
+import io.reuseport.server.InheritedSockets;
 import io.reuseport.server.RunningServer;
 import io.reuseport.server.ServerLauncher;
+import io.reuseport.server.ServerState;
 import io.reuseport.server.StartupException;
 import io.reuseport.stats.KernelSettings;
 import io.reuseport.upgrade.ControlServer;
@@ -22,9 +25,6 @@ import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.EnumMap;
 import java.util.Map;
-import java.util.concurrent.CancellationException;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.TimeUnit;
 
 /**
  * The command line: parses flags (one per {@link Setting}), loads the configuration, starts the server, and drains it
@@ -66,8 +66,9 @@ public final class Main {
       return 0;
     }
     ServerConfig config;
+    ConfigSources sources = new ConfigSources();
     try {
-      config = ConfigLoader.load(parsed.matchedOptionValue("--conf", null), System.getenv(), flags(parsed));
+      config = ConfigLoader.load(parsed.matchedOptionValue("--conf", null), System.getenv(), flags(parsed), sources);
     } catch (ConfigException e) {
       System.err.println("reuseport-server: " + e.getMessage());
       return EXIT_BAD_CONFIG;
@@ -82,32 +83,44 @@ public final class Main {
         return EXIT_BAD_CONFIG;
       }
     }
-    // handlers first: a SIGTERM that arrives while instances bind waits for start-up, then drains
-    CompletableFuture<RunningServer> started = new CompletableFuture<>();
-    ServerConfig drainConfig = config;
-    ShutdownSignals signals = ShutdownSignals.onTerminate(signal -> drain(signal, started, drainConfig));
+    // handlers first: a SIGTERM that arrives while instances bind keeps readiness down, waits for start-up, then
+    // drains
+    ServerState state = new ServerState();
+    Lifecycle life = new Lifecycle(config, state);
+    ShutdownSignals signals = ShutdownSignals.install(life);
     logMigrateReq();
     try {
-      RunningServer server = takeoverPath == null ? ServerLauncher.start(config).await()
-          : Upgrade.takeOver(Path.of(takeoverPath), config);
-      started.complete(server);
+      RunningServer server = takeoverPath == null ? ServerLauncher.start(config, InheritedSockets.none(), state)
+          .await() : Upgrade.takeOver(Path.of(takeoverPath), config, state);
+      life.started.complete(server);
+      if (state.stopRequested()) {
+        return -1;
+      }
+      server.watchSockets();
       if (!config.controlSocket().isEmpty()) {
         // serving already: without its control socket the server still serves, it just cannot be taken over
         ControlServer.start(Path.of(config.controlSocket()), server, () -> signals.begin("takeover"))
+            .onSuccess(life::controlSocket)
             .onFailure(err -> LOG.error("no control socket ({}): this server cannot be taken over",
                 err.getMessage()));
       }
       return -1;
+    } catch (Upgrade.StoppedBeforeStart e) {
+      life.started.completeExceptionally(e);
+      return -1;
     } catch (ConfigException e) {
-      started.cancel(false);
-      System.err.println("reuseport-server: " + e.getMessage());
+      life.started.cancel(false);
+      Setting blamed = Setting.byKey(e.setting());
+      System.err.println("reuseport-server: " + (blamed == null ? e : e.from(sources.of(blamed))).getMessage());
       return EXIT_BAD_CONFIG;
     } catch (StartupException e) {
-      started.cancel(false);
-      System.err.println("reuseport-server: " + e.getMessage());
+      life.started.cancel(false);
+      Setting blamed = e.setting();
+      System.err.println("reuseport-server: " + e.getMessage()
+          + (blamed == null ? "" : " ('" + blamed.key() + "' is set by " + sources.of(blamed) + ")"));
       return EXIT_START_FAILED;
     } catch (Exception e) {
-      started.cancel(false);
+      life.started.cancel(false);
       System.err.println("reuseport-server: cannot start: " + e);
       return EXIT_START_FAILED;
     }
@@ -124,21 +137,6 @@ public final class Main {
     }
   }
 
-  private static int drain(String signal, CompletableFuture<RunningServer> started, ServerConfig config) {
-    LOG.info("{} received: draining for up to {} s", signal, config.drainTimeoutSeconds());
-    try {
-      RunningServer server = started.get();
-      server.stop().await(config.drainTimeoutSeconds() + 10L, TimeUnit.SECONDS);
-      LOG.info("stopped");
-      return 0;
-    } catch (CancellationException e) {
-      return EXIT_START_FAILED;
-    } catch (Exception e) {
-      LOG.error("drain did not complete: {}", e.toString());
-      return EXIT_START_FAILED;
-    }
-  }
-
   private static CommandSpec commandSpec() {
     CommandSpec spec = CommandSpec.create()
         .name("reuseport-server")
@@ -146,12 +144,17 @@ public final class Main {
     spec.usageMessage()
         .description("A Vert.x server with one SO_REUSEPORT TCP listener and UDP socket per event loop.",
             "Settings, strongest first: these flags, REUSEPORT_* environment variables (e.g. REUSEPORT_ADMIN_PORT),",
-            "the JSON file (--conf, default conf/config.json), built-in defaults.");
+            "the JSON file (--conf, default conf/config.json), built-in defaults.",
+            "",
+            "Subcommand: reuseport-server load [options] runs the load client against this or any echo server",
+            "(tcp-churn, tcp-echo, udp-echo); see reuseport-server load --help.",
+            "");
     spec.addOption(OptionSpec.builder("-h", "--help").usageHelp(true).description("show this help and exit")
         .build());
     spec.addOption(OptionSpec.builder("--takeover").paramLabel("PATH").type(String.class)
         .description("take the listening sockets over from the server whose control socket is PATH, then tell it"
-            + " to drain and exit (epoll, reuseport only); this process then serves PATH").build());
+            + " to drain and exit (epoll, reuseport only); this process then serves PATH. When no server answers"
+            + " on PATH, or it leaves before passing its sockets, this one binds sockets of its own").build());
     spec.addOption(OptionSpec.builder("--conf").paramLabel("FILE").type(Path.class)
         .description("JSON configuration file (default: conf/config.json when present)").build());
     for (Setting s : Setting.values()) {

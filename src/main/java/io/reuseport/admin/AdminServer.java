@@ -1,12 +1,17 @@
 package io.reuseport.admin;
 
+import io.micrometer.core.instrument.Gauge;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.netty.handler.codec.http.TooLongHttpHeaderException;
+import io.netty.handler.codec.http.TooLongHttpLineException;
 import io.reuseport.server.ServerState;
 import io.reuseport.stats.StatsAddresses;
 import io.vertx.core.Future;
 import io.vertx.core.Handler;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.eventbus.DeliveryOptions;
+import io.vertx.core.eventbus.ReplyException;
+import io.vertx.core.eventbus.ReplyFailure;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
@@ -19,6 +24,7 @@ import org.slf4j.LoggerFactory;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 
 /**
  * The admin HTTP server, on its own port: {@code /stats} (JSON), {@code /metrics} (Prometheus), {@code /health/live},
@@ -31,10 +37,13 @@ public final class AdminServer extends VerticleBase {
   private static final String JSON = "application/json";
   /** How long an instance's event loop may take to answer the liveness probe (under the probes' 2 s timeout). */
   private static final long LIVENESS_TIMEOUT_MS = 1_000;
+  private static final int MAX_LINE_BYTES = 4096;
+  private static final int MAX_HEADER_BYTES = 8192;
 
   private final AdminSettings settings;
   private final ServerState state;
   private final PrometheusMeterRegistry registry;
+  private final AdminConnections connections;
   private Map<String, Handler<HttpServerRequest>> routes;
   private HttpServer server;
   private volatile int actualPort;
@@ -43,6 +52,9 @@ public final class AdminServer extends VerticleBase {
     this.settings = settings;
     this.state = state;
     this.registry = registry;
+    this.connections = new AdminConnections(settings.maxConnections(), registry);
+    Gauge.builder("reuseport.ready", state, s -> s.phase() == ServerState.Phase.READY ? 1 : 0)
+        .description("1 while the server is ready (every instance bound, not draining), else 0").register(registry);
   }
 
   @Override
@@ -57,15 +69,26 @@ public final class AdminServer extends VerticleBase {
     server = vertx.createHttpServer(new HttpServerOptions()
             .setHost(settings.host())
             .setPort(settings.port())
-            .setMaxInitialLineLength(4096)
-            .setMaxHeaderSize(8192)
-            .setIdleTimeout(60))
+            .setMaxInitialLineLength(MAX_LINE_BYTES)
+            .setMaxHeaderSize(MAX_HEADER_BYTES)
+            .setIdleTimeout(60)
+            .setReusePort(settings.reusePort()))
+        .connectionHandler(connections::opened)
         .requestHandler(this::route)
-        .invalidRequestHandler(req -> error(req, 400, "malformed request"));
+        .invalidRequestHandler(AdminServer::invalid);
     return server.listen().onSuccess(s -> {
       actualPort = s.actualPort();
-      LOG.info("admin server on http://{}:{}{}", settings.host(), actualPort, AdminRoutes.STATS);
+      String host = settings.host().contains(":") ? "[" + settings.host() + "]" : settings.host();
+      LOG.info("admin server on http://{}:{}{}", host, actualPort, AdminRoutes.STATS);
     });
+  }
+
+  /**
+   * Stops listening (after a takeover: the new process answers on the same port from now on); requests in flight
+   * get up to a second to finish.
+   */
+  public Future<Void> stopListening() {
+    return server == null ? Future.succeededFuture() : server.shutdown(1, TimeUnit.SECONDS);
   }
 
   /** The admin port actually bound. */
@@ -98,27 +121,56 @@ public final class AdminServer extends VerticleBase {
     req.response().putHeader("Content-Type", "text/plain; version=0.0.4; charset=utf-8").end(text);
   }
 
-  /** 200 while every instance's event loop answers. */
+  /**
+   * 200 while every instance's event loop answers, 503 naming those that do not. An instance that finished its
+   * drain has no endpoint any more: it is listed as stopped, not as unresponsive.
+   */
   private void live(HttpServerRequest req) {
     List<Future<?>> pings = new ArrayList<>();
     JsonArray unresponsive = new JsonArray();
+    JsonArray stopped = new JsonArray();
     DeliveryOptions timeout = new DeliveryOptions().setSendTimeout(LIVENESS_TIMEOUT_MS);
     for (int id = 0; id < settings.instances(); id++) {
       int instance = id;
-      pings.add(vertx.eventBus().request(StatsAddresses.instance(id), null, timeout)
-          .onFailure(err -> unresponsive.add(instance)));
+      pings.add(vertx.eventBus().request(StatsAddresses.instance(id), null, timeout).onFailure(err -> {
+        boolean gone = err instanceof ReplyException
+            && ((ReplyException) err).failureType() == ReplyFailure.NO_HANDLERS
+            && state.phase() == ServerState.Phase.DRAINING;
+        (gone ? stopped : unresponsive).add(instance);
+      }));
     }
     Future.join(pings).onComplete(done -> {
-      boolean up = unresponsive.isEmpty() || state.phase() != ServerState.Phase.READY;
-      json(req, up ? 200 : 503, new JsonObject().put("status", up ? "UP" : "DOWN")
-          .put("unresponsiveInstances", unresponsive));
+      boolean up = unresponsive.isEmpty();
+      JsonObject body = new JsonObject().put("status", up ? "UP" : "DOWN").put("unresponsiveInstances", unresponsive);
+      if (!stopped.isEmpty()) {
+        body.put("stoppedInstances", stopped);
+      }
+      json(req, up ? 200 : 503, body);
     });
   }
 
-  /** 200 once every instance is bound; 503 while starting or draining. */
+  /** 200 once every instance is bound; 503 while starting or draining, or when an instance lost a socket. */
   private void ready(HttpServerRequest req) {
     ServerState.Phase phase = state.phase();
+    List<String> problems = state.socketProblems();
+    if (phase == ServerState.Phase.READY && !problems.isEmpty()) {
+      json(req, 503, new JsonObject().put("status", "degraded").put("reasons", new JsonArray(problems)));
+      return;
+    }
     json(req, phase == ServerState.Phase.READY ? 200 : 503, new JsonObject().put("status", phase.id()));
+  }
+
+  /** 431 for a header section over the limit, 414 for a request line over it, 400 for anything else malformed. */
+  private static void invalid(HttpServerRequest req) {
+    Throwable cause = req.decoderResult().cause();
+    if (cause instanceof TooLongHttpHeaderException) {
+      error(req, 431, "request headers too large (at most " + MAX_HEADER_BYTES + " bytes)");
+    } else if (cause instanceof TooLongHttpLineException) {
+      error(req, 414, "request line too long (at most " + MAX_LINE_BYTES + " bytes)");
+    } else {
+      error(req, 400, "malformed request");
+    }
+    req.connection().close();
   }
 
   static void json(HttpServerRequest req, int status, JsonObject body) {

@@ -32,6 +32,8 @@ public final class StatsMeters {
       {"reuseport.udp.bytes.sent", "UDP bytes sent", "udp", "bytesOut"},
       {"reuseport.udp.errors", "UDP service and socket errors", "udp", "errors"},
       {"reuseport.udp.reply.drops", "UDP replies dropped, send queue full", "udp", "replyDrops"},
+      {"reuseport.tcp.accept.failures", "accept() calls that failed (EMFILE at the fd limit, ...); the connection"
+          + " stays queued", "tcp", "acceptFailures"},
   };
 
   public static void bind(MeterRegistry registry, StatsCollector collector, int instances) {
@@ -44,6 +46,7 @@ public final class StatsMeters {
       }
       Gauge.builder("reuseport.tcp.connections.active", collector, col -> value(col, id, "tcp", "active"))
           .description("TCP connections open").tag("instance", instance).register(registry);
+      health(registry, collector, id, instance);
     }
     fairness(registry, "tcp", "start", collector, c -> c.tcpSinceStart());
     fairness(registry, "udp", "start", collector, c -> c.udpSinceStart());
@@ -57,6 +60,16 @@ public final class StatsMeters {
         .register(registry);
   }
 
+  /** Per instance: kernel drops on its UDP socket, and whether its reports stopped coming. */
+  private static void health(MeterRegistry registry, StatsCollector collector, int id, String instance) {
+    FunctionCounter.builder("reuseport.udp.drops", collector, col -> col.udpDrops(id))
+        .description("datagrams the kernel dropped on this instance's UDP socket (receive buffer full)")
+        .tag("instance", instance).register(registry);
+    Gauge.builder("reuseport.instance.stale", collector, col -> col.isStale(id) ? 1 : 0)
+        .description("1 while this instance's reports stopped coming (event loop blocked?), else 0")
+        .tag("instance", instance).register(registry);
+  }
+
   private static void fairness(MeterRegistry registry, String kind, String window, StatsCollector collector,
                                Function<StatsCollector, Fairness> f) {
     Gauge.builder("reuseport.fairness.jain", collector, c -> f.apply(c).jain())
@@ -66,6 +79,6 @@ public final class StatsMeters {
 
   private static double value(StatsCollector collector, int id, String group, String key) {
     JsonObject snapshot = collector.latest(id);
-    return snapshot == null ? 0 : snapshot.getJsonObject(group).getLong(key);
+    return snapshot == null ? 0 : snapshot.getJsonObject(group).getLong(key, 0L);
   }
 }

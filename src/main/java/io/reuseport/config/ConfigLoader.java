@@ -1,15 +1,12 @@
 package io.reuseport.config;
 
-import io.vertx.core.json.DecodeException;
 import io.vertx.core.json.JsonObject;
 
-import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.EnumMap;
 import java.util.Map;
+import java.util.stream.Collectors;
 
 /**
  * Builds a {@link ServerConfig} from, strongest first: command-line flags, {@code REUSEPORT_*} environment variables,
@@ -19,6 +16,8 @@ public final class ConfigLoader {
 
   /** The file read when {@code --conf} is not given. */
   public static final Path DEFAULT_FILE = Path.of("conf", "config.json");
+  /** Every environment variable with this prefix must be a setting's. */
+  static final String ENV_PREFIX = "REUSEPORT_";
 
   private ConfigLoader() {
   }
@@ -29,30 +28,89 @@ public final class ConfigLoader {
    * @param flags command-line values by setting, as text
    */
   public static ServerConfig load(Path file, Map<String, String> env, Map<Setting, String> flags) {
-    JsonObject merged = readFile(file);
+    return load(file, env, flags, new ConfigSources());
+  }
+
+  /**
+   * Same, and records in {@code sources} where each value came from. An error names the setting and its source.
+   */
+  public static ServerConfig load(Path file, Map<String, String> env, Map<Setting, String> flags,
+                                  ConfigSources sources) {
+    Path path = file == null ? DEFAULT_FILE : file;
+    JsonObject merged = ConfigFile.read(path, file == null);
+    String fileSource = "file " + path;
+    try {
+      checkKnownKeys(merged);
+      for (String key : merged.fieldNames()) {
+        sources.set(Setting.byKey(key), fileSource);
+      }
+    } catch (ConfigException e) {
+      throw e.from(fileSource);
+    }
+    checkKnownVariables(env);
     for (Setting s : Setting.values()) {
       String fromEnv = env.get(s.envVar());
       if (fromEnv != null) {
-        merged.put(s.key(), s.coerce(fromEnv, true));
+        sources.set(s, "environment variable " + s.envVar());
+        merged.put(s.key(), coerce(s, fromEnv, sources));
       }
       String fromFlag = flags.get(s);
       if (fromFlag != null) {
-        merged.put(s.key(), s.coerce(fromFlag, true));
+        sources.set(s, "flag " + s.flag());
+        merged.put(s.key(), coerce(s, fromFlag, sources));
       }
     }
-    return fromJson(merged);
+    ServerConfig config;
+    try {
+      config = fromJson(merged);
+    } catch (ConfigException e) {
+      Setting s = Setting.byKey(e.setting());
+      throw s == null ? e : e.from(sources.of(s));
+    }
+    StartupChecks.check(config, sources);
+    return config;
+  }
+
+  private static Object coerce(Setting s, String text, ConfigSources sources) {
+    try {
+      return s.coerce(text, true);
+    } catch (ConfigException e) {
+      throw e.from(sources.of(s));
+    }
+  }
+
+  /** A misspelt variable must not be ignored silently, any more than a misspelt key in the file. */
+  private static void checkKnownVariables(Map<String, String> env) {
+    for (String name : env.keySet()) {
+      if (name.startsWith(ENV_PREFIX) && Arrays.stream(Setting.values()).noneMatch(s -> s.envVar().equals(name))) {
+        String known = Arrays.stream(Setting.values()).map(Setting::envVar).collect(Collectors.joining(", "));
+        String guess = Setting.closest(name, Setting::envVar);
+        throw new ConfigException(name, "environment variable", "unknown variable"
+            + (guess == null ? "" : "; did you mean " + guess + "?") + " Known ones: " + known);
+      }
+    }
+  }
+
+  private static void checkKnownKeys(JsonObject json) {
+    for (String key : json.fieldNames()) {
+      if (Setting.byKey(key) == null) {
+        String guess = Setting.closest(key, Setting::key);
+        throw new ConfigException(key, "unknown setting" + (guess == null ? "" : "; did you mean '" + guess + "'?")
+            + " Known settings are " + Setting.keys());
+      }
+    }
   }
 
   /** Parses a configuration object with the file's keys; absent keys take their defaults, unknown keys fail. */
   public static ServerConfig fromJson(JsonObject json) {
     Map<Setting, Object> v = new EnumMap<>(Setting.class);
-    for (String key : json.fieldNames()) {
-      if (Setting.byKey(key) == null) {
-        throw new ConfigException(key, "unknown setting; known settings are " + Setting.keys());
-      }
-    }
+    checkKnownKeys(json);
     for (Setting s : Setting.values()) {
       Object raw = json.getValue(s.key());
+      if (raw == null && json.containsKey(s.key())) {
+        throw new ConfigException(s.key(), "null is not a value; leave the setting out to get its default"
+            + (s.defaultValue() == null ? "" : " (" + s.defaultValue() + ")"));
+      }
       if (raw == null) {
         raw = s == Setting.INSTANCES ? Runtime.getRuntime().availableProcessors() : s.defaultValue();
       }
@@ -75,27 +133,9 @@ public final class ConfigLoader {
         (Integer) v.get(Setting.STATS_INTERVAL_MS),
         (Double) v.get(Setting.FAIRNESS_WARN_BELOW),
         (Integer) v.get(Setting.FAIRNESS_MIN_SAMPLE),
-        (String) v.get(Setting.CONTROL_SOCKET));
-  }
-
-  private static JsonObject readFile(Path file) {
-    Path path = file == null ? DEFAULT_FILE : file;
-    String text;
-    try {
-      text = Files.readString(path, StandardCharsets.UTF_8);
-    } catch (NoSuchFileException e) {
-      if (file == null) {
-        return new JsonObject();
-      }
-      throw new ConfigException("conf", "file " + path + " does not exist");
-    } catch (IOException e) {
-      throw new ConfigException("conf", "cannot read " + path + ": " + e.getMessage());
-    }
-    try {
-      return new JsonObject(text);
-    } catch (DecodeException e) {
-      String reason = e.getMessage() == null ? "" : e.getMessage().lines().findFirst().orElse("");
-      throw new ConfigException("conf", path + " is not a JSON object: " + reason);
-    }
+        (String) v.get(Setting.CONTROL_SOCKET),
+        (Integer) v.get(Setting.MAX_ADMIN_CONNECTIONS),
+        (Steering) v.get(Setting.STEERING),
+        (Integer) v.get(Setting.STALL_THRESHOLD_MS));
   }
 }

@@ -22,7 +22,10 @@ public record ServerConfig(
     int statsIntervalMs,
     double fairnessWarnBelow,
     int fairnessMinSample,
-    String controlSocket) {
+    String controlSocket,
+    int maxAdminConnections,
+    Steering steering,
+    int stallThresholdMs) {
 
   public ServerConfig {
     if (transport == TransportKind.NIO && balancing == Balancing.REUSEPORT) {
@@ -34,6 +37,16 @@ public record ServerConfig(
       throw new ConfigException(Setting.CONTROL_SOCKET.key(),
           "listener takeover passes epoll sockets: it needs --balancing reuseport and --transport epoll (or auto)");
     }
+    if (steering == Steering.BPF && !epollReusePort) {
+      throw new ConfigException(Setting.STEERING.key(),
+          "the BPF selector steers a reuseport group of epoll sockets: bpf needs --balancing reuseport and"
+          + " --transport epoll (or auto); use auto or kernel");
+    }
+  }
+
+  /** Whether this configuration has a reuseport group of epoll sockets, the only kind the BPF selector steers. */
+  public boolean steerable() {
+    return balancing == Balancing.REUSEPORT && transport.resolved() == TransportKind.EPOLL;
   }
 
   /** The configuration with every built-in default. */
@@ -44,13 +57,22 @@ public record ServerConfig(
   public ServerConfig withPort(int newPort) {
     return new ServerConfig(host, newPort, instances, balancing, transport, service, acceptBacklog,
         maxConnectionsPerInstance, idleTimeoutSeconds, drainTimeoutSeconds, udpReceiveBufferBytes, adminHost,
-        adminPort, statsIntervalMs, fairnessWarnBelow, fairnessMinSample, controlSocket);
+        adminPort, statsIntervalMs, fairnessWarnBelow, fairnessMinSample, controlSocket, maxAdminConnections,
+        steering, stallThresholdMs);
+  }
+
+  /** The configuration with a lower connection cap per instance (to fit the file descriptor limit). */
+  public ServerConfig withMaxConnectionsPerInstance(int cap) {
+    return new ServerConfig(host, port, instances, balancing, transport, service, acceptBacklog, cap,
+        idleTimeoutSeconds, drainTimeoutSeconds, udpReceiveBufferBytes, adminHost, adminPort, statsIntervalMs,
+        fairnessWarnBelow, fairnessMinSample, controlSocket, maxAdminConnections, steering, stallThresholdMs);
   }
 
   public ServerConfig withControlSocket(String path) {
     return new ServerConfig(host, port, instances, balancing, transport, service, acceptBacklog,
         maxConnectionsPerInstance, idleTimeoutSeconds, drainTimeoutSeconds, udpReceiveBufferBytes, adminHost,
-        adminPort, statsIntervalMs, fairnessWarnBelow, fairnessMinSample, path);
+        adminPort, statsIntervalMs, fairnessWarnBelow, fairnessMinSample, path, maxAdminConnections, steering,
+        stallThresholdMs);
   }
 
   /** The configuration as JSON, with the same keys as the file: it travels to verticles this way. */
@@ -72,6 +94,9 @@ public record ServerConfig(
         .put(Setting.STATS_INTERVAL_MS.key(), statsIntervalMs)
         .put(Setting.FAIRNESS_WARN_BELOW.key(), fairnessWarnBelow)
         .put(Setting.FAIRNESS_MIN_SAMPLE.key(), fairnessMinSample)
-        .put(Setting.CONTROL_SOCKET.key(), controlSocket);
+        .put(Setting.CONTROL_SOCKET.key(), controlSocket)
+        .put(Setting.MAX_ADMIN_CONNECTIONS.key(), maxAdminConnections)
+        .put(Setting.STEERING.key(), steering.id())
+        .put(Setting.STALL_THRESHOLD_MS.key(), stallThresholdMs);
   }
 }

@@ -2,6 +2,7 @@ package io.reuseport.config;
 
 import java.util.Arrays;
 import java.util.Locale;
+import java.util.function.Function;
 import java.util.stream.Collectors;
 
 /**
@@ -35,7 +36,16 @@ public enum Setting {
   FAIRNESS_MIN_SAMPLE("fairnessMinSample", Type.INT, 200,
       "connections or datagrams an interval needs before its fairness is judged", 1, Integer.MAX_VALUE),
   CONTROL_SOCKET("controlSocket", Type.PATH, "",
-      "Unix socket a new process takes the listeners over from with --takeover (epoll only; empty = none)");
+      "Unix socket a new process takes the listeners over from with --takeover (epoll only; empty = none)"),
+  MAX_ADMIN_CONNECTIONS("maxAdminConnections", Type.INT, 64,
+      "open admin HTTP connections; further ones are closed at once, so that admin clients cannot take the"
+          + " service's file descriptors", 1, 100_000),
+  STEERING("steering", Type.ENUM, "auto",
+      "auto (BPF selector where the process may load it, else the kernel's hash), bpf (required), kernel",
+      Steering.class),
+  STALL_THRESHOLD_MS("stallThresholdMs", Type.INT, 300,
+      "with the BPF selector, steer new traffic around an instance whose event loop made no progress for this long",
+      50, 60_000);
 
   enum Type { STRING, PATH, INT, DOUBLE, ENUM }
 
@@ -101,6 +111,43 @@ public enum Setting {
       }
     }
     return null;
+  }
+
+  /**
+   * The name among all settings' names (as {@code name} gives them) closest to {@code typo}, within two edits; null
+   * when none is that close.
+   */
+  static String closest(String typo, Function<Setting, String> name) {
+    String best = null;
+    int bestDistance = 3;
+    for (Setting s : values()) {
+      int d = distance(typo.toLowerCase(Locale.ROOT), name.apply(s).toLowerCase(Locale.ROOT));
+      if (d < bestDistance) {
+        bestDistance = d;
+        best = name.apply(s);
+      }
+    }
+    return best;
+  }
+
+  /** Levenshtein distance. */
+  private static int distance(String a, String b) {
+    int[] previous = new int[b.length() + 1];
+    int[] current = new int[b.length() + 1];
+    for (int j = 0; j <= b.length(); j++) {
+      previous[j] = j;
+    }
+    for (int i = 1; i <= a.length(); i++) {
+      current[0] = i;
+      for (int j = 1; j <= b.length(); j++) {
+        int substitute = previous[j - 1] + (a.charAt(i - 1) == b.charAt(j - 1) ? 0 : 1);
+        current[j] = Math.min(substitute, Math.min(previous[j], current[j - 1]) + 1);
+      }
+      int[] swap = previous;
+      previous = current;
+      current = swap;
+    }
+    return previous[b.length()];
   }
 
   public static String keys() {

@@ -61,11 +61,15 @@ final class ReusePortBinder {
 
   /**
    * Binds one TCP listener with {@code SO_REUSEPORT}; it accepts and serves its connections on this loop.
+   *
+   * @param listenerHandler goes in the listener's own pipeline (it sees the listener's accept errors)
    */
-  Future<Channel> bindTcp(InetSocketAddress address, int backlog, ChannelHandler childInitializer) {
+  Future<Channel> bindTcp(InetSocketAddress address, int backlog, ChannelHandler listenerHandler,
+                          ChannelHandler childInitializer) {
     ServerBootstrap bootstrap = new ServerBootstrap()
         .group(eventLoop())
         .channelFactory(serverChannelFactory(address))
+        .handler(listenerHandler)
         .childHandler(childInitializer);
     NetServerOptions options = new NetServerOptions()
         .setReusePort(true)
@@ -92,10 +96,11 @@ final class ReusePortBinder {
    * Serves a TCP listener that is already bound and listening (received from the process taken over) on this loop,
    * exactly as {@link #bindTcp} serves its own. Epoll only: the descriptor is wrapped in an epoll channel.
    */
-  Future<Channel> adoptTcp(int fd, ChannelHandler childInitializer) {
+  Future<Channel> adoptTcp(int fd, ChannelHandler listenerHandler, ChannelHandler childInitializer) {
     ServerBootstrap bootstrap = new ServerBootstrap()
         .group(eventLoop())
         .channelFactory(() -> new EpollServerSocketChannel(fd))
+        .handler(listenerHandler)
         .childHandler(childInitializer)
         .childOption(ChannelOption.TCP_NODELAY, true)
         .childOption(ChannelOption.ALLOW_HALF_CLOSURE, true);

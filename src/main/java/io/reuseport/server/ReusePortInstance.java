@@ -9,7 +9,9 @@ import io.reuseport.service.ServiceContext;
 import io.reuseport.service.Services;
 import io.reuseport.stats.InstanceCounters;
 import io.reuseport.stats.InstanceStatsEndpoint;
+import io.reuseport.steer.Heartbeats;
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.VerticleBase;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -33,6 +35,9 @@ final class ReusePortInstance extends VerticleBase implements ServerInstance {
   private static final Logger LOG = LoggerFactory.getLogger(ReusePortInstance.class);
 
   private final InheritedSockets inherited;
+  /** Stamped from this loop for the steering watchdog; null when nothing steers. */
+  private final Heartbeats heartbeats;
+  private final long stampPeriodMs;
   private ServerConfig conf;
   private int id;
   private InstanceCounters counters;
@@ -46,15 +51,17 @@ final class ReusePortInstance extends VerticleBase implements ServerInstance {
   private final Set<Channel> open = new HashSet<>();
   private final IdleSweeper idleSweeper = new IdleSweeper(open);
   private volatile BoundInstance bound;
-  /** Set once the sockets were handed to another process: they are then deregistered, never closed. */
-  private volatile boolean handedOver;
+  /** Set once the sockets were released to another process: this instance no longer touches them. */
+  private volatile boolean released;
 
   /**
    * @param inherited this instance's share of the sockets received from a process taken over; when empty, it binds
    *     its own
    */
-  ReusePortInstance(InheritedSockets inherited) {
+  ReusePortInstance(InheritedSockets inherited, Heartbeats heartbeats, long stampPeriodMs) {
     this.inherited = inherited;
+    this.heartbeats = heartbeats;
+    this.stampPeriodMs = stampPeriodMs;
   }
 
   @Override
@@ -78,6 +85,10 @@ final class ReusePortInstance extends VerticleBase implements ServerInstance {
           return stats.start(conf.statsIntervalMs());
         })
         .onSuccess(v -> {
+          if (heartbeats != null) {
+            // a blocked loop stops stamping: that is what the watchdog looks for
+            vertx.setPeriodic(stampPeriodMs, timer -> heartbeats.stamp(id));
+          }
           bound = new BoundInstance(id, counters.eventLoop, localPort(tcpListeners.get(0)), null);
           LOG.info("instance {} on {}: TCP {} UDP {}{}", id, counters.eventLoop, addresses(tcpListeners),
               addresses(udpSockets), inherited.isEmpty() ? "" : " (taken over)");
@@ -93,11 +104,14 @@ final class ReusePortInstance extends VerticleBase implements ServerInstance {
 
   private Future<Void> bindOwn() {
     InetSocketAddress address = new InetSocketAddress(conf.host(), conf.port());
-    return binder.bindTcp(address, conf.acceptBacklog(), new Initializer(service))
+    Initializer initializer = new Initializer(service);
+    return binder.bindTcp(address, conf.acceptBacklog(), initializer.failures, initializer)
+        .recover(err -> Future.failedFuture(BindFailure.of("TCP", conf, err)))
         .compose(tcp -> {
           tcpListeners.add(tcp);
           InetSocketAddress udpAddress = new InetSocketAddress(address.getAddress(), localPort(tcp));
-          return binder.bindUdp(udpAddress, conf.udpReceiveBufferBytes(), new DatagramHandler(service, counters));
+          return binder.bindUdp(udpAddress, conf.udpReceiveBufferBytes(), new DatagramHandler(service, counters))
+              .recover(err -> Future.failedFuture(BindFailure.of("UDP", conf.withPort(localPort(tcp)), err)));
         })
         .map(udp -> {
           udpSockets.add(udp);
@@ -108,7 +122,8 @@ final class ReusePortInstance extends VerticleBase implements ServerInstance {
   private Future<Void> adoptInherited() {
     List<Future<?>> adopted = new ArrayList<>();
     for (int fd : inherited.tcpFds()) {
-      adopted.add(binder.adoptTcp(fd, new Initializer(service)).onSuccess(tcpListeners::add));
+      Initializer initializer = new Initializer(service);
+      adopted.add(binder.adoptTcp(fd, initializer.failures, initializer).onSuccess(tcpListeners::add));
     }
     for (int fd : inherited.udpFds()) {
       // one handler per socket: it holds that socket's raw descriptor
@@ -124,12 +139,16 @@ final class ReusePortInstance extends VerticleBase implements ServerInstance {
    */
   @Override
   public Future<?> stop() {
+    if (stats != null) {
+      stats.draining();
+    }
     return closeListeners()
         .transform(closed -> Drain.until(vertx, open::isEmpty,
             TimeUnit.SECONDS.toMillis(conf.drainTimeoutSeconds())))
         .transform(drained -> {
           if (!open.isEmpty()) {
-            LOG.warn("instance {}: closing {} connections still open after the drain timeout", id, open.size());
+            LOG.warn("instance {}: closing {} connection{} still open after the drain timeout", id, open.size(),
+                open.size() == 1 ? "" : "s");
             new ArrayList<>(open).forEach(Channel::close);
           }
           idleSweeper.stop(vertx);
@@ -140,11 +159,11 @@ final class ReusePortInstance extends VerticleBase implements ServerInstance {
   /**
    * Closes this instance's TCP listeners one after the other, then retires and closes its UDP sockets
    * ({@link UdpRetirement}). One at a time, so that with {@code net.ipv4.tcp_migrate_req=1} a closing listener's
-   * queue migrates to a listener that stays open. Does nothing once the sockets were handed over.
+   * queue migrates to a listener that stays open. Does nothing once the sockets were released.
    */
   @Override
   public Future<Void> closeListeners() {
-    if (handedOver) {
+    if (released) {
       return Future.succeededFuture();
     }
     Future<Void> chain = Future.succeededFuture();
@@ -158,20 +177,62 @@ final class ReusePortInstance extends VerticleBase implements ServerInstance {
   }
 
   /**
-   * Hands the sockets over: deregisters them from this loop (no more accepts or reads here) without closing them,
-   * so that connections queued on them stay queued for the process that received them.
+   * Releases the sockets: takes them off this loop (no more accepts or reads here) and closes this process's
+   * descriptors only. A socket lives as long as any process holds a descriptor of it, so the process that received
+   * them keeps serving them, with the connections queued on them; nothing here (no shutdown, no connect) changes
+   * the sockets themselves.
    */
   @Override
-  public Future<Void> handOver() {
-    handedOver = true;
-    List<Future<Void>> deregistered = new ArrayList<>();
+  public Future<Void> release() {
+    released = true;
+    // called from the control socket's thread: the counters live on this instance's loop
+    context.runOnContext(v -> {
+      if (stats != null) {
+        stats.draining();
+      }
+    });
+    List<Future<Void>> closed = new ArrayList<>();
     for (Channel c : tcpListeners) {
-      deregistered.add(Drain.deregister(c));
+      closed.add(Drain.close(c));
     }
     for (Channel c : udpSockets) {
-      deregistered.add(Drain.deregister(c));
+      closed.add(Drain.close(c));
     }
-    return Future.join(deregistered).mapEmpty();
+    return Future.join(closed).mapEmpty();
+  }
+
+  @Override
+  public void closeConnections() {
+    context.runOnContext(v -> {
+      if (!open.isEmpty()) {
+        LOG.info("instance {}: closing {} open connection(s) now", id, open.size());
+        new ArrayList<>(open).forEach(Channel::close);
+      }
+    });
+  }
+
+  /**
+   * A UDP socket that was closed, or connected to one peer (the kernel then gives it only that peer's datagrams),
+   * no longer serves this instance's share of the port.
+   */
+  @Override
+  public Future<String> socketProblem() {
+    Promise<String> problem = Promise.promise();
+    context.runOnContext(v -> problem.complete(released ? null : udpProblem()));
+    return problem.future();
+  }
+
+  private String udpProblem() {
+    for (Channel udp : udpSockets) {
+      if (!udp.isOpen()) {
+        return "UDP socket " + udp.localAddress() + " is closed";
+      }
+      InetSocketAddress peer = UdpRetirement.connectedPeer(udp);
+      if (peer != null) {
+        return "UDP socket " + udp.localAddress() + " is connected to " + peer + " and receives only its datagrams";
+      }
+    }
+    return null;
   }
 
   /** File descriptors of the TCP listeners this instance serves. */
@@ -210,16 +271,20 @@ final class ReusePortInstance extends VerticleBase implements ServerInstance {
     return ((InetSocketAddress) channel.localAddress()).getPort();
   }
 
-  /** Admits or rejects each accepted connection, then sets up its pipeline. */
+  /** Admits or rejects each accepted connection of one listener, then sets up its pipeline. */
   private final class Initializer extends ChannelInitializer<Channel> {
     private final Service service;
+    /** The same listener's accept errors. */
+    private final AcceptFailures failures;
 
     Initializer(Service service) {
       this.service = service;
+      this.failures = new AcceptFailures(counters);
     }
 
     @Override
     protected void initChannel(Channel ch) {
+      failures.accepted();
       if (counters.tcpActive >= conf.maxConnectionsPerInstance()) {
         counters.tcpRejected++;
         ch.close();

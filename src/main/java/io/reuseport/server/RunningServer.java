@@ -1,9 +1,13 @@
 package io.reuseport.server;
 
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.reuseport.admin.AdminServer;
 import io.reuseport.config.ServerConfig;
+import io.reuseport.steer.Steering;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -15,6 +19,10 @@ import java.util.List;
  */
 public final class RunningServer {
 
+  private static final Logger LOG = LoggerFactory.getLogger(RunningServer.class);
+  /** How often {@link #watchSockets()} checks that every instance's sockets still serve. */
+  private static final long SOCKET_CHECK_MS = 1_000;
+
   private final Vertx vertx;
   private final ServerConfig config;
   private final List<BoundInstance> instances;
@@ -22,21 +30,28 @@ public final class RunningServer {
   private final String transport;
   private final ServerState state;
   private final PrometheusMeterRegistry registry;
-  private final int adminPort;
+  /** The admin server, or null when none was deployed. */
+  private final AdminServer admin;
   /** Every deployment made for this server, in order: admin server, instances, collector. */
   private final List<String> deployments;
   private final boolean closesVertx;
+  /**
+   * Whether another process holds descriptors of this server's sockets (they were passed to it, or received from
+   * it): such a socket is never changed on the way out (no UDP retirement), only this process's descriptor closed.
+   */
+  private volatile boolean socketsShared;
+  private final Steering steering;
 
   RunningServer(Vertx vertx, ServerConfig config, List<BoundInstance> instances, List<ServerInstance> verticles,
-                String transport, ServerState state, PrometheusMeterRegistry registry, int adminPort,
-                List<String> deployments) {
-    this(vertx, config, instances, verticles, transport, state, registry, adminPort, deployments, false);
+                String transport, ServerState state, PrometheusMeterRegistry registry, AdminServer admin,
+                List<String> deployments, Steering steering) {
+    this(vertx, config, instances, verticles, transport, state, registry, admin, deployments, steering, false);
   }
 
   private RunningServer(Vertx vertx, ServerConfig config, List<BoundInstance> instances,
                         List<ServerInstance> verticles, String transport, ServerState state,
-                        PrometheusMeterRegistry registry, int adminPort, List<String> deployments,
-                        boolean closesVertx) {
+                        PrometheusMeterRegistry registry, AdminServer admin, List<String> deployments,
+                        Steering steering, boolean closesVertx) {
     this.vertx = vertx;
     this.config = config;
     this.instances = List.copyOf(instances);
@@ -44,15 +59,21 @@ public final class RunningServer {
     this.transport = transport;
     this.state = state;
     this.registry = registry;
-    this.adminPort = adminPort;
+    this.admin = admin;
     this.deployments = List.copyOf(deployments);
+    this.steering = steering;
     this.closesVertx = closesVertx;
+  }
+
+  /** Who picks the instance for new traffic: the BPF selector or the kernel's hash. */
+  public Steering steering() {
+    return steering;
   }
 
   /** The same server, whose {@link #stop()} also closes its Vertx: the launcher built that Vertx for it. */
   RunningServer closingVertxOnStop() {
-    return new RunningServer(vertx, config, instances, verticles, transport, state, registry, adminPort, deployments,
-        true);
+    return new RunningServer(vertx, config, instances, verticles, transport, state, registry, admin, deployments,
+        steering, true);
   }
 
   /** The Vertx the server runs in: the caller's, or the one {@link ServerLauncher#start} built. */
@@ -71,7 +92,7 @@ public final class RunningServer {
 
   /** The admin server's actual port, or -1 when none was deployed. */
   public int adminPort() {
-    return adminPort;
+    return admin == null ? -1 : admin.actualPort();
   }
 
   public List<BoundInstance> instances() {
@@ -105,30 +126,100 @@ public final class RunningServer {
     return fds;
   }
 
+  /** Another process now holds descriptors of these sockets: from now on they are only ever released. */
+  public void shareSockets() {
+    socketsShared = true;
+  }
+
+  /** The other process confirmed it closed its descriptors (it handed over to this one): these sockets are ours. */
+  public void ownSockets() {
+    socketsShared = false;
+  }
+
+  public boolean socketsShared() {
+    return socketsShared;
+  }
+
   /**
-   * Hands the sockets to the process that took them over: readiness turns 503 and every instance takes its
-   * sockets off its loop without closing them (connections queued on them stay queued for the other process). A
-   * later {@link #stop()} then only drains the open connections.
+   * Hands the sockets to the process that took them over: readiness turns 503, every instance takes its sockets
+   * off its loop and closes its own descriptors of them (the sockets stay open in the other process, connections
+   * queued on them stay queued for it), and the admin server stops listening (the new process answers on the same
+   * port). A later {@link #stop()} then only drains the open connections.
    */
   public Future<Void> handOver() {
-    state.set(ServerState.Phase.DRAINING);
+    state.requestStop();
+    socketsShared = true;
+    // the new process attached its own selector; it needs the sockets out of ours (handing over is no stall)
+    steering.handOver();
+    Future<Void> released = releaseAll();
+    if (admin == null) {
+      return released;
+    }
+    return released.transform(done -> admin.stopListening()
+        .onFailure(err -> LOG.warn("admin server did not stop listening: {}", err.toString()))
+        .transform(v -> released));
+  }
+
+  private Future<Void> releaseAll() {
     List<Future<Void>> all = new ArrayList<>();
-    verticles.forEach(v -> all.add(v.handOver()));
+    verticles.forEach(v -> all.add(v.release()));
     return Future.all(all).mapEmpty();
   }
 
   /**
-   * Drains and stops: readiness turns 503, the listeners close one after the other (with
+   * Checks every {@value #SOCKET_CHECK_MS} ms, on each instance's loop, that its sockets still serve (a UDP socket
+   * that was closed, or connected to one peer, no longer receives the clients' datagrams); readiness turns 503
+   * naming the instance and the reason, and the reason is logged once.
+   */
+  public void watchSockets() {
+    vertx.setPeriodic(SOCKET_CHECK_MS, timer -> {
+      if (state.stopRequested()) {
+        vertx.cancelTimer(timer);
+        return;
+      }
+      for (int i = 0; i < verticles.size(); i++) {
+        int id = i;
+        verticles.get(i).socketProblem().onSuccess(problem -> {
+          if (state.stopRequested()) {
+            return;
+          }
+          boolean known = state.socketProblems().stream().anyMatch(p -> p.equals("instance " + id + ": " + problem));
+          if (problem != null && !known) {
+            LOG.error("instance {}: {}; readiness is 503 until it serves again", id, problem);
+          }
+          state.socketProblem(id, problem);
+        });
+      }
+    });
+  }
+
+  /**
+   * A second signal during the drain: closes every connection still open, so that the drain ends now.
+   */
+  public void forceStop() {
+    verticles.forEach(ServerInstance::closeConnections);
+  }
+
+  /**
+   * Drains and stops: readiness turns 503, the listeners close one after the other (or, when another process holds
+   * them too, only this process's descriptors close) (with
    * {@code net.ipv4.tcp_migrate_req=1} the kernel then moves each one's queue to a listener still open, this
    * server's or another process's), open connections get up to {@code drainTimeoutSeconds} to finish, then the
    * collector and the admin server (which answered throughout) are undeployed. A Vertx the launcher built is then
    * closed; the caller's Vertx keeps running, and can host a server again.
    */
   public Future<Void> stop() {
-    state.set(ServerState.Phase.DRAINING);
+    state.requestStop();
+    // draining is not a stall: the table stays as it is; closed listeners leave the socket map by themselves
+    steering.stop();
     Future<Void> closed = Future.succeededFuture();
-    for (ServerInstance v : verticles) {
-      closed = closed.transform(x -> v.closeListeners());
+    if (socketsShared) {
+      // another process serves these very sockets: close only our descriptors, change nothing about the sockets
+      closed = releaseAll();
+    } else {
+      for (ServerInstance v : verticles) {
+        closed = closed.transform(x -> v.closeListeners());
+      }
     }
     return closed.transform(x -> {
       List<Future<?>> drained = new ArrayList<>();
@@ -137,6 +228,7 @@ public final class RunningServer {
       }
       return Future.join(drained);
     }).transform(drained -> ServerLauncher.undeployAll(vertx, deployments))
-        .transform(done -> closesVertx ? vertx.close() : Future.<Void>succeededFuture());
+        .transform(done -> closesVertx ? vertx.close() : Future.<Void>succeededFuture())
+        .andThen(done -> steering.close());
   }
 }

@@ -18,9 +18,21 @@ interface ServerInstance extends Deployable {
     return Future.succeededFuture();
   }
 
-  /** Takes the sockets off this instance's loop without closing them, for the process that takes them over. */
-  default Future<Void> handOver() {
+  /**
+   * Takes the sockets off this instance's loop and closes this process's descriptors of them, changing nothing about
+   * the sockets themselves: another process that holds them (after a takeover) serves them on as before.
+   */
+  default Future<Void> release() {
     return Future.failedFuture(new IllegalStateException("only reuseport instances can hand their sockets over"));
+  }
+
+  /** Closes every open connection now (a forced stop); the drain then ends. */
+  default void closeConnections() {
+  }
+
+  /** Checked on the instance's loop: why its sockets no longer serve, or null when they do. */
+  default Future<String> socketProblem() {
+    return Future.succeededFuture();
   }
 
   /** Descriptors of the TCP listeners served, for a takeover. */

@@ -7,9 +7,11 @@ import io.reuseport.admin.AdminSettings;
 import io.reuseport.admin.StatsMeters;
 import io.reuseport.config.Balancing;
 import io.reuseport.config.ServerConfig;
+import io.reuseport.config.Setting;
 import io.reuseport.service.Services;
 import io.reuseport.stats.CollectorSettings;
 import io.reuseport.stats.StatsCollector;
+import io.reuseport.steer.Steering;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
@@ -17,6 +19,7 @@ import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
 import io.vertx.core.transport.Transport;
 import io.vertx.micrometer.MicrometerMetricsFactory;
+import io.vertx.micrometer.MetricsDomain;
 import io.vertx.micrometer.MicrometerMetricsOptions;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -57,6 +60,13 @@ public final class ServerLauncher {
    * that port.
    */
   public static Future<RunningServer> start(ServerConfig config, InheritedSockets inherited) {
+    return start(config, inherited, new ServerState());
+  }
+
+  /**
+   * Same, reporting into {@code state}: a stop asked for there before start-up completes keeps readiness down.
+   */
+  public static Future<RunningServer> start(ServerConfig config, InheritedSockets inherited, ServerState state) {
     Transport transport;
     try {
       Services.find(config.service());
@@ -71,7 +81,14 @@ public final class ServerLauncher {
             // must not silence the report of its own stall
             .setEventLoopPoolSize(config.instances() + 1)
             .setPreferNativeTransport(true)
-            .setMetricsOptions(new MicrometerMetricsOptions().setEnabled(true)))
+            // vertx-micrometer-metrics 5.0.7 registers its gauges again for every event-bus consumer, connection
+            // and request, and Micrometer 1.15 warns about each re-registration. Off, so: the event bus (it only
+            // carries this server's stats), the HTTP server (the admin port; reuseport_admin_* covers it) and the
+            // net server (shared mode; reuseport_tcp_* counts its connections as in reuseport mode)
+            .setMetricsOptions(new MicrometerMetricsOptions().setEnabled(true)
+                .addDisabledMetricsCategory(MetricsDomain.EVENT_BUS)
+                .addDisabledMetricsCategory(MetricsDomain.HTTP_SERVER)
+                .addDisabledMetricsCategory(MetricsDomain.NET_SERVER)))
         .withTransport(transport)
         .withMetrics(new MicrometerMetricsFactory(registry))
         .build();
@@ -82,7 +99,7 @@ public final class ServerLauncher {
     }
     // completed without a Vert.x context: on failure, Vert.x closes and its event loops can no longer run callbacks
     Promise<RunningServer> result = Promise.promise();
-    deploy(vertx, config, new ServerDeployOptions().setMeterRegistry(registry), inherited)
+    deploy(vertx, config, new ServerDeployOptions().setMeterRegistry(registry), inherited, state)
         .onComplete(started -> {
           if (started.failed()) {
             result.fail(started.cause());
@@ -114,57 +131,84 @@ public final class ServerLauncher {
    * addresses on its event bus are fixed).
    */
   public static Future<RunningServer> deploy(Vertx vertx, ServerConfig config, ServerDeployOptions options) {
-    return deploy(vertx, config, options, InheritedSockets.none());
+    return deploy(vertx, config, options, InheritedSockets.none(), new ServerState());
   }
 
-  private static Future<RunningServer> deploy(Vertx vertx, ServerConfig config, ServerDeployOptions options,
-                                             InheritedSockets inherited) {
+  private static Future<RunningServer> deploy(Vertx vertx, ServerConfig requested, ServerDeployOptions options,
+                                             InheritedSockets inherited, ServerState state) {
     String transport;
+    Steering steering;
+    ServerConfig config;
     try {
+      config = FdBudget.fit(requested);
       if (options.isAdminServer() && !options.isStatsCollector()) {
         throw new IllegalArgumentException("the admin server reads the stats collector: deploy both or neither");
       }
       Services.find(config.service());
       transport = HostVertx.check(vertx, config);
+      // before anything binds: steering=bpf without the selector must not half-start
+      steering = Steering.prepare(config);
       claim(vertx);
     } catch (RuntimeException e) {
       return Future.failedFuture(e);
     }
     PrometheusMeterRegistry registry = options.getMeterRegistry() != null ? options.getMeterRegistry()
         : new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
-    ServerState state = new ServerState();
     List<String> deployments = new CopyOnWriteArrayList<>();
     List<ServerInstance> verticles = new ArrayList<>();
+    // a server that can be taken over shares its admin port with the process taking over (SO_REUSEPORT), so that
+    // the fixed admin port answers throughout; the old process closes its admin listener once it hands over
+    boolean adminReusePort = !config.controlSocket().isEmpty();
     AdminServer admin = options.isAdminServer() ? new AdminServer(new AdminSettings(config.adminHost(),
-        config.adminPort(), config.instances(), StatsCollector.FRESH_TIMEOUT_MS + 2_000), state, registry) : null;
+        config.adminPort(), config.instances(), StatsCollector.FRESH_TIMEOUT_MS + 2_000, adminReusePort,
+        config.maxAdminConnections()), state, registry) : null;
 
     Future<?> adminStarted = admin == null ? Future.succeededFuture() : vertx.deployVerticle(admin)
         .onSuccess(deployments::add)
-        .recover(err -> Future.failedFuture(new StartupException("cannot start the admin server on "
-            + config.adminHost() + ":" + config.adminPort() + " (setting 'adminPort'): " + err.getMessage(), err)));
+        .recover(err -> Future.failedFuture(new StartupException(Setting.ADMIN_PORT, "cannot start the admin server"
+            + " on " + BindFailure.hostPort(config.adminHost(), config.adminPort()) + " (setting 'adminPort'): "
+            + err.getMessage() + BindFailure.hint(err, "another process holds it: pick another --admin-port"), err)));
     return adminStarted
-        .compose(adminId -> deployAll(vertx, config, inherited, verticles, deployments))
+        .compose(adminId -> deployAll(vertx, config, inherited, verticles, deployments, steering))
         .compose(instances -> {
+          steering.start(socketsOf(verticles));
+          steering.bindMeters(registry);
           ServerConfig actual = config.withPort(instances.get(0).port());
           Future<?> collectorStarted = Future.succeededFuture();
           if (options.isStatsCollector()) {
             StatsCollector collector = new StatsCollector(new CollectorSettings(config.instances(), transport,
                 config.balancing().id(), actual.port(), config.statsIntervalMs(), config.fairnessWarnBelow(),
-                config.fairnessMinSample()));
+                config.fairnessMinSample()), steering::toJson);
             StatsMeters.bind(registry, collector, config.instances());
             collectorStarted = vertx.deployVerticle(collector)
                 .onSuccess(deployments::add)
                 .onSuccess(id -> checkCollectorLoop(collector, instances));
           }
           return collectorStarted.map(id -> new RunningServer(vertx, actual, instances, verticles, transport, state,
-              registry, admin == null ? -1 : admin.actualPort(), deployments));
+              registry, admin, deployments, steering));
         })
         .onSuccess(running -> {
-          state.set(ServerState.Phase.READY);
-          LOG.info("ready: transport {}, balancing {}, {} instances, port {}, admin port {}", running.transport(),
-              config.balancing().id(), running.instances().size(), running.port(), running.adminPort());
+          if (!state.markReady()) {
+            LOG.info("started on port {}, but a stop was asked for: not ready", running.port());
+            return;
+          }
+          int count = running.instances().size();
+          LOG.info("ready: transport {}, balancing {}, {} instance{}, port {}, admin port {}", running.transport(),
+              config.balancing().id(), count, count == 1 ? "" : "s", running.port(), running.adminPort());
         })
-        .recover(err -> undeployAll(vertx, deployments).transform(x -> Future.failedFuture(err)));
+        .recover(err -> {
+          steering.close();
+          return undeployAll(vertx, deployments).transform(x -> Future.failedFuture(err));
+        });
+  }
+
+  /** Per instance, its (first) TCP listener's and UDP socket's descriptors, for the selector's socket map. */
+  private static List<int[]> socketsOf(List<ServerInstance> verticles) {
+    List<int[]> sockets = new ArrayList<>();
+    for (ServerInstance v : verticles) {
+      sockets.add(new int[] {v.tcpFds().get(0), v.udpFds().get(0)});
+    }
+    return sockets;
   }
 
   /** Undeploys, last first, what a server deployed into {@code vertx}, and frees {@code vertx} for another. */
@@ -185,13 +229,15 @@ public final class ServerLauncher {
   }
 
   private static Future<List<BoundInstance>> deployAll(Vertx vertx, ServerConfig config, InheritedSockets inherited,
-                                                      List<ServerInstance> verticles, List<String> deployments) {
-    return deployFirst(vertx, config, inherited, verticles, deployments, 1).compose(first -> {
+                                                      List<ServerInstance> verticles, List<String> deployments,
+                                                      Steering steering) {
+    return deployFirst(vertx, config, inherited, verticles, deployments, steering, 1).compose(first -> {
       // reuseport instances join the port instance 0 got; shared ones find it through Vert.x's server sharing
       ServerConfig joined = config.balancing() == Balancing.REUSEPORT ? config.withPort(first.port()) : config;
       List<Future<BoundInstance>> deployed = new ArrayList<>();
       for (int id = 1; id < config.instances(); id++) {
-        ServerInstance instance = newInstance(config.balancing(), inherited.shareOf(id, config.instances()));
+        ServerInstance instance = newInstance(config.balancing(), inherited.shareOf(id, config.instances()),
+            steering);
         verticles.add(instance);
         deployed.add(deploy(vertx, instance, new InstanceSettings(id, joined), deployments));
       }
@@ -207,14 +253,14 @@ public final class ServerLauncher {
 
   private static Future<BoundInstance> deployFirst(Vertx vertx, ServerConfig config, InheritedSockets inherited,
                                                   List<ServerInstance> verticles, List<String> deployments,
-                                                  int attempt) {
-    ServerInstance instance = newInstance(config.balancing(), inherited.shareOf(0, config.instances()));
+                                                  Steering steering, int attempt) {
+    ServerInstance instance = newInstance(config.balancing(), inherited.shareOf(0, config.instances()), steering);
     return deploy(vertx, instance, new InstanceSettings(0, config), deployments)
         .onSuccess(b -> verticles.add(0, instance))
         .recover(err -> {
           if (config.port() == 0 && attempt < PORT_ZERO_ATTEMPTS) {
             LOG.debug("ephemeral port unusable for both TCP and UDP ({}), trying another", err.toString());
-            return deployFirst(vertx, config, inherited, verticles, deployments, attempt + 1);
+            return deployFirst(vertx, config, inherited, verticles, deployments, steering, attempt + 1);
           }
           return Future.failedFuture(bindFailure(config, err));
         });
@@ -227,8 +273,10 @@ public final class ServerLauncher {
         .map(deployment -> instance.bound().withDeployment(deployment));
   }
 
-  private static ServerInstance newInstance(Balancing balancing, InheritedSockets share) {
-    return balancing == Balancing.REUSEPORT ? new ReusePortInstance(share) : new SharedInstance();
+  private static ServerInstance newInstance(Balancing balancing, InheritedSockets share, Steering steering) {
+    return balancing == Balancing.REUSEPORT
+        ? new ReusePortInstance(share, steering.active() ? steering.heartbeats() : null, steering.stampPeriodMs())
+        : new SharedInstance();
   }
 
   /**
@@ -256,9 +304,6 @@ public final class ServerLauncher {
     if (err instanceof StartupException || err instanceof io.reuseport.config.ConfigException) {
       return err;
     }
-    String reason = err.getMessage() == null ? err.toString() : err.getMessage();
-    return new StartupException("cannot bind " + config.host() + ":" + config.port() + " (setting 'port'): " + reason
-        + (reason.contains("in use")
-        ? "; another socket without SO_REUSEPORT (or of another user) holds it — pick another --port" : ""), err);
+    return BindFailure.of("TCP and UDP", config, err);
   }
 }

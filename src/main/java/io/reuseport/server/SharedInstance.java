@@ -60,7 +60,8 @@ final class SharedInstance extends VerticleBase implements ServerInstance {
             .setIdleTimeoutUnit(TimeUnit.SECONDS))
         .connectHandler(socket -> connected(socket, service));
     return service.ready()
-        .compose(ready -> server.listen())
+        .compose(ready -> server.listen()
+            .recover(err -> Future.failedFuture(BindFailure.of("TCP", conf, err))))
         .compose(s -> {
           if (!reusePort && id > 0) {
             return Future.succeededFuture();
@@ -69,7 +70,8 @@ final class SharedInstance extends VerticleBase implements ServerInstance {
               .setReusePort(reusePort)
               .setReceiveBufferSize(DATAGRAM_BUFFER));
           udp.handler(packet -> received(packet, service));
-          return udp.listen(s.actualPort(), conf.host());
+          return udp.listen(s.actualPort(), conf.host())
+              .recover(err -> Future.failedFuture(BindFailure.of("UDP", conf.withPort(s.actualPort()), err)));
         })
         .compose(v -> {
           stats = new InstanceStatsEndpoint(vertx, counters);
@@ -90,6 +92,9 @@ final class SharedInstance extends VerticleBase implements ServerInstance {
 
   @Override
   public Future<?> stop() {
+    if (stats != null) {
+      stats.draining();
+    }
     Future<Void> udpClosed = udp == null ? Future.succeededFuture() : udp.close();
     return Future.join(udpClosed, server.shutdown(conf.drainTimeoutSeconds(), TimeUnit.SECONDS))
         .transform(v -> stats == null ? Future.succeededFuture() : stats.stop());

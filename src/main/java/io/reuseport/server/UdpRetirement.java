@@ -19,6 +19,8 @@ import java.util.function.LongSupplier;
  * the socket's queue ({@code tcp_migrate_req} is TCP only), but the kernel picks a connected member of a group only
  * for datagrams from its own peer: connecting the socket to a port that sends nothing takes it out of the choice for
  * every client, while what is already queued on it is still read and answered. Once it is read dry, it closes.
+ * Only for a socket no other process holds: connecting changes the socket for every holder (see
+ * {@code RunningServer#shareSockets}).
  */
 final class UdpRetirement {
 
@@ -51,6 +53,14 @@ final class UdpRetirement {
       return Drain.close(channel);
     }
     return quiet(channel, reads).transform(v -> Drain.close(channel));
+  }
+
+  /** The peer a UDP socket is connected to (behind Netty's back or not), or null when it is not connected. */
+  static InetSocketAddress connectedPeer(Channel channel) {
+    if (!(channel instanceof UnixChannel) || !channel.isOpen()) {
+      return null;
+    }
+    return new Socket(((UnixChannel) channel).fd().intValue()).remoteAddress();
   }
 
   /**

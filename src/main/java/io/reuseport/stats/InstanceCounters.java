@@ -18,6 +18,8 @@ public final class InstanceCounters {
   public long tcpBytesIn;
   public long tcpBytesOut;
   public long tcpErrors;
+  /** accept() calls that failed (EMFILE at the file descriptor limit, ENOBUFS, ...): the connection stays queued. */
+  public long tcpAcceptFailures;
 
   public long udpDatagramsIn;
   public long udpDatagramsOut;
@@ -26,6 +28,9 @@ public final class InstanceCounters {
   public long udpErrors;
   /** Replies not sent because the socket's send queue was full. */
   public long udpReplyDrops;
+
+  /** Set when the instance starts its drain: from then on it is draining, not stale, when its reports stop. */
+  public boolean draining;
 
   /** The UDP socket's file descriptor, to find its kernel drop count; -1 when unknown. */
   public int udpFd = -1;
@@ -41,6 +46,7 @@ public final class InstanceCounters {
         .put("id", instanceId)
         .put("eventLoop", eventLoop)
         .put("udpFd", udpFd)
+        .put("draining", draining)
         .put("tcp", new JsonObject()
             .put("accepted", tcpAccepted)
             .put("active", tcpActive)
@@ -48,7 +54,8 @@ public final class InstanceCounters {
             .put("rejected", tcpRejected)
             .put("bytesIn", tcpBytesIn)
             .put("bytesOut", tcpBytesOut)
-            .put("errors", tcpErrors))
+            .put("errors", tcpErrors)
+            .put("acceptFailures", tcpAcceptFailures))
         .put("udp", new JsonObject()
             .put("datagramsIn", udpDatagramsIn)
             .put("datagramsOut", udpDatagramsOut)

@@ -28,6 +28,12 @@ public final class InstanceStatsEndpoint {
     return consumer.completion();
   }
 
+  /** Marks the instance as draining and tells the collector at once, so that the drain is not taken for a stall. */
+  public void draining() {
+    counters.draining = true;
+    vertx.eventBus().publish(StatsAddresses.SNAPSHOTS, counters.snapshot());
+  }
+
   public Future<Void> stop() {
     if (timer >= 0) {
       vertx.cancelTimer(timer);

@@ -4,6 +4,7 @@ import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.Message;
+import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -11,6 +12,7 @@ import org.slf4j.LoggerFactory;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicReferenceArray;
+import java.util.function.Supplier;
 
 /**
  * The one place that sums, compares and exposes the instances' counters. Keeps the latest snapshot of each
@@ -31,11 +33,16 @@ public final class StatsCollector extends VerticleBase {
   static final long GROUP_PERIOD_MS = 5_000;
 
   private final CollectorSettings settings;
+  /** The steering view ({@code io.reuseport.steer.Steering#toJson}), or null parts when nothing steers. */
+  private final Supplier<JsonObject> steering;
   private final AtomicReferenceArray<JsonObject> latest;
   private final long[] receivedAt;
   private final JsonObject[] atLastTick;
   private final JsonObject[] rates;
   private final List<Integer> stale = new ArrayList<>();
+  /** The stale instances as of the last tick, for meters read from other threads. */
+  private volatile List<Integer> staleView = List.of();
+  private final FairnessHistory history = new FairnessHistory();
   private volatile Fairness tcpInterval = Fairness.of(new long[0]);
   private volatile Fairness udpInterval = Fairness.of(new long[0]);
   private volatile PortGroup group = PortGroup.unknown();
@@ -45,7 +52,16 @@ public final class StatsCollector extends VerticleBase {
   private long startedAt;
 
   public StatsCollector(CollectorSettings settings) {
+    this(settings, () -> null);
+  }
+
+  /**
+   * @param steering the steering view for the report: its {@code instances[i]} also goes into each instance's
+   *     entry; read from the collector's loop, so it must be safe from any thread
+   */
+  public StatsCollector(CollectorSettings settings, Supplier<JsonObject> steering) {
     this.settings = settings;
+    this.steering = steering;
     int n = settings.instances();
     latest = new AtomicReferenceArray<>(n);
     receivedAt = new long[n];
@@ -106,6 +122,18 @@ public final class StatsCollector extends VerticleBase {
     return group;
   }
 
+  /** Whether instance {@code id} was stale at the last tick; safe from any thread. */
+  public boolean isStale(int id) {
+    return staleView.contains(id);
+  }
+
+  /** Datagrams the kernel dropped on instance {@code id}'s UDP socket (receive buffer full); safe from any thread. */
+  public long udpDrops(int id) {
+    JsonObject snapshot = latest.get(id);
+    Long drops = snapshot == null ? null : group.udpDropsByFd().get(snapshot.getInteger("udpFd", -1));
+    return drops == null ? 0 : drops;
+  }
+
   private void accept(JsonObject snapshot) {
     int id = snapshot.getInteger("id");
     if (id >= 0 && id < settings.instances()) {
@@ -116,8 +144,15 @@ public final class StatsCollector extends VerticleBase {
 
   private void query(Message<JsonObject> msg) {
     boolean fresh = msg.body() != null && msg.body().getBoolean("fresh", false);
+    boolean withHistory = msg.body() != null && msg.body().getBoolean("history", false);
     Future<?> ready = fresh ? refreshAll().transform(v -> readGroup()) : Future.succeededFuture();
-    ready.onComplete(v -> msg.reply(report()));
+    ready.onComplete(v -> {
+      JsonObject report = report();
+      if (withHistory) {
+        report.put("history", history.toJson()).put("generatedAt", System.currentTimeMillis());
+      }
+      msg.reply(report);
+    });
   }
 
   /** Asks every instance for its counters now; an instance that does not answer in time keeps its last snapshot. */
@@ -141,13 +176,31 @@ public final class StatsCollector extends VerticleBase {
       snapshots[i] = latest.get(i);
       ages[i] = now - receivedAt[i];
     }
-    return StatsReport.build(settings, snapshots, ages, rates, group, tcpInterval, udpInterval, staleNow(now),
-        now - startedAt);
+    return withSteering(StatsReport.build(settings, snapshots, ages, rates, group, tcpInterval, udpInterval,
+        staleNow(now), now - startedAt));
+  }
+
+  private JsonObject withSteering(JsonObject report) {
+    JsonObject view = steering.get();
+    if (view == null) {
+      return report;
+    }
+    report.put("steering", view);
+    JsonArray perInstance = view.getJsonArray("instances");
+    JsonArray instances = report.getJsonArray("instances");
+    for (int i = 0; i < instances.size() && i < perInstance.size(); i++) {
+      instances.getJsonObject(i).put("steering", perInstance.getJsonObject(i));
+    }
+    return report;
   }
 
   private List<Integer> staleNow(long now) {
     List<Integer> ids = new ArrayList<>();
     for (int i = 0; i < settings.instances(); i++) {
+      if (latest.get(i) != null && latest.get(i).getBoolean("draining", false)) {
+        // a draining instance stops reporting when its drain ends: that is not a stall
+        continue;
+      }
       long since = latest.get(i) == null ? startedAt : receivedAt[i];
       if (now - since > STALE_INTERVALS * settings.intervalMs()) {
         ids.add(i);
@@ -180,6 +233,7 @@ public final class StatsCollector extends VerticleBase {
     }
     tcpInterval = Fairness.of(accepted);
     udpInterval = Fairness.of(datagrams);
+    history.add(now, tcpInterval, tcpSinceStart(), udpInterval, udpSinceStart());
     judge("TCP connections", tcpInterval);
     judge("UDP datagrams", udpInterval);
     logStaleChanges(staleNow(now));
@@ -212,6 +266,7 @@ public final class StatsCollector extends VerticleBase {
     }
     stale.clear();
     stale.addAll(now);
+    staleView = List.copyOf(now);
   }
 
   private Future<PortGroup> readGroup() {

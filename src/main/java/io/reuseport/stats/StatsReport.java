@@ -11,7 +11,8 @@ import java.util.List;
  */
 final class StatsReport {
 
-  static final String[] TCP = {"accepted", "active", "closed", "rejected", "bytesIn", "bytesOut", "errors"};
+  static final String[] TCP = {"accepted", "active", "closed", "rejected", "bytesIn", "bytesOut", "errors",
+      "acceptFailures"};
   static final String[] UDP = {"datagramsIn", "datagramsOut", "bytesIn", "bytesOut", "errors", "replyDrops"};
 
   private StatsReport() {
@@ -27,7 +28,8 @@ final class StatsReport {
     long[] datagrams = new long[latest.length];
     for (int i = 0; i < latest.length; i++) {
       JsonObject snapshot = latest[i] == null ? empty(i) : latest[i];
-      JsonObject tcp = snapshot.getJsonObject("tcp");
+      JsonObject tcp = snapshot.getJsonObject("tcp").copy();
+      tcp.put("acceptFailures", tcp.getLong("acceptFailures", 0L));
       JsonObject udp = snapshot.getJsonObject("udp").copy();
       Long drops = group.udpDropsByFd().get(snapshot.getInteger("udpFd", -1));
       udp.put("drops", drops == null ? 0L : drops);
@@ -42,7 +44,8 @@ final class StatsReport {
           .put("udp", udp)
           .put("rates", rates[i] == null ? new JsonObject() : rates[i])
           .put("ageMs", latest[i] == null ? null : ageMs[i])
-          .put("stale", stale.contains(i)));
+          .put("stale", stale.contains(i))
+          .put("draining", snapshot.getBoolean("draining", false)));
     }
     udpTotals.put("drops", instances.stream().mapToLong(o -> ((JsonObject) o).getJsonObject("udp").getLong("drops"))
         .sum());
@@ -58,6 +61,8 @@ final class StatsReport {
             .put("tcpAccepted", Fairness.of(accepted).toJson().put("lastInterval", tcpInterval.toJson()))
             .put("udpDatagramsIn", Fairness.of(datagrams).toJson().put("lastInterval", udpInterval.toJson())))
         .put("stale", new JsonArray(List.copyOf(stale)))
+        .put("draining", new JsonArray(instances.stream().map(o -> (JsonObject) o)
+            .filter(o -> o.getBoolean("draining")).map(o -> o.getInteger("id")).toList()))
         .put("group", group.toJson());
   }
 

@@ -16,17 +16,23 @@ import java.util.regex.Pattern;
  *   new -> old   SEND                                  sent once the new side reads descriptors, not bytes
  *   old -> new   2 TCP listener fds, then 2 UDP fds    SCM_RIGHTS, one per message
  *   new -> old   DRAIN                                 once the new process is ready
- *   old          deregisters its sockets, unlinks the control socket, closes the connection, drains, exits 0
+ *   old          takes its sockets off its loops and closes its descriptors (the new process holds the sockets),
+ *                stops its admin listener, unlinks the control socket, closes the connection, drains, exits 0
  * </pre>
  *
- * A new side that disconnects before {@code DRAIN} leaves the old process serving as before.
+ * The old side talks to one peer at a time (another one gets {@code BUSY} and is closed), with a deadline per step
+ * ({@link ControlServer}); anything out of order (a bare {@code DRAIN}, a second {@code SEND}, a line over
+ * {@value #MAX_LINE} bytes, anything else) ends that exchange, logged once. A new side that disconnects before
+ * {@code DRAIN}, or misbehaves, leaves the old process serving as before, ready for another takeover.
  */
 final class ControlProtocol {
 
   static final String SEND = "SEND";
   static final String DRAIN = "DRAIN";
+  static final String BUSY = "BUSY";
   private static final Pattern HELLO = Pattern.compile("TAKEOVER 1 port=(\\d+) tcp=(\\d+) udp=(\\d+)");
-  private static final int MAX_LINE = 256;
+  static final int MAX_LINE = 256;
+  private static final int SHOWN = 40;
 
   /** What the old process offers. */
   record Hello(int port, int tcp, int udp) {
@@ -44,6 +50,12 @@ final class ControlProtocol {
   }
 
   private ControlProtocol() {
+  }
+
+  /** A received line as it may be logged: printable, and short. */
+  static String shown(String line) {
+    String printable = line.replaceAll("[^\\x20-\\x7e]", "?");
+    return printable.length() <= SHOWN ? printable : printable.substring(0, SHOWN) + "...";
   }
 
   static ByteBuf line(String text) {

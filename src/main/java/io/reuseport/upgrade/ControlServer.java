@@ -12,9 +12,11 @@ import io.netty.channel.epoll.EpollServerDomainSocketChannel;
 import io.netty.channel.unix.DomainSocketAddress;
 import io.netty.channel.unix.FileDescriptor;
 import io.netty.channel.unix.PeerCredentials;
+import io.netty.util.concurrent.ScheduledFuture;
 import io.reuseport.server.NettyFutures;
 import io.reuseport.server.RunningServer;
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -24,22 +26,37 @@ import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 
 /**
  * The control socket every server in reuseport mode on epoll listens on (setting {@code controlSocket}): a Unix
  * domain socket, mode 0600, that answers only a peer of this process's own UID (checked with {@code SO_PEERCRED}).
  * A new process that connects gets this server's listening sockets (see {@link ControlProtocol}); once it says it
- * is ready, this server takes its sockets off its loops without closing them, gives up the path, and drains.
+ * is ready, this server takes its sockets off its loops and closes its own descriptors of them (the sockets live on
+ * in the new process), gives up the path, and drains. One peer at a time, a deadline per step
+ * ({@value #OFFER_TIMEOUT_MS} ms to ask for the sockets, {@value #READY_TIMEOUT_MS} ms to be ready); a peer that
+ * breaks the protocol or leaves is logged once and this server serves on, ready for another takeover.
  */
 public final class ControlServer {
 
   private static final Logger LOG = LoggerFactory.getLogger(ControlServer.class);
+  /** How long a peer may take to ask for the sockets once it got the offer. */
+  static final long OFFER_TIMEOUT_MS = 10_000;
+  /** How long a new process may take, once it has the sockets, to start on them and say it is ready. */
+  static final long READY_TIMEOUT_MS = 120_000;
 
   private final Path path;
   private final RunningServer server;
   private final Runnable onHandedOver;
   private final int uid;
   private Channel channel;
+  /** The exchange in progress (one at a time), and how many peers were refused meanwhile; control loop only. */
+  private ControlSession active;
+  private int refusedWhileBusy;
+  /** Lines about peers: a flood of connections must not flood the log. */
+  private final LogBudget logBudget = new LogBudget(LOG, 20, 10_000);
+  /** False once this server hands over or stops: no takeover is offered any more. */
+  private volatile boolean offering = true;
 
   private ControlServer(Path path, RunningServer server, Runnable onHandedOver) {
     this.path = path;
@@ -63,9 +80,21 @@ public final class ControlServer {
     return path;
   }
 
-  /** Stops listening and removes the socket file. */
+  /**
+   * Stops offering takeovers: stops listening (Netty removes the socket file), then ends an exchange in progress
+   * (a new process that got the sockets already serves them; one that did not binds its own). Completes once both
+   * are closed; any thread.
+   */
   public Future<Void> close() {
-    return channel == null ? Future.succeededFuture() : NettyFutures.of(channel.close());
+    Promise<Void> closed = Promise.promise();
+    ControlLoop.group().execute(() -> {
+      offering = false;
+      ControlSession session = active;
+      NettyFutures.close(channel)
+          .transform(v -> session == null ? Future.succeededFuture() : session.stop("this server is stopping"))
+          .onComplete(v -> closed.complete());
+    });
+    return closed.future();
   }
 
   private Future<Void> clearStale() {
@@ -98,7 +127,7 @@ public final class ControlServer {
         .childHandler(new ChannelInitializer<Channel>() {
           @Override
           protected void initChannel(Channel ch) {
-            ch.pipeline().addLast(new Session());
+            ch.pipeline().addLast(new ControlSession(ControlServer.this));
           }
         });
     return NettyFutures.channel(bootstrap.bind(new DomainSocketAddress(path.toFile())))
@@ -117,83 +146,61 @@ public final class ControlServer {
         });
   }
 
-  /** One connection on the control socket: a new process taking this one's sockets over. */
-  private final class Session extends ChannelInboundHandlerAdapter {
-    private final ControlProtocol.Lines lines = new ControlProtocol.Lines();
-    private boolean handingOver;
+  RunningServer server() {
+    return server;
+  }
 
-    @Override
-    public void channelActive(ChannelHandlerContext ctx) {
-      PeerCredentials peer;
-      try {
-        peer = ((EpollDomainSocketChannel) ctx.channel()).peerCredentials();
-      } catch (IOException e) {
-        LOG.warn("control socket: cannot read the peer's credentials ({}); closing", e.toString());
-        ctx.close();
-        return;
-      }
-      if (peer.uid() != uid) {
-        LOG.warn("control socket: refused pid {} of UID {} (only UID {} may take over)", peer.pid(), peer.uid(),
-            uid);
-        ctx.close();
-        return;
-      }
-      LOG.info("control socket: pid {} connected to take over", peer.pid());
-      List<Integer> tcp = server.tcpListenerFds();
-      List<Integer> udp = server.udpSocketFds();
-      ctx.writeAndFlush(ControlProtocol.line(new ControlProtocol.Hello(server.port(), tcp.size(), udp.size()).line()));
-    }
+  int uid() {
+    return uid;
+  }
 
-    @Override
-    public void channelRead(ChannelHandlerContext ctx, Object msg) {
-      ByteBuf buf = (ByteBuf) msg;
-      try {
-        lines.feed(buf, line -> onLine(ctx, line));
-      } catch (RuntimeException e) {
-        LOG.warn("control socket: {}; closing", e.getMessage());
-        ctx.close();
-      } finally {
-        buf.release();
-      }
-    }
+  LogBudget logBudget() {
+    return logBudget;
+  }
 
-    private void onLine(ChannelHandlerContext ctx, String line) {
-      if (ControlProtocol.SEND.equals(line)) {
-        List<Integer> all = new ArrayList<>(server.tcpListenerFds());
-        all.addAll(server.udpSocketFds());
-        for (int fd : all) {
-          // a FileDescriptor message is sent with SCM_RIGHTS: the peer gets its own descriptor of the same socket
-          ctx.write(new FileDescriptor(fd));
-        }
-        ctx.flush();
-        LOG.info("control socket: passed {} sockets; waiting for the new process to be ready", all.size());
-      } else if (ControlProtocol.DRAIN.equals(line) && !handingOver) {
-        handingOver = true;
-        LOG.info("control socket: the new process is ready; handing over and draining");
-        // off the loops first (never closed: queued connections stay queued), then give up the path, then say so
-        server.handOver()
-            .onFailure(err -> LOG.error("hand-over incomplete: {}", err.toString()))
-            .transform(v -> close())
-            .onComplete(v -> {
-              ctx.close();
-              onHandedOver.run();
-            });
-      } else {
-        throw new IllegalStateException("unexpected control line '" + line + "'");
-      }
-    }
+  boolean offering() {
+    return offering;
+  }
 
-    @Override
-    public void channelInactive(ChannelHandlerContext ctx) {
-      if (!handingOver) {
-        LOG.debug("control socket: peer left before DRAIN; still serving");
+  /**
+   * Lets {@code session} be the one exchange in progress; false (and the first refusal logged, the others counted)
+   * while another one is.
+   */
+  boolean admit(ControlSession session) {
+    if (active != null) {
+      if (refusedWhileBusy++ == 0) {
+        LOG.warn("control socket: refused pid {}: pid {} is taking over already (further refusals are counted)",
+            session.pid(), active.pid());
       }
+      return false;
     }
+    active = session;
+    return true;
+  }
 
-    @Override
-    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-      LOG.warn("control socket: {}", cause.toString());
-      ctx.close();
+  /** The exchange of {@code session} ended, whatever its outcome. */
+  void ended(ControlSession session) {
+    if (active == session) {
+      active = null;
+      if (refusedWhileBusy > 1) {
+        LOG.warn("control socket: refused {} connections while pid {} was taking over", refusedWhileBusy,
+            session.pid());
+      }
+      refusedWhileBusy = 0;
     }
+  }
+
+  /**
+   * The new process is ready: this server hands its sockets over, stops offering, and then, once the path is given
+   * up, the caller's {@code onHandedOver} runs.
+   */
+  Future<Void> handOver() {
+    return server.handOver()
+        .onFailure(err -> LOG.error("hand-over incomplete: {}", err.toString()))
+        .transform(v -> close());
+  }
+
+  void handedOver() {
+    onHandedOver.run();
   }
 }

@@ -24,8 +24,8 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * The new process's side of a takeover ({@code --takeover PATH}): connects to the running server's control socket,
- * receives its listening TCP and UDP sockets, and, once this process serves them and is ready, tells the old one
- * to drain ({@link #release()}). See {@link ControlProtocol}.
+ * receives its listening TCP and UDP sockets ({@link #received()}), and, once this process serves them and is
+ * ready, tells the old one to drain ({@link #sendDrain()}). See {@link ControlProtocol}.
  */
 public final class Takeover {
 
@@ -33,66 +33,141 @@ public final class Takeover {
 
   private final Path path;
   private final Promise<InheritedSockets> received = Promise.promise();
-  private final Promise<Void> released = Promise.promise();
-  private Channel channel;
+  private final Promise<Void> closed = Promise.promise();
+  private volatile Channel channel;
+  private volatile int announcedPort = -1;
+  private volatile boolean drainSent;
+  /** Descriptors received so far; only touched on the control loop. */
+  private final List<Integer> fds = new ArrayList<>();
+
+  /**
+   * The old process is not there, or left before passing its sockets: nothing serves them but this process could.
+   */
+  public static final class OldProcessGone extends IllegalStateException {
+    private final int port;
+
+    OldProcessGone(String message, int port) {
+      super(message);
+      this.port = port;
+    }
+
+    /** The port the old process announced before it left, or -1. */
+    public int port() {
+      return port;
+    }
+  }
 
   private Takeover(Path path) {
     this.path = path;
   }
 
   /**
-   * Connects to {@code path} and receives the sockets; fails after {@code timeoutMs}.
+   * Connects to {@code path} and starts receiving the sockets; {@link #received()} fails after {@code timeoutMs},
+   * with {@link OldProcessGone} when no process answers there or it leaves before passing them.
    */
-  public static Future<Takeover> connect(Path path, long timeoutMs) {
+  public static Takeover begin(Path path, long timeoutMs) {
     Takeover takeover = new Takeover(path);
     Bootstrap bootstrap = new Bootstrap()
         .group(ControlLoop.group())
         .channel(EpollDomainSocketChannel.class)
         .handler(takeover.new Receiver());
-    ControlLoop.group().schedule(() -> takeover.received.tryFail(new IllegalStateException(
+    ControlLoop.group().next().schedule(() -> takeover.fail(new IllegalStateException(
         "no sockets received from " + path + " within " + timeoutMs + " ms")), timeoutMs, TimeUnit.MILLISECONDS);
-    return NettyFutures.channel(bootstrap.connect(new DomainSocketAddress(path.toFile())))
-        .recover(err -> Future.failedFuture(new IllegalStateException("cannot connect to control socket " + path
-            + ": " + err.getMessage(), err)))
-        .compose(ch -> {
-          takeover.channel = ch;
-          return takeover.received.future();
-        })
-        .onFailure(err -> {
-          if (takeover.channel != null) {
-            takeover.channel.close();
-          }
-        })
-        .map(sockets -> takeover);
+    NettyFutures.channel(bootstrap.connect(new DomainSocketAddress(path.toFile())))
+        .onSuccess(ch -> takeover.channel = ch)
+        .onFailure(err -> takeover.fail(new OldProcessGone("cannot connect to control socket " + path + ": "
+            + err.getMessage(), -1)));
+    return takeover;
   }
 
-  /** The sockets received, as descriptors of this process. */
-  public InheritedSockets sockets() {
-    return received.future().result();
+  /** The sockets, as descriptors of this process. */
+  public Future<InheritedSockets> received() {
+    return received.future();
+  }
+
+  /** Whether the old process closed the control connection before this one told it to drain. */
+  public boolean oldLeft() {
+    return closed.future().isComplete() && !drainSent;
   }
 
   /**
-   * Tells the old process that this one is ready: it takes its sockets off its loops, gives up the control socket
-   * path and drains. Completes when it has closed the control connection (so the path is free), or after
-   * {@code timeoutMs}.
+   * Tells the old process that this one is ready (the point of no return: it takes its sockets off its loops, closes
+   * its descriptors, gives up the control socket path and drains). Never blocks.
    */
-  public Future<Void> release(long timeoutMs) {
-    ControlLoop.group().schedule(() -> released.tryFail(new IllegalStateException(
+  public void sendDrain() {
+    drainSent = true;
+    Channel ch = channel;
+    if (ch != null) {
+      ch.writeAndFlush(ControlProtocol.line(ControlProtocol.DRAIN));
+    }
+  }
+
+  /**
+   * Completes once the old process confirmed the hand-over by closing the control connection (it has then closed
+   * its descriptors and given up the path); fails after {@code timeoutMs}.
+   */
+  public Future<Void> released(long timeoutMs) {
+    Promise<Void> confirmed = Promise.promise();
+    ControlLoop.group().schedule(() -> confirmed.tryFail(new IllegalStateException(
         "the old process did not confirm the hand-over within " + timeoutMs + " ms")), timeoutMs,
         TimeUnit.MILLISECONDS);
-    channel.writeAndFlush(ControlProtocol.line(ControlProtocol.DRAIN));
-    return released.future();
+    closed.future().onComplete(v -> confirmed.tryComplete());
+    return confirmed.future();
+  }
+
+  /** Gives the takeover up: closes the control connection without telling the old process to drain. */
+  public void abort() {
+    ControlLoop.group().execute(() -> fail(new IllegalStateException("takeover aborted")));
+    Channel ch = channel;
+    if (ch != null) {
+      ch.close();
+    }
+  }
+
+  /** Closes the descriptors received, for a takeover given up before a server was started on them. */
+  public void discardReceived() {
+    ControlLoop.group().execute(() -> discard(fds));
   }
 
   public Path path() {
     return path;
   }
 
+  /** On the control loop. */
+  private void fail(Throwable cause) {
+    if (received.tryFail(cause)) {
+      discard(fds);
+      if (channel != null) {
+        channel.close();
+      }
+    }
+  }
+
+  /**
+   * Closes descriptors received for a takeover that did not complete: a listener that this process holds but
+   * does not serve would queue connections that nobody accepts.
+   */
+  private static void discard(List<Integer> fds) {
+    for (int fd : fds) {
+      try {
+        new FileDescriptor(fd).close();
+      } catch (java.io.IOException e) {
+        LOG.debug("closing received descriptor {}: {}", fd, e.toString());
+      }
+    }
+    fds.clear();
+  }
+
   /** Reads the offer in bytes, then the descriptors, then waits for the old side to close. */
   private final class Receiver extends ChannelInboundHandlerAdapter {
     private final ControlProtocol.Lines lines = new ControlProtocol.Lines();
     private ControlProtocol.Hello hello;
-    private final List<Integer> fds = new ArrayList<>();
+
+    @Override
+    public void channelActive(ChannelHandlerContext ctx) {
+      channel = ctx.channel();
+      ctx.fireChannelActive();
+    }
 
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
@@ -104,8 +179,7 @@ public final class Takeover {
       try {
         lines.feed(buf, line -> onLine(ctx, line));
       } catch (RuntimeException e) {
-        received.tryFail(e);
-        ctx.close();
+        fail(e);
       } finally {
         buf.release();
       }
@@ -113,9 +187,13 @@ public final class Takeover {
 
     private void onLine(ChannelHandlerContext ctx, String line) {
       if (hello != null) {
-        throw new IllegalStateException("unexpected control line '" + line + "'");
+        throw new IllegalStateException("unexpected control line '" + ControlProtocol.shown(line) + "'");
+      }
+      if (ControlProtocol.BUSY.equals(line)) {
+        throw new IllegalStateException("the server on " + path + " is handing over to another process already");
       }
       hello = ControlProtocol.Hello.parse(line);
+      announcedPort = hello.port();
       LOG.info("taking over port {} from {}: {} TCP listeners, {} UDP sockets", hello.port(), path, hello.tcp(),
           hello.udp());
       // descriptors only from here on; the old side sends them only after SEND, so none can arrive as bytes
@@ -125,9 +203,15 @@ public final class Takeover {
     }
 
     private void onDescriptor(ChannelHandlerContext ctx, FileDescriptor fd) {
+      if (received.future().isComplete()) {
+        // failed (deadline, abort) or complete already: a descriptor nobody asked for is not kept
+        discard(new ArrayList<>(List.of(fd.intValue())));
+        return;
+      }
       fds.add(fd.intValue());
       if (fds.size() == hello.tcp() + hello.udp()) {
         ctx.channel().config().setOption(EpollChannelOption.DOMAIN_SOCKET_READ_MODE, DomainSocketReadMode.BYTES);
+        LOG.info("received {} sockets from {}", fds.size(), path);
         received.tryComplete(new InheritedSockets(hello.port(), fds.subList(0, hello.tcp()),
             fds.subList(hello.tcp(), fds.size())));
       }
@@ -135,13 +219,17 @@ public final class Takeover {
 
     @Override
     public void channelInactive(ChannelHandlerContext ctx) {
-      received.tryFail(new IllegalStateException("control socket " + path + " closed before passing the sockets"));
-      released.tryComplete();
+      if (received.tryFail(new OldProcessGone("control socket " + path + " closed before passing the sockets"
+          + (fds.isEmpty() ? "" : " (" + fds.size() + " of " + (hello.tcp() + hello.udp()) + " received)"),
+          announcedPort))) {
+        discard(fds);
+      }
+      closed.tryComplete();
     }
 
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-      received.tryFail(cause);
+      fail(cause);
       ctx.close();
     }
   }

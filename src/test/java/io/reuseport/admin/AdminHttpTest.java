@@ -91,6 +91,23 @@ class AdminHttpTest {
   }
 
   @Test
+  void oversizedHeaderIs431AndOverlongUriIs414() throws Exception {
+    assertThat(rawStatus("GET /stats HTTP/1.1\r\nHost: x\r\nX-Big: " + "a".repeat(100_000) + "\r\n\r\n"))
+        .isEqualTo("431");
+    assertThat(rawStatus("GET /stats?q=" + "a".repeat(5_000) + " HTTP/1.1\r\nHost: x\r\n\r\n"))
+        .isEqualTo("414");
+    assertThat(Admin.get(server.adminPort(), AdminRoutes.LIVE).statusCode()).isEqualTo(200);
+  }
+
+  private static String rawStatus(String request) throws Exception {
+    try (Socket s = new Socket(Clients.LOOPBACK, server.adminPort())) {
+      s.getOutputStream().write(request.getBytes(StandardCharsets.ISO_8859_1));
+      // "HTTP/1.x NNN": a request line that was never read whole gets an HTTP/1.0 answer
+      return new String(s.getInputStream().readNBytes(12), StandardCharsets.ISO_8859_1).substring(9);
+    }
+  }
+
+  @Test
   void metricsIsPrometheusText() throws Exception {
     HttpResponse<String> r = Admin.get(server.adminPort(), AdminRoutes.METRICS);
     assertThat(r.statusCode()).isEqualTo(200);
@@ -105,6 +122,11 @@ class AdminHttpTest {
         .contains("reuseport_tcp_connections_active{instance=\"1\"}")
         .contains("reuseport_fairness_jain{kind=\"tcp\"")
         .contains("reuseport_fairness_jain{kind=\"udp\"")
+        .contains("reuseport_udp_drops_total{instance=\"1\"}")
+        .contains("reuseport_tcp_accept_failures_total{instance=\"0\"}")
+        .contains("reuseport_instance_stale{instance=\"0\"} 0.0")
+        .contains("reuseport_ready 1.0")
+        .contains("reuseport_admin_connections_rejected_total 0.0")
         // Vert.x's own metrics, through the same registry
         .contains("vertx_");
   }

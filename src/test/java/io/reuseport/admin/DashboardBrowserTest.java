@@ -18,7 +18,9 @@ import org.openqa.selenium.logging.LogType;
 import org.openqa.selenium.logging.LoggingPreferences;
 import org.openqa.selenium.support.ui.WebDriverWait;
 
+import java.io.BufferedReader;
 import java.io.IOException;
+import java.io.InputStreamReader;
 import java.io.OutputStream;
 import java.net.DatagramPacket;
 import java.net.DatagramSocket;
@@ -59,6 +61,9 @@ class DashboardBrowserTest {
       + " constructor() { setTimeout(() => this.onerror && this.onerror(new Event('error')), 0); }"
       + " addEventListener() {} close() {} };";
 
+  /** Replaces EventSource with one that never delivers, as a stream still being set up looks. */
+  private static final String SILENT_EVENT_SOURCE = "window.EventSource = class { addEventListener() {} close() {} };";
+
   private RunningServer server;
   private Path profile;
   private ChromeDriverService driverService;
@@ -68,7 +73,9 @@ class DashboardBrowserTest {
   void start() throws IOException {
     assumeTrue(Files.isExecutable(CHROMIUM) && Files.isExecutable(CHROMEDRIVER),
         "needs Debian's chromium and chromium-driver (apt-get install chromium chromium-driver)");
-    server = Servers.start(new JsonObject().put("instances", INSTANCES).put("statsIntervalMs", 200));
+    // the stall service echoes like echo does, and can block one loop for the steering test
+    server = Servers.start(new JsonObject().put("instances", INSTANCES).put("statsIntervalMs", 200)
+        .put("service", "stall"));
     profile = Files.createTempDirectory("dashboard-chromium-");
     driverService = new ChromeDriverService.Builder()
         .usingDriverExecutable(CHROMEDRIVER.toFile())
@@ -138,6 +145,94 @@ class DashboardBrowserTest {
     waitFor("the page to count the connections sent", () -> total("tcpAccepted") >= accepted + CONNECTIONS);
     assertThat(statusState()).isEqualTo("poll");
     assertNoErrors();
+  }
+
+  @Test
+  void showsTheSteeringModeAndMarksAnInstanceSteeredAroundWhileItStalls() throws IOException {
+    open();
+    waitFor("a first report", () -> updates() > 0);
+    String selector = browser.findElement(By.cssSelector("[data-field='steering']")).getDomAttribute(
+        "data-selector");
+    assertThat(selector).isEqualTo(server.steering().active() ? "bpf" : "kernel");
+    assumeTrue(server.steering().active(), "the steered-around mark needs the BPF selector (root, CAP_BPF)");
+    try (Socket stalled = Clients.connect(server.port())) {
+      stalled.setSoTimeout(10_000);
+      BufferedReader in = new BufferedReader(new InputStreamReader(stalled.getInputStream(),
+          StandardCharsets.US_ASCII));
+      stalled.getOutputStream().write("id\n".getBytes(StandardCharsets.US_ASCII));
+      String id = in.readLine().trim();
+      stalled.getOutputStream().write("stall 2500\n".getBytes(StandardCharsets.US_ASCII));
+      By row = By.cssSelector(".instance-bar[data-instance='" + id + "']");
+      waitFor("instance " + id + " marked steered around",
+          () -> "true".equals(browser.findElement(row).getDomAttribute("data-steered")));
+      assertThat(browser.findElement(row).findElement(By.cssSelector(".badge.steered")).getText())
+          .startsWith("steered around since");
+      assertThat(in.readLine()).isEqualTo("stalled");
+      waitFor("instance " + id + " back in the table",
+          () -> "false".equals(browser.findElement(row).getDomAttribute("data-steered")));
+    }
+    assertNoErrors();
+  }
+
+  @Test
+  void showsTheFirstStatsAtOnceWithoutWaitingForTheEventStream() {
+    browser.executeCdpCommand("Page.addScriptToEvaluateOnNewDocument", Map.of("source", SILENT_EVENT_SOURCE));
+    open();
+    waitFor("the first /stats on the page", () -> updates() > 0);
+    assertThat(statusState()).isEqualTo("loaded");
+    assertThat(browser.findElement(By.id("status")).getText()).doesNotContain("connecting");
+    assertThat(browser.findElement(By.id("source")).getText()).isNotEqualTo("–");
+    assertOneBarGroupPerInstance();
+    assertNoErrors();
+  }
+
+  @Test
+  void reopenedPageKeepsTheServersFiveMinuteHistory() throws IOException {
+    sendTraffic();
+    open();
+    waitFor("a few reports", () -> updates() >= 5);
+    browser.navigate().refresh();
+    waitFor("the first report after reopening", () -> updates() > 0);
+    @SuppressWarnings("unchecked")
+    List<Object> seen = (List<Object>) browser.executeScript("return [Number(document.body.dataset.updates),"
+        + " document.querySelector('[data-sparkline=\"tcpAccepted\"] path.start').getAttribute('d')];");
+    long updates = ((Number) seen.get(0)).longValue();
+    long points = ((String) seen.get(1)).chars().filter(c -> c == 'M' || c == 'L').count();
+    // the page adds one point per report it rendered; the rest came from the server with the first report
+    assertThat(points).as("sparkline points after %d reports", updates).isGreaterThan(updates);
+    assertNoErrors();
+  }
+
+  @Test
+  void showsRejectedConnectionsInTheProblemsTable() throws IOException {
+    server.stop().await();
+    server = Servers.start(new JsonObject().put("instances", INSTANCES).put("statsIntervalMs", 200)
+        .put("maxConnectionsPerInstance", 1));
+    open();
+    waitFor("a report over server-sent events", () -> "sse".equals(statusState()) && updates() > 0);
+    assertThat(browser.findElements(By.cssSelector("#problems tbody tr"))).hasSize(INSTANCES + 1);
+    List<Socket> held = new java.util.ArrayList<>();
+    try {
+      for (int i = 0; i < 10; i++) {
+        held.add(Clients.connect(server.port()));
+      }
+      // 3 instances with room for one connection each: at least 7 of the 10 are rejected
+      waitFor("the rejections on the page", () -> problemTotal("tcpRejected") >= 7);
+    } finally {
+      for (Socket s : held) {
+        s.close();
+      }
+    }
+    WebElement total = browser.findElement(By.cssSelector("#problems tr.total [data-problem='tcpRejected']"));
+    assertThat(total.getDomAttribute("class")).contains("bad");
+    assertThat(browser.findElement(By.id("problems-summary")).getText()).containsIgnoringCase("since start");
+    assertNoErrors();
+  }
+
+  private long problemTotal(String problem) {
+    String value = browser.findElement(By.cssSelector("#problems tr.total [data-problem='" + problem + "']"))
+        .getDomAttribute("data-value");
+    return value == null ? 0 : Long.parseLong(value);
   }
 
   private void open() {

@@ -80,4 +80,22 @@ class ConfigLoaderTest {
     assertThatThrownBy(() -> ConfigLoader.load(dir.resolve("nope.json"), Map.of(), Map.of()))
         .hasMessageContaining("invalid setting 'conf': file").hasMessageContaining("does not exist");
   }
+
+  @Test
+  void steeringDefaultsToAutoWithA300MsThresholdAndBpfNeedsAnEpollReusePortGroup() {
+    ServerConfig c = ServerConfig.defaults();
+    assertThat(c.steering()).isEqualTo(Steering.AUTO);
+    assertThat(c.stallThresholdMs()).isEqualTo(300);
+    assertThat(c.steerable()).isTrue();
+    assertThat(ConfigLoader.fromJson(new JsonObject().put("steering", "KERNEL")).steering())
+        .isEqualTo(Steering.KERNEL);
+    assertThatThrownBy(() -> ConfigLoader.fromJson(new JsonObject().put("steering", "ebpf")))
+        .isInstanceOf(ConfigException.class).hasMessageContaining("'ebpf' is not one of auto, bpf, kernel");
+    assertThatThrownBy(() -> ConfigLoader.fromJson(new JsonObject().put("stallThresholdMs", 10)))
+        .isInstanceOf(ConfigException.class).hasMessageContaining("stallThresholdMs");
+    assertThatThrownBy(() -> ConfigLoader.fromJson(new JsonObject().put("steering", "bpf")
+        .put("balancing", "shared"))).isInstanceOf(ConfigException.class).hasMessageContaining("'steering'");
+    // auto with shared balancing is allowed: it uses the kernel's hash and says why
+    assertThat(ConfigLoader.fromJson(new JsonObject().put("balancing", "shared")).steerable()).isFalse();
+  }
 }

@@ -49,6 +49,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.Set;
 import java.util.function.Consumer;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -79,10 +80,22 @@ final class Conventions {
 
   private final Manifests manifests;
   private final Path conf;
+  /** Capabilities an overlay may add (e.g. BPF for the steering selector); none by default. */
+  private final Set<String> granted;
 
   Conventions(Manifests manifests, Path conf) {
+    this(manifests, conf, Set.of());
+  }
+
+  /**
+   * Conventions with {@code granted} capabilities allowed in {@code capabilities.add}; a container that adds one
+   * may run as uid 0 (the only way a pod's process keeps an added capability), still with drop ALL, no privilege
+   * escalation and RuntimeDefault seccomp.
+   */
+  Conventions(Manifests manifests, Path conf, Set<String> granted) {
     this.manifests = manifests;
     this.conf = conf;
+    this.granted = granted;
   }
 
   List<DynamicTest> tests() {
@@ -228,7 +241,11 @@ final class Conventions {
     SecurityContext sc = c.getSecurityContext();
     assertThat(sc).as("%s is missing", where).isNotNull();
     Boolean nonRoot = sc.getRunAsNonRoot() != null ? sc.getRunAsNonRoot() : pod.getRunAsNonRoot();
-    assertThat(nonRoot).as("%s.runAsNonRoot (container or pod)", where).isTrue();
+    List<String> added = sc.getCapabilities() == null || sc.getCapabilities().getAdd() == null ? List.of()
+        : sc.getCapabilities().getAdd();
+    if (added.isEmpty() || !granted.containsAll(added)) {
+      assertThat(nonRoot).as("%s.runAsNonRoot (container or pod)", where).isTrue();
+    }
     String seccomp = sc.getSeccompProfile() != null ? sc.getSeccompProfile().getType()
         : pod.getSeccompProfile() != null ? pod.getSeccompProfile().getType() : null;
     assertThat(seccomp).as("%s.seccompProfile.type (container or pod)", where).isEqualTo("RuntimeDefault");
@@ -237,7 +254,7 @@ final class Conventions {
     assertThat(sc.getReadOnlyRootFilesystem()).as("%s.readOnlyRootFilesystem", where).isTrue();
     assertThat(sc.getCapabilities()).as("%s.capabilities", where).isNotNull();
     assertThat(sc.getCapabilities().getDrop()).as("%s.capabilities.drop", where).contains("ALL");
-    assertThat(sc.getCapabilities().getAdd()).as("%s.capabilities.add", where).isNullOrEmpty();
+    assertThat(added).as("%s.capabilities.add (allowed here: %s)", where, granted).isSubsetOf(granted);
   }
 
   private void tmpIsEmptyDir(Deployment d, Container c) {

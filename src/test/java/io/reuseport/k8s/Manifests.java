@@ -79,7 +79,13 @@ final class Manifests {
   /** The output of {@code kubectl kustomize dir}. */
   static Manifests kustomize(Path dir) {
     String source = "kubectl kustomize " + dir;
-    return new Manifests(source, parse(source, run(List.of("kubectl", "kustomize", dir.toString()))));
+    Path kubeconfig = offlineKubeconfig();
+    try {
+      return new Manifests(source, parse(source, run(List.of("kubectl", "--kubeconfig=" + kubeconfig, "kustomize",
+          dir.toString()))));
+    } finally {
+      deleteQuietly(kubeconfig);
+    }
   }
 
   static boolean kubectlOnPath() {
@@ -139,6 +145,35 @@ final class Manifests {
       throw new AssertionError(source + ": not valid YAML for its kind: " + e.getMessage(), e);
     }
     return objects;
+  }
+
+  /**
+   * A kubeconfig whose only cluster is at port 0 of loopback, where no server can listen: kubectl (and the Google
+   * Cloud SDK's version dispatcher, which asks the cluster for its version before running {@code kustomize}) then
+   * contacts nothing, instead of falling back to whatever answers on 127.0.0.1:8080.
+   */
+  private static Path offlineKubeconfig() {
+    try {
+      Path file = Files.createTempFile("kubeconfig-offline", ".yaml");
+      Files.writeString(file, String.join("\n",
+          "apiVersion: v1",
+          "kind: Config",
+          "clusters: [{name: offline, cluster: {server: 'https://127.0.0.1:0'}}]",
+          "users: [{name: offline, user: {}}]",
+          "contexts: [{name: offline, context: {cluster: offline, user: offline}}]",
+          "current-context: offline", ""), StandardCharsets.UTF_8);
+      return file;
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  private static void deleteQuietly(Path file) {
+    try {
+      Files.deleteIfExists(file);
+    } catch (IOException e) {
+      // a temporary file: left for the OS to clean
+    }
   }
 
   /** Runs a command, bounded to 60 s; its standard output, or an AssertionError with its error output. */

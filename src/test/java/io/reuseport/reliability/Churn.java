@@ -27,9 +27,13 @@ final class Churn implements AutoCloseable {
 
   private static final InetAddress LOOPBACK = InetAddress.getLoopbackAddress();
   private static final int PAYLOAD = 16;
-  private static final int TIMEOUT_MS = 3_000;
+  /**
+   * A failure is a reset, an early EOF, or no answer for this long: long enough that a freshly started JVM on a
+   * loaded machine (its first connections load and interpret the code that serves them) is not counted as a loss.
+   */
+  private static final int TIMEOUT_MS = 10_000;
   /** Long enough that a loaded machine's delay is not counted as a loss. */
-  private static final int UDP_TIMEOUT_MS = 3_000;
+  private static final int UDP_TIMEOUT_MS = 10_000;
 
   final LongAdder tcpAttempts = new LongAdder();
   final LongAdder tcpFailed = new LongAdder();

@@ -81,11 +81,21 @@ class TakeoverTest {
   }
 
   @Test
-  void takeoverWithoutARunningServerFailsToStart() throws Exception {
-    try (ChildServer child = ChildServer.start(dir, Map.of(), "--host", "127.0.0.1", "--admin-port", "0",
-        "--takeover", dir.resolve("nobody.sock").toString())) {
-      assertThat(child.awaitExit(60)).isEqualTo(1);
-      assertThat(child.output()).anyMatch(l -> l.contains("--takeover") && l.contains("nobody.sock"));
+  void takeoverWithoutARunningServerServesOnItsOwnAndRemovesItsControlSocketOnStop() throws Exception {
+    Path control = dir.resolve("nobody.sock");
+    try (ChildServer child = ChildServer.start(dir, Map.of(), "--host", "127.0.0.1", "--port", "0",
+        "--admin-port", "0", "--takeover", control.toString())) {
+      int port = child.awaitReadyPort(60);
+      assertThat(child.output()).anyMatch(l -> l.contains("takeover from") && l.contains("nobody.sock")
+          && l.contains("binding sockets of its own"));
+      try (Socket fresh = Clients.connect(port)) {
+        assertThat(echo(fresh, 7)).isEqualTo(7);
+      }
+      awaitLine(child, "control socket " + control);
+      assertThat(control).exists();
+      child.terminate();
+      assertThat(child.awaitExit(60)).isZero();
+      assertThat(control).as("the control socket file is removed on stop").doesNotExist();
     }
   }
 

@@ -1,17 +1,24 @@
 package io.reuseport.server;
 
+import io.reuseport.admin.AdminRoutes;
 import io.reuseport.testsupport.ChildServer;
 import io.reuseport.testsupport.Clients;
+import io.reuseport.testsupport.KeepAliveHttp;
+import io.vertx.core.json.JsonObject;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
+import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.net.ConnectException;
 import java.net.Socket;
 import java.nio.file.Path;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Map;
 import java.util.Random;
 
@@ -29,6 +36,59 @@ class SigtermDrainTest {
 
   @TempDir
   Path dir;
+
+  /**
+   * During a drain the instances are draining, not stale; liveness stays up without naming anyone. The instance
+   * without the idle connection finishes its drain at once and stops reporting: before, it was then called stale.
+   */
+  @Test
+  void drainingInstancesAreMarkedDrainingNeverStale() throws Exception {
+    ChildServer child = ChildServer.start(dir, Map.of(), "--host", "127.0.0.1", "--port", "0", "--admin-host",
+        "127.0.0.1", "--admin-port", "0", "--instances", "2", "--drain-timeout-seconds", "10");
+    try (child; Socket idle = Clients.connect(child.awaitReadyPort(60))) {
+      int admin = child.adminPort();
+      idle.getOutputStream().write(1);
+      assertThat(idle.getInputStream().read()).isEqualTo(1);
+      child.terminate();
+      int duringDrain = 0;
+      // the idle connection keeps the drain going for 10 s (over 1.5 stats intervals): look at the server
+      // throughout, until it is gone
+      while (true) {
+        String stats;
+        String live;
+        // one plain HTTP/1.1 connection per request, as a probe makes it
+        try (KeepAliveHttp http = new KeepAliveHttp(admin)) {
+          stats = http.get(AdminRoutes.STATS);
+          live = http.get(AdminRoutes.LIVE);
+        } catch (ConnectException gone) {
+          break;
+        } catch (IOException slowOrClosing) {
+          continue;
+        }
+        if (!stats.startsWith("200 ")) {
+          // the collector did not answer in time (a loaded machine) or has just stopped: look again
+          continue;
+        }
+        JsonObject report = new JsonObject(stats.substring(4));
+        JsonObject liveness = new JsonObject(live.substring(4));
+        if (!report.getJsonArray("draining").isEmpty()) {
+          duringDrain++;
+          assertThat(report.getJsonArray("stale")).as("stale while draining").isEmpty();
+          assertThat(report.getJsonArray("draining").getList()).containsExactlyInAnyOrder(0, 1);
+        }
+        assertThat(live.startsWith("503 ")).as("liveness %s", live)
+            .isEqualTo(!liveness.getJsonArray("unresponsiveInstances").isEmpty());
+      }
+      assertThat(duringDrain).as("reports seen during the drain; output %s", child.output()).isPositive();
+      assertThat(child.awaitExit(30)).as("exit code; output %s", child.output()).isZero();
+      List<String> output = child.output();
+      int signalled = output.indexOf(output.stream().filter(l -> l.contains("SIGTERM received")).findFirst()
+          .orElseThrow());
+      // (a loaded machine may delay an instance's first report at start-up: only the drain is judged here)
+      assertThat(output.subList(signalled, output.size())).noneMatch(l -> l.contains("is stale"));
+      assertThat(child.output()).anyMatch(l -> l.contains("closing 1 connection still open"));
+    }
+  }
 
   @ParameterizedTest(name = "{0}")
   @ValueSource(strings = {"reuseport", "shared"})

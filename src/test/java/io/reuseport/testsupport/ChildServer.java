@@ -19,6 +19,7 @@ import java.util.regex.Pattern;
 public final class ChildServer implements AutoCloseable {
 
   private static final Pattern READY = Pattern.compile("ready: .*?, port (\\d+)");
+  private static final Pattern ADMIN_PORT = Pattern.compile("ready: .*?, admin port (\\d+)");
 
   private final Process process;
   private final List<String> output = new CopyOnWriteArrayList<>();
@@ -39,7 +40,29 @@ public final class ChildServer implements AutoCloseable {
   /** Same, with JVM options (system properties) before the main class. */
   public static ChildServer start(Path workDir, Map<String, String> env, List<String> jvmOptions, String... args)
       throws IOException {
-    List<String> command = new ArrayList<>();
+    return startUnder(List.of(), workDir, env, jvmOptions, args);
+  }
+
+  /**
+   * Same, run under {@code wrapper} (e.g. {@code setpriv --bounding-set -bpf}): the JVM is its last argument.
+   */
+  public static ChildServer startUnder(List<String> wrapper, Path workDir, Map<String, String> env,
+                                       List<String> jvmOptions, String... args) throws IOException {
+    return start(workDir, env, wrapper, jvmOptions, args);
+  }
+
+  /**
+   * Same, under a file descriptor limit (soft and hard), set with util-linux's {@code prlimit} as {@code ulimit -n}
+   * would.
+   */
+  public static ChildServer startWithFdLimit(Path workDir, int nofile, Map<String, String> env, String... args)
+      throws IOException {
+    return start(workDir, env, List.of("prlimit", "--nofile=" + nofile + ":" + nofile, "--"), List.of(), args);
+  }
+
+  private static ChildServer start(Path workDir, Map<String, String> env, List<String> prefix,
+                                   List<String> jvmOptions, String... args) throws IOException {
+    List<String> command = new ArrayList<>(prefix);
     command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
     command.addAll(jvmOptions);
     command.add("-cp");
@@ -79,6 +102,49 @@ public final class ChildServer implements AutoCloseable {
       Thread.sleep(20);
     }
     throw new AssertionError("child not ready within " + seconds + " s: " + output);
+  }
+
+  /** Waits for the ready line and returns the admin port it names. */
+  public int awaitReadyAdminPort(long seconds) throws InterruptedException {
+    awaitReadyPort(seconds);
+    return adminPort();
+  }
+
+  /** The admin port named by the ready line (call once ready). */
+  public int adminPort() {
+    for (String line : output) {
+      Matcher m = ADMIN_PORT.matcher(line);
+      if (m.find()) {
+        return Integer.parseInt(m.group(1));
+      }
+    }
+    throw new AssertionError("no ready line with an admin port: " + output);
+  }
+
+  /** Waits for a line containing {@code text} and returns it. */
+  public String awaitLine(String text, long seconds) throws InterruptedException {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
+    while (System.nanoTime() < deadline) {
+      for (String line : output) {
+        if (line.contains(text)) {
+          return line;
+        }
+      }
+      Thread.sleep(5);
+    }
+    throw new AssertionError("no line with '" + text + "' within " + seconds + " s: " + output);
+  }
+
+  /** Sends a signal by name ({@code KILL}, {@code INT}, {@code HUP}, ...) with {@code kill -s}. */
+  public void signal(String name) throws IOException, InterruptedException {
+    Process kill = new ProcessBuilder("kill", "-s", name, Long.toString(process.pid())).inheritIO().start();
+    if (!kill.waitFor(10, TimeUnit.SECONDS) || kill.exitValue() != 0) {
+      throw new IOException("kill -s " + name + " " + process.pid() + " failed");
+    }
+  }
+
+  public boolean isAlive() {
+    return process.isAlive();
   }
 
   /** SIGTERM, as an orchestrator sends it; unlike {@code Process.destroy()} it keeps reading the child's output. */

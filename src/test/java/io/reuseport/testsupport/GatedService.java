@@ -9,7 +9,8 @@ import io.vertx.core.Promise;
 import io.vertx.core.buffer.Buffer;
 
 /**
- * An echo service that is not ready until a test opens the gate: start-up can be watched half-way.
+ * An echo service that is not ready until a test opens the gate: start-up can be watched half-way. In a child
+ * process, {@code -Dgated.openAfterMs=N} opens it by itself N ms after the first instance asks.
  */
 public final class GatedService implements Service {
 
@@ -27,6 +28,20 @@ public final class GatedService implements Service {
 
   @Override
   public Future<?> ready() {
+    long openAfterMs = Long.getLong("gated.openAfterMs", -1);
+    if (openAfterMs >= 0) {
+      Promise<Void> current = gate;
+      Thread opener = new Thread(() -> {
+        try {
+          Thread.sleep(openAfterMs);
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+        }
+        current.tryComplete();
+      }, "gate-opener");
+      opener.setDaemon(true);
+      opener.start();
+    }
     return gate.future();
   }
 

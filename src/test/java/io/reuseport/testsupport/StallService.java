@@ -9,8 +9,9 @@ import java.nio.charset.StandardCharsets;
 
 /**
  * A deliberately bad echo service for fault tests: a TCP message starting with {@code stall} blocks its instance's
- * event loop for {@value #STALL_MS} ms (the one place an event loop is blocked on purpose), one starting with
- * {@code boom} throws, {@code id} answers the instance's id; anything else is echoed.
+ * event loop for {@value #STALL_MS} ms, or for N ms with {@code stall N} (the one place an event loop is blocked on
+ * purpose), one starting with {@code boom} throws, {@code id} answers the instance's id; anything else is echoed.
+ * A datagram {@code id} is answered with the instance's id, any other is echoed.
  */
 public final class StallService implements Service {
 
@@ -29,7 +30,8 @@ public final class StallService implements Service {
       public void onData(Buffer data) {
         String text = data.toString(StandardCharsets.US_ASCII);
         if (text.startsWith("stall")) {
-          sleep();
+          String ms = text.substring("stall".length()).trim();
+          sleep(ms.isEmpty() ? STALL_MS : Long.parseLong(ms));
           session.write(Buffer.buffer("stalled\n"));
         } else if (text.startsWith("id")) {
           session.write(Buffer.buffer(instance + "\n"));
@@ -50,12 +52,16 @@ public final class StallService implements Service {
 
   @Override
   public void onDatagram(Buffer payload, DatagramReply sender) {
+    if ("id".equals(payload.toString(StandardCharsets.US_ASCII))) {
+      sender.send(Buffer.buffer(Integer.toString(instance)));
+      return;
+    }
     sender.send(payload);
   }
 
-  private static void sleep() {
+  private static void sleep(long ms) {
     try {
-      Thread.sleep(STALL_MS);
+      Thread.sleep(ms);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }

@@ -1,0 +1,239 @@
+package io.reuseport.steer;
+
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.reuseport.config.ConfigException;
+import io.reuseport.config.ServerConfig;
+import io.reuseport.config.Setting;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.List;
+
+/**
+ * The {@code steering} setting put to work: decides at start-up whether this process steers its group with the BPF
+ * {@link Selector} or leaves it to the kernel's hash (and says why, once), registers the instances' sockets,
+ * attaches the program once per group (TCP and UDP) and runs the {@link Watchdog}. Its view goes to {@code /stats}
+ * and {@code /metrics}.
+ */
+public final class Steering {
+
+  private static final Logger LOG = LoggerFactory.getLogger(Steering.class);
+  /** Back in the table once running again for this many thresholds: a loop that keeps blocking does not flap. */
+  static final int RECOVERY_THRESHOLDS = 3;
+  /** Heartbeats and checks per threshold. */
+  static final int CHECKS_PER_THRESHOLD = 6;
+
+  private final io.reuseport.config.Steering configured;
+  private final int instances;
+  private final long thresholdMs;
+  private final Heartbeats heartbeats;
+  private volatile Selector selector;
+  private volatile String reason;
+  private volatile Watchdog watchdog;
+  private volatile SocketSlots slots;
+
+  private Steering(ServerConfig config, Selector selector, String reason) {
+    this.configured = config.steering();
+    this.instances = config.instances();
+    this.thresholdMs = config.stallThresholdMs();
+    this.heartbeats = new Heartbeats(config.instances());
+    this.selector = selector;
+    this.reason = reason;
+  }
+
+  /**
+   * Decides before anything binds: loads the selector when the configuration asks for it and this process may.
+   *
+   * @throws ConfigException with {@code steering=bpf} when the selector cannot be loaded (missing CAP_BPF, the
+   *     verifier's log): the server must not start without it
+   */
+  public static Steering prepare(ServerConfig config) {
+    if (config.steering() == io.reuseport.config.Steering.KERNEL) {
+      return kernel(config, "steering=kernel");
+    }
+    if (!config.steerable()) {
+      // ServerConfig already refused bpf here
+      return kernel(config, "balancing " + config.balancing().id() + ", transport " + config.transport().id()
+          + ": only a reuseport group of epoll sockets can be steered");
+    }
+    if (config.instances() > SelectorProgram.MAX_SLOTS) {
+      return refuseOrFallBack(config, config.instances() + " instances: the selector steers at most "
+          + SelectorProgram.MAX_SLOTS);
+    }
+    try {
+      return new Steering(config, Selector.load(false), "the BPF selector loaded");
+    } catch (BpfException e) {
+      String why = e.notPermitted() ? "cannot load the BPF selector: " + Capabilities.explainNotPermitted()
+          + " [" + e.getMessage() + "]" : "cannot load the BPF selector: " + e.getMessage();
+      return refuseOrFallBack(config, why);
+    } catch (LinkageError e) {
+      return refuseOrFallBack(config, "cannot load the BPF selector: JNA unavailable: " + e);
+    }
+  }
+
+  private static Steering refuseOrFallBack(ServerConfig config, String why) {
+    if (config.steering() == io.reuseport.config.Steering.BPF) {
+      throw new ConfigException(Setting.STEERING.key(), "bpf required but " + why);
+    }
+    return kernel(config, why);
+  }
+
+  private static Steering kernel(ServerConfig config, String why) {
+    if (config.steering() == io.reuseport.config.Steering.AUTO) {
+      LOG.warn("steering auto: the kernel's hash picks the instance, blind to a stalled one: {}", why);
+    } else {
+      LOG.info("steering: the kernel's hash picks the instance ({})", why);
+    }
+    return new Steering(config, null, why);
+  }
+
+  /** The instances stamp these from their own event loops. */
+  public Heartbeats heartbeats() {
+    return heartbeats;
+  }
+
+  /** How often each instance stamps its heartbeat. */
+  public long stampPeriodMs() {
+    return Math.max(1, thresholdMs / CHECKS_PER_THRESHOLD);
+  }
+
+  /** Whether the BPF selector steers (after {@link #start}). */
+  public boolean active() {
+    return selector != null;
+  }
+
+  /**
+   * Puts each instance's sockets in the selector's map, attaches the program to the TCP group and the UDP group
+   * through instance 0's sockets, writes the table and starts the watchdog. Does nothing with the kernel's hash.
+   *
+   * @param sockets per instance (index = id), its TCP listener's and UDP socket's descriptors
+   * @throws ConfigException with {@code steering=bpf} when the kernel refuses (auto falls back and says why)
+   */
+  public void start(List<int[]> sockets) {
+    Selector loaded = selector;
+    if (loaded == null) {
+      return;
+    }
+    try {
+      SocketSlots mine = new SocketSlots(sockets);
+      mine.putAll(loaded);
+      slots = mine;
+      Watchdog dog = new Watchdog(loaded, mine, heartbeats, thresholdMs, RECOVERY_THRESHOLDS * thresholdMs,
+          stampPeriodMs());
+      // the table before the program: from its first packet on, it steers to every instance
+      dog.start();
+      loaded.attach(sockets.get(0)[0]);
+      loaded.attach(sockets.get(0)[1]);
+      watchdog = dog;
+      reason = "the BPF selector steers (loaded and attached)";
+      LOG.info("steering {}: BPF selector attached to the TCP and UDP groups; an instance whose event loop makes"
+          + " no progress for {} ms gets no new traffic until it has run again for {} ms", configured.id(),
+          thresholdMs, RECOVERY_THRESHOLDS * thresholdMs);
+    } catch (BpfException e) {
+      stop();
+      loaded.close();
+      selector = null;
+      refuseOrFallBack(configured, e.getMessage());
+    }
+  }
+
+  private void refuseOrFallBack(io.reuseport.config.Steering mode, String why) {
+    if (mode == io.reuseport.config.Steering.BPF) {
+      throw new ConfigException(Setting.STEERING.key(), "bpf required but cannot attach the selector: " + why);
+    }
+    reason = "cannot attach the BPF selector: " + why;
+    LOG.warn("steering auto: the kernel's hash picks the instance: {}", reason);
+  }
+
+  /** Stops watching (draining is not a stall): the table stays as it is, the program stays attached. */
+  public void stop() {
+    Watchdog dog = watchdog;
+    if (dog != null) {
+      dog.stop();
+    }
+  }
+
+  /**
+   * Lets the sockets go to the process that took them over: stops watching and takes them out of this process's
+   * socket map (a socket can be in one selector's map at a time; the new process retries until they are free).
+   * The new process has attached its own program by then, so this one's table no longer matters.
+   */
+  public void handOver() {
+    stop();
+    Selector loaded = selector;
+    SocketSlots mine = slots;
+    if (loaded != null && mine != null) {
+      try {
+        mine.removeAll(loaded);
+      } catch (BpfException e) {
+        LOG.warn("steering: cannot take the sockets out of the selector: {}; the new process steers them once"
+            + " this one has exited", e.getMessage());
+      }
+    }
+  }
+
+  /**
+   * Stops watching and closes this process's descriptors of the program and maps (once the server stopped, or
+   * failed to start). An attached program stays the group's selector until the group's last socket closes.
+   */
+  public void close() {
+    stop();
+    Selector loaded = selector;
+    if (loaded != null) {
+      loaded.close();
+    }
+  }
+
+  /** The {@code steering} part of {@code /stats}. */
+  public JsonObject toJson() {
+    Watchdog dog = watchdog;
+    JsonArray perInstance = new JsonArray();
+    for (int id = 0; id < instances; id++) {
+      boolean out = dog != null && dog.outSinceMs(id) != 0;
+      perInstance.add(new JsonObject()
+          .put("id", id)
+          .put("tableShare", dog == null ? null : BucketTable.share(dog.table(), id))
+          .put("steeredAround", out)
+          .put("since", out ? dog.outSinceMs(id) : null)
+          .put("why", out ? dog.why(id) : null));
+    }
+    return new JsonObject()
+        .put("configured", configured.id())
+        .put("selector", active() ? "bpf" : "kernel")
+        .put("reason", reason)
+        .put("stallThresholdMs", thresholdMs)
+        .put("instances", perInstance);
+  }
+
+  /** The steering meters, named as agreed in the team's list. */
+  public void bindMeters(MeterRegistry registry) {
+    Gauge.builder("reuseport.steering.active", this, s -> s.active() ? 1 : 0)
+        .description("1 when the BPF selector steers the group, 0 when the kernel's hash does").register(registry);
+    Gauge.builder("reuseport.steering.info", () -> 1)
+        .description("the steering configured and in effect, and why")
+        .tag("configured", configured.id()).tag("selector", active() ? "bpf" : "kernel")
+        .tag("reason", reason == null ? "" : reason).register(registry);
+    for (int i = 0; i < instances; i++) {
+      int id = i;
+      Gauge.builder("reuseport.instance.steered.around", this, s -> s.steeredAround(id))
+          .description("1 while the selector steers new traffic around this instance (its loop stalled)")
+          .tag("instance", Integer.toString(id)).register(registry);
+      Gauge.builder("reuseport.instance.table.share", this, s -> s.tableShare(id))
+          .description("share of the selector's hash buckets that go to this instance (NaN: kernel's hash)")
+          .tag("instance", Integer.toString(id)).register(registry);
+    }
+  }
+
+  private double steeredAround(int id) {
+    Watchdog dog = watchdog;
+    return dog != null && dog.outSinceMs(id) != 0 ? 1 : 0;
+  }
+
+  private double tableShare(int id) {
+    Watchdog dog = watchdog;
+    return dog == null ? Double.NaN : BucketTable.share(dog.table(), id);
+  }
+}

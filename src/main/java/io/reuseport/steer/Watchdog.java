@@ -1,0 +1,149 @@
+package io.reuseport.steer;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLongArray;
+import java.util.concurrent.atomic.AtomicReferenceArray;
+
+/**
+ * Watches the instances' heartbeats on a thread of its own (never an instance's event loop: a blocked loop must not
+ * block its own rescue) and rewrites the selector's bucket table when an instance stalls or runs again. Each change
+ * is logged once. A nearly full accept queue is not a reason to steer around an instance: a loop that still runs
+ * works its queue off, and moving its buckets would only move the load.
+ */
+final class Watchdog {
+
+  private static final Logger LOG = LoggerFactory.getLogger(Watchdog.class);
+
+  private final Selector selector;
+  private final SocketSlots sockets;
+  private final Heartbeats heartbeats;
+  private final StallJudge judge;
+  private final long periodMs;
+  private final long thresholdMs;
+  /** Read by /stats and /metrics from other threads. */
+  private final AtomicLongArray outSinceMs;
+  private final AtomicReferenceArray<String> why;
+  private final ScheduledExecutorService thread;
+  private volatile int[] table;
+
+  Watchdog(Selector selector, SocketSlots sockets, Heartbeats heartbeats, long thresholdMs, long recoveryMs,
+           long periodMs) {
+    this.selector = selector;
+    this.sockets = sockets;
+    this.heartbeats = heartbeats;
+    this.thresholdMs = thresholdMs;
+    this.periodMs = periodMs;
+    int n = heartbeats.size();
+    this.judge = new StallJudge(n, TimeUnit.MILLISECONDS.toNanos(thresholdMs),
+        TimeUnit.MILLISECONDS.toNanos(recoveryMs));
+    this.outSinceMs = new AtomicLongArray(n);
+    this.why = new AtomicReferenceArray<>(n);
+    this.table = BucketTable.assign(judge.healthy());
+    this.thread = Executors.newSingleThreadScheduledExecutor(r -> {
+      Thread t = new Thread(r, "steering-watchdog");
+      t.setDaemon(true);
+      return t;
+    });
+  }
+
+  /** Writes the table with every instance in, then checks every {@code periodMs}. */
+  void start() {
+    selector.writeHealth(judge.healthy());
+    selector.writeTable(table);
+    heartbeats.stampAll();
+    thread.scheduleAtFixedRate(this::check, periodMs, periodMs, TimeUnit.MILLISECONDS);
+  }
+
+  /** Stops judging (draining or handing over is not a stall); the table stays as it is. */
+  void stop() {
+    thread.shutdownNow();
+    try {
+      // a check under way finishes before the caller touches the selector
+      thread.awaitTermination(1, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  int[] table() {
+    return table;
+  }
+
+  /** Wall-clock millis since which instance {@code id} is steered around, or 0. */
+  long outSinceMs(int id) {
+    return outSinceMs.get(id);
+  }
+
+  String why(int id) {
+    return why.get(id);
+  }
+
+  private void check() {
+    try {
+      sockets.retry(selector);
+    } catch (RuntimeException e) {
+      LOG.error("steering: cannot put a socket in the selector: {}", e.getMessage());
+    }
+    int n = heartbeats.size();
+    long[] stamps = new long[n];
+    for (int i = 0; i < n; i++) {
+      stamps[i] = heartbeats.last(i);
+    }
+    List<StallJudge.Change> changes = judge.check(System.nanoTime(), stamps);
+    if (changes.isEmpty()) {
+      return;
+    }
+    int[] next = BucketTable.assign(judge.healthy());
+    try {
+      // health first: a known flow of an instance out moves at once, before its buckets do
+      selector.writeHealth(judge.healthy());
+      selector.writeTable(next);
+    } catch (RuntimeException e) {
+      // a map write only fails on a bug of ours; keep the old table rather than stop watching
+      LOG.error("steering: cannot rewrite the bucket table: {}", e.getMessage());
+      return;
+    }
+    table = next;
+    for (StallJudge.Change c : changes) {
+      report(c, next);
+    }
+  }
+
+  private void report(StallJudge.Change c, int[] next) {
+    int id = c.instance();
+    if (c.out()) {
+      outSinceMs.set(id, System.currentTimeMillis() - c.stalledForMs());
+      why.set(id, "event loop made no progress for over " + thresholdMs + " ms");
+      if (healthyList().isEmpty()) {
+        LOG.warn("steering: instance {} stalled (no progress for {} ms) but no other instance is healthy: the"
+            + " kernel's hash decides until one runs again", id, c.stalledForMs());
+      } else {
+        LOG.warn("steering: instance {} stalled (no progress for {} ms): new connections and datagrams go to"
+            + " instances {}", id, c.stalledForMs(), healthyList());
+      }
+    } else {
+      LOG.info("steering: instance {} runs again: back in the table after {} ms steered around", id,
+          System.currentTimeMillis() - outSinceMs.get(id));
+      outSinceMs.set(id, 0);
+      why.set(id, null);
+    }
+  }
+
+  private List<Integer> healthyList() {
+    List<Integer> ids = new ArrayList<>();
+    boolean[] healthy = judge.healthy();
+    for (int i = 0; i < healthy.length; i++) {
+      if (healthy[i]) {
+        ids.add(i);
+      }
+    }
+    return ids;
+  }
+}
