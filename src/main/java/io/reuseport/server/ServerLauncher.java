@@ -171,7 +171,10 @@ public final class ServerLauncher {
     return adminStarted
         .compose(adminId -> deployAll(vertx, config, inherited, verticles, deployments, steering))
         .compose(instances -> {
-          steering.start(socketsOf(verticles));
+          List<int[]> sockets = socketsOf(verticles);
+          if (!sockets.isEmpty()) {
+            steering.start(sockets);
+          }
           steering.bindMeters(registry);
           ServerConfig actual = config.withPort(instances.get(0).port());
           Future<?> collectorStarted = Future.succeededFuture();
@@ -202,10 +205,16 @@ public final class ServerLauncher {
         });
   }
 
-  /** Per instance, its (first) TCP listener's and UDP socket's descriptors, for the selector's socket map. */
+  /**
+   * Per instance, its (first) TCP listener's and UDP socket's descriptors, for the selector's socket map; none when
+   * an instance has no descriptors of its own (shared balancing: Vert.x's NetServer, or the nio transport).
+   */
   private static List<int[]> socketsOf(List<ServerInstance> verticles) {
     List<int[]> sockets = new ArrayList<>();
     for (ServerInstance v : verticles) {
+      if (v.tcpFds().isEmpty() || v.udpFds().isEmpty()) {
+        return List.of();
+      }
       sockets.add(new int[] {v.tcpFds().get(0), v.udpFds().get(0)});
     }
     return sockets;
