@@ -11,8 +11,9 @@ import java.util.Set;
 
 /**
  * Closes one instance's idle connections with one periodic timer for all of them, instead of a Netty
- * {@code IdleStateHandler} per connection (a handler, its pipeline context and a scheduled task each: about a tenth
- * of the server's per-connection CPU under churn, and of its memory per idle connection; see bench/ANALYSIS.md).
+ * {@code IdleStateHandler} per connection (a handler, its pipeline context and a scheduled task added to and
+ * removed from the loop's queue for each, and a clock read per read and write: about 3 % of the server's CPU per
+ * connection under churn; see bench/ANALYSIS.md).
  *
  * <p>Time is counted in ticks of an eighth of the timeout: a connection notes the current tick when it reads or
  * writes, and a sweep closes those that have not for more than {@value #TICKS_PER_TIMEOUT} ticks. An idle connection
