@@ -171,10 +171,8 @@ public final class ServerLauncher {
     return adminStarted
         .compose(adminId -> deployAll(vertx, config, inherited, verticles, deployments, steering))
         .compose(instances -> {
-          List<int[]> sockets = socketsOf(verticles);
-          if (!sockets.isEmpty()) {
-            steering.start(sockets);
-          }
+          // shared mode has no sockets of its own to steer (and its steering is the kernel's hash)
+          steering.start(steering.active() ? socketsOf(verticles) : List.of());
           steering.bindMeters(registry);
           ServerConfig actual = config.withPort(instances.get(0).port());
           Future<?> collectorStarted = Future.succeededFuture();
@@ -205,16 +203,10 @@ public final class ServerLauncher {
         });
   }
 
-  /**
-   * Per instance, its (first) TCP listener's and UDP socket's descriptors, for the selector's socket map; none when
-   * an instance has no descriptors of its own (shared balancing: Vert.x's NetServer, or the nio transport).
-   */
+  /** Per instance, its (first) TCP listener's and UDP socket's descriptors, for the selector's socket map. */
   private static List<int[]> socketsOf(List<ServerInstance> verticles) {
     List<int[]> sockets = new ArrayList<>();
     for (ServerInstance v : verticles) {
-      if (v.tcpFds().isEmpty() || v.udpFds().isEmpty()) {
-        return List.of();
-      }
       sockets.add(new int[] {v.tcpFds().get(0), v.udpFds().get(0)});
     }
     return sockets;

@@ -7,6 +7,7 @@ import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
+import java.io.IOException;
 import java.net.DatagramSocket;
 import java.net.InetAddress;
 import java.net.ServerSocket;
@@ -130,7 +131,7 @@ class StartupValidationTest {
 
   @Test
   void udpOnlyConflictSaysUdp() throws Exception {
-    try (DatagramSocket squatter = new DatagramSocket(0, InetAddress.getLoopbackAddress())) {
+    try (DatagramSocket squatter = udpSocketWhoseTcpTwinIsFree()) {
       int port = squatter.getLocalPort();
       ChildServer child = ChildServer.start(dir, Map.of("REUSEPORT_PORT", Integer.toString(port)), "--host",
           "127.0.0.1", "--admin-port", "0", "--instances", "1");
@@ -153,5 +154,21 @@ class StartupValidationTest {
     assertThat(child.awaitExit(60)).as("exit code; output %s", child.output()).isEqualTo(2);
     assertThat(child.output()).as("output").anyMatch(l -> l.startsWith("reuseport-server: ") && l.contains(message));
     assertThat(child.output()).noneMatch(l -> l.contains("ready:"));
+  }
+
+  /**
+   * A UDP socket on an ephemeral port whose TCP twin was free a moment ago: otherwise the server's TCP bind fails
+   * first (some other process's connection may hold the same port number) and the test checks nothing about UDP.
+   */
+  private static DatagramSocket udpSocketWhoseTcpTwinIsFree() throws IOException {
+    for (int attempt = 0; attempt < 50; attempt++) {
+      DatagramSocket udp = new DatagramSocket(0, InetAddress.getLoopbackAddress());
+      try (ServerSocket tcp = new ServerSocket(udp.getLocalPort(), 1, InetAddress.getLoopbackAddress())) {
+        return udp;
+      } catch (IOException tcpTaken) {
+        udp.close();
+      }
+    }
+    throw new IOException("no ephemeral port free for both UDP and TCP in 50 attempts");
   }
 }
