@@ -7,9 +7,14 @@
 # between README.md's "bench:figures" markers. Every server it starts is stopped when it exits.
 #
 #   bench/compare.sh [--rounds N] [--duration SECONDS] [--warmup SECONDS] [--instances N] [--concurrency N]
-#                    [--io-uring] [--admin] [--no-c] [--c-client] [--sockperf] [--wait-quiet SECONDS]
-#                    [--server-warmup SECONDS] [--out FILE]
+#                    [--io-uring] [--admin] [--no-c] [--no-peer] [--c-client] [--sockperf]
+#                    [--wait-quiet SECONDS] [--server-warmup SECONDS] [--out FILE]
 #
+# Besides throughput, each run reports the server's CPU time per operation: utime + stime of the server process
+# (/proc/PID/stat) over the load command, divided by the operations (throughput x (duration + warm-up)): far less
+# sensitive than throughput to other work on the machine. The Vert.x peer (src/test/.../bench/VertxPeer.java, from
+# target/test-classes) is what a Vert.x expert would run instead: N Vertx instances with one event loop each, each
+# with a NetServer and DatagramSocket with setReusePort(true); --no-peer leaves it out.
 # --sockperf: also run bench/sockperf.sh (needs Debian's sockperf) with the same rounds, duration and server warm-up,
 # and add its section to the report.
 # --out FILE: write the report there instead, and leave README.md alone (for trial runs).
@@ -31,6 +36,7 @@ WAIT_QUIET=0
 SERVER_WARMUP=3
 ADMIN=0
 WITH_C=1
+WITH_PEER=1
 C_CLIENT=0
 SOCKPERF=0
 PUBLISH=1
@@ -49,12 +55,13 @@ while [ $# -gt 0 ]; do
     --io-uring) IO_URING=1; shift ;;
     --admin) ADMIN=1; shift ;;
     --no-c) WITH_C=0; shift ;;
+    --no-peer) WITH_PEER=0; shift ;;
     --c-client) C_CLIENT=1; shift ;;
     --wait-quiet) WAIT_QUIET=$2; shift 2 ;;
     --server-warmup) SERVER_WARMUP=$2; shift 2 ;;
     --out) OUT=$2; PUBLISH=0; shift 2 ;;
     --sockperf) SOCKPERF=1; shift ;;
-    -h|--help) sed -n '2,21p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,27p' "$0"; exit 0 ;;
     *) echo "compare.sh: unknown argument $1 (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -128,6 +135,14 @@ SERVER="java -jar $JAR --port PORT --admin-port ADMINPORT"
 add_server "reuseport-$INSTANCES" "$SERVER --instances $INSTANCES --balancing reuseport --transport epoll"
 add_server "shared-$INSTANCES" "$SERVER --instances $INSTANCES --balancing shared --transport epoll"
 add_server "reuseport-1" "$SERVER --instances 1 --balancing reuseport --transport epoll"
+if [ "$WITH_PEER" = 1 ]; then
+  if [ -f "$REPO/target/test-classes/io/reuseport/bench/VertxPeer.class" ]; then
+    add_server "vertx-peer-$INSTANCES" \
+      "java -cp $JAR:$REPO/target/test-classes io.reuseport.bench.VertxPeer PORT $INSTANCES"
+  else
+    log "no target/test-classes/io/reuseport/bench/VertxPeer.class (mvn test-compile): running without the peer"
+  fi
+fi
 if [ "$WITH_C" = 1 ]; then
   if command -v gcc >/dev/null; then
     gcc -O2 -pthread -o "$WORK/refserver" "$REPO/bench/refserver.c"
@@ -142,11 +157,18 @@ if [ "$IO_URING" = 1 ]; then
 fi
 
 STARTED=()
+SERVER_PIDS=()
+CLK_TCK=$(getconf CLK_TCK)
+# cpu_ticks PID: the process's user + system CPU time so far, in clock ticks
+cpu_ticks() {
+  awk '{ sub(/^.*\) /, ""); print $12 + $13 }' "/proc/$1/stat" 2>/dev/null || true
+}
 for i in "${!NAMES[@]}"; do
   # shellcheck disable=SC2086 # the command is a word list on purpose
   ${CMDS[$i]} >"$WORK/${NAMES[$i]}.log" 2>&1 &
   pid=$!
   PIDS+=("$pid")
+  SERVER_PIDS[$i]=$pid
   if wait_listening "${PORTS[$i]}" "$pid"; then
     STARTED+=("$i")
     log "started ${NAMES[$i]} on port ${PORTS[$i]} (pid $pid)"
@@ -218,14 +240,19 @@ for round in $(seq 1 "$ROUNDS"); do
       i=${STARTED[$(((k + round - 1) % n))]}
       cmd=$(load_cmd "$li" "${PORTS[$i]}" "${ADMIN_PORTS[$i]}")
       cut -d' ' -f1 /proc/loadavg >>"$WORK/loadavg.samples"
+      cpu_before=$(cpu_ticks "${SERVER_PIDS[$i]}")
       # shellcheck disable=SC2086
       json=$($cmd 2>"$WORK/load.err" | tail -n 1) || { log "load failed: $(cat "$WORK/load.err")"; continue; }
+      cpu_us=$(awk -v a="$cpu_before" -v b="$(cpu_ticks "${SERVER_PIDS[$i]}")" -v hz="$CLK_TCK" -v \
+        t="$(field "$json" throughput)" -v s=$((DURATION + WARMUP)) \
+        'BEGIN { if (a == "" || b == "" || t == "" || t <= 0) print ""; else printf "%.2f", (b - a) * 1e6 / hz / (t * s) }')
       p99=$({ grep -o '"p99":[0-9]*' <<<"$json" || true; } | cut -d: -f2)
-      printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "${LOADS[$li]}" "${NAMES[$i]}" "$round" \
+      printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "${LOADS[$li]}" "${NAMES[$i]}" "$round" \
         "$(field "$json" throughput)" "${p99:-0}" "$(field "$json" errors)" "$(field "$json" timeouts)" \
-        "$(field "$json" clientCpuSaturated)" >>"$RESULTS"
+        "$(field "$json" clientCpuSaturated)" "$cpu_us" >>"$RESULTS"
       jain=$({ grep -o '"jain":[0-9.]*' <<<"$json" || true; } | cut -d: -f2)
-      log "round $round ${LOADS[$li]} ${NAMES[$i]}: $(field "$json" throughput)/s p99 ${p99:-?} us${jain:+ jain $jain}"
+      log "round $round ${LOADS[$li]} ${NAMES[$i]}: $(field "$json" throughput)/s p99 ${p99:-?} us" \
+        "server CPU ${cpu_us:-?} us/op${jain:+ jain $jain}"
     done
   done
 done
@@ -243,6 +270,12 @@ target_row() { # description wanted measured
     verdict = "missed"
     if (v == "—" || v == "") verdict = "not measured"; else if (v + 0 >= t + 0) verdict = "met"
     printf "| %s | >= %s | %s | %s |\n", d, t, v, verdict }'
+}
+target_max_row() { # description most-wanted measured
+  awk -v d="$1" -v t="$2" -v v="$3" 'BEGIN {
+    verdict = "missed"
+    if (v == "—" || v == "") verdict = "not measured"; else if (v + 0 <= t + 0) verdict = "met"
+    printf "| %s | <= %s | %s | %s |\n", d, t, v, verdict }'
 }
 num() { awk -v a="$1" 'BEGIN { if (a == "") print "—"; else printf "%.0f", a }'; }
 ms() { awk -v a="$1" 'BEGIN { if (a == "") print "—"; else printf "%.2f", a / 1000 }'; }
@@ -262,6 +295,7 @@ R=reuseport-$INSTANCES
 S=shared-$INSTANCES
 C=c-ref-$INSTANCES
 U=reuseport-$INSTANCES-io_uring
+P=vertx-peer-$INSTANCES
 UNITS=("conn/s" "msg/s" "dgram/s")
 {
   echo "# Benchmarks"
@@ -329,6 +363,26 @@ UNITS=("conn/s" "msg/s" "dgram/s")
     echo "$row"
   done
   echo
+  echo "## Server CPU per operation (µs of server process CPU time per connection / message / datagram, median)"
+  echo
+  echo "Lower is better. utime + stime of the server process over each load command (\`/proc/PID/stat\`), divided by"
+  echo "its operations; it counts the work the server does per operation, whatever else the machine was doing."
+  echo
+  echo "$header reuseport / C ref | shared / C ref | $P / C ref | reuseport / $P |"
+  echo "$sep---:|---:|---:|---:|"
+  for li in "${!LOADS[@]}"; do
+    l=${LOADS[$li]}
+    row="| $l (µs per ${UNITS[$li]%/s}) |"
+    for i in "${STARTED[@]}"; do
+      row="$row $(median "$l" "${NAMES[$i]}" 9) |"
+    done
+    row="$row $(ratio "$(median "$l" "$R" 9)" "$(median "$l" "$C" 9)") |"
+    row="$row $(ratio "$(median "$l" "$S" 9)" "$(median "$l" "$C" 9)") |"
+    row="$row $(ratio "$(median "$l" "$P" 9)" "$(median "$l" "$C" 9)") |"
+    row="$row $(ratio "$(median "$l" "$R" 9)" "$(median "$l" "$P" 9)") |"
+    echo "$row"
+  done
+  echo
   echo "## Latency p99 in ms (median), and errors + timeouts (sum over rounds)"
   echo
   echo "$header"
@@ -357,6 +411,22 @@ UNITS=("conn/s" "msg/s" "dgram/s")
     "$(ratio "$(median udp-echo "$R" 4)" "$(median udp-echo "$C" 4)")"
   echo "| Jain's index, 4 instances, >= 256 flows | 0.95 | — | not measured here (needs the admin /stats;" \
     "run the load command with --admin) |"
+  echo
+  echo "## Issue 15 targets (server CPU per operation, and churn throughput; ratios of the medians above)"
+  echo
+  echo "| target | wanted | measured | verdict |"
+  echo "|---|---:|---:|---|"
+  target_max_row "TCP churn CPU per connection: reuseport-$INSTANCES / C reference" 1.15 \
+    "$(ratio "$(median tcp-churn "$R" 9)" "$(median tcp-churn "$C" 9)")"
+  target_max_row "TCP echo CPU per message: reuseport-$INSTANCES / C reference" 1.0 \
+    "$(ratio "$(median tcp-echo "$R" 9)" "$(median tcp-echo "$C" 9)")"
+  target_max_row "UDP echo CPU per datagram: reuseport-$INSTANCES / C reference" 0.9 \
+    "$(ratio "$(median udp-echo "$R" 9)" "$(median udp-echo "$C" 9)")"
+  target_row "TCP churn throughput: reuseport-$INSTANCES / shared-$INSTANCES" 1.3 \
+    "$(ratio "$(median tcp-churn "$R" 4)" "$(median tcp-churn "$S" 4)")"
+  target_row "TCP churn throughput: reuseport-$INSTANCES / C reference" 0.95 \
+    "$(ratio "$(median tcp-churn "$R" 4)" "$(median tcp-churn "$C" 4)")"
+  echo "| server memory per idle connection | <= 2 KB | — | not measured here: bench/idle-memory.sh |"
   echo
   saturated=$(awk -F'\t' '$8 == "true"' "$RESULTS" | wc -l)
   echo "Runs in which the load client's own CPU was saturated (>= 90 % of all cores): $saturated of" \
@@ -391,10 +461,11 @@ UNITS=("conn/s" "msg/s" "dgram/s")
   echo
   echo "## Raw runs"
   echo
-  echo "| load | server | round | throughput/s | p99 µs | errors | timeouts | client CPU saturated |"
-  echo "|---|---|---:|---:|---:|---:|---:|---|"
-  sort -t$'\t' -k1,1 -k2,2 -k3,3n "$RESULTS" | awk -F'\t' '{ printf "| %s | %s | %s | %.0f | %s | %s | %s | %s |\n",
-    $1, $2, $3, $4, $5, $6, $7, $8 }'
+  echo "| load | server | round | throughput/s | p99 µs | errors | timeouts | client CPU saturated |" \
+    "server CPU µs/op |"
+  echo "|---|---|---:|---:|---:|---:|---:|---|---:|"
+  sort -t$'\t' -k1,1 -k2,2 -k3,3n "$RESULTS" | awk -F'\t' '{
+    printf "| %s | %s | %s | %.0f | %s | %s | %s | %s | %s |\n", $1, $2, $3, $4, $5, $6, $7, $8, $9 }'
 } >"$WORK/report.md"
 
 mkdir -p "$(dirname "$OUT")"
@@ -416,7 +487,11 @@ if [ "$PUBLISH" = 1 ] && grep -q '<!-- bench:figures:begin -->' "$REPO/README.md
   summary="$summary Vert.x's shared \`NetServer\`; against the C reference server (\`bench/refserver.c\`): TCP echo"
   summary="$summary $(ratio "$(median tcp-echo "$R" 4)" "$(median tcp-echo "$C" 4)") ×, UDP echo"
   summary="$summary $(ratio "$(median udp-echo "$R" 4)" "$(median udp-echo "$C" 4)") ×, churn"
-  summary="$summary $(ratio "$(median tcp-churn "$R" 4)" "$(median tcp-churn "$C" 4)") ×."
+  summary="$summary $(ratio "$(median tcp-churn "$R" 4)" "$(median tcp-churn "$C" 4)") ×; server CPU per"
+  summary="$summary operation against the C server: churn $(ratio "$(median tcp-churn "$R" 9)" "$(median tcp-churn "$C" 9)") ×,"
+  summary="$summary TCP echo $(ratio "$(median tcp-echo "$R" 9)" "$(median tcp-echo "$C" 9)") ×, UDP echo"
+  summary="$summary $(ratio "$(median udp-echo "$R" 9)" "$(median udp-echo "$C" 9)") ×; the Vert.x peer's churn CPU"
+  summary="$summary per connection $(ratio "$(median tcp-churn "$P" 9)" "$(median tcp-churn "$R" 9)") × reuseport's."
   awk -v line="$summary" '
     /<!-- bench:figures:begin -->/ { print; print line; skip = 1; next }
     /<!-- bench:figures:end -->/ { skip = 0 }

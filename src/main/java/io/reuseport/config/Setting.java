@@ -23,7 +23,7 @@ public enum Setting {
   MAX_CONNECTIONS_PER_INSTANCE("maxConnectionsPerInstance", Type.INT, 10_000,
       "open connections per instance; further ones are closed at once and counted as rejected", 1, 1 << 24),
   IDLE_TIMEOUT_SECONDS("idleTimeoutSeconds", Type.INT, 300,
-      "close a connection with no traffic either way for this long (0 = never)", 0, 86_400),
+      "close a connection with no traffic either way for this long, at most an eighth more (0 = never)", 0, 86_400),
   DRAIN_TIMEOUT_SECONDS("drainTimeoutSeconds", Type.INT, 30,
       "on SIGTERM, how long open connections may take to finish before they are closed", 0, 3_600),
   UDP_RECEIVE_BUFFER_BYTES("udpReceiveBufferBytes", Type.INT, 4 << 20,

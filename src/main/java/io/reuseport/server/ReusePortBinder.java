@@ -82,6 +82,11 @@ final class ReusePortBinder {
     bootstrap.childOption(ChannelOption.SO_KEEPALIVE, null);
     bootstrap.childOption(EpollChannelOption.TCP_QUICKACK, null);
     bootstrap.childOption(EpollChannelOption.TCP_CORK, null);
+    // Netty's epoll socket config already enables TCP_NODELAY when it builds each accepted channel (on every
+    // platform but Android): setting it again is a second setsockopt per connection
+    if (kind == TransportKind.EPOLL) {
+      bootstrap.childOption(ChannelOption.TCP_NODELAY, null);
+    }
     // half-closed peers (shutdown(SHUT_WR)) still get their pending replies before we close
     bootstrap.childOption(ChannelOption.ALLOW_HALF_CLOSURE, true);
     return toFuture(bootstrap.bind(address));

@@ -3,7 +3,6 @@ package io.reuseport.server;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.unix.UnixChannel;
-import io.netty.handler.timeout.IdleStateHandler;
 import io.reuseport.config.ServerConfig;
 import io.reuseport.service.Service;
 import io.reuseport.service.ServiceContext;
@@ -50,6 +49,7 @@ final class ReusePortInstance extends VerticleBase implements ServerInstance {
   private final List<Channel> udpSockets = new CopyOnWriteArrayList<>();
   /** Open connections; only touched on this instance's loop. */
   private final Set<Channel> open = new HashSet<>();
+  private final IdleSweeper idleSweeper = new IdleSweeper(open);
   private volatile BoundInstance bound;
   /** Set once the sockets were released to another process: this instance no longer touches them. */
   private volatile boolean released;
@@ -80,6 +80,7 @@ final class ReusePortInstance extends VerticleBase implements ServerInstance {
           if (udp instanceof UnixChannel) {
             counters.udpFd = ((UnixChannel) udp).fd().intValue();
           }
+          idleSweeper.start(vertx, conf.idleTimeoutSeconds());
           stats = new InstanceStatsEndpoint(vertx, counters);
           return stats.start(conf.statsIntervalMs());
         })
@@ -152,6 +153,7 @@ final class ReusePortInstance extends VerticleBase implements ServerInstance {
                 open.size() == 1 ? "" : "s");
             new ArrayList<>(open).forEach(Channel::close);
           }
+          idleSweeper.stop(vertx);
           return stats == null ? Future.succeededFuture() : stats.stop();
         });
   }
@@ -299,10 +301,7 @@ final class ReusePortInstance extends VerticleBase implements ServerInstance {
       }
       counters.tcpAccepted++;
       counters.tcpActive++;
-      if (conf.idleTimeoutSeconds() > 0) {
-        ch.pipeline().addLast(new IdleStateHandler(0, 0, conf.idleTimeoutSeconds(), TimeUnit.SECONDS));
-      }
-      ch.pipeline().addLast(new TcpConnectionHandler(service, counters, open));
+      ch.pipeline().addLast(new TcpConnectionHandler(service, counters, open, idleSweeper));
     }
   }
 }

@@ -6,7 +6,6 @@ import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.socket.ChannelInputShutdownEvent;
-import io.netty.handler.timeout.IdleStateEvent;
 import io.netty.buffer.Unpooled;
 import io.reuseport.service.Service;
 import io.reuseport.stats.InstanceCounters;
@@ -28,6 +27,9 @@ final class TcpConnectionHandler extends ChannelInboundHandlerAdapter implements
   private final Service service;
   private final InstanceCounters counters;
   private final Set<Channel> open;
+  private final IdleSweeper idle;
+  /** The {@link IdleSweeper} tick of this connection's last read or write. */
+  private long lastActiveTick;
   private Channel channel;
   private Service.TcpHandler handler;
   private Buffer currentIn;
@@ -35,10 +37,16 @@ final class TcpConnectionHandler extends ChannelInboundHandlerAdapter implements
   private boolean needsFlush;
   private boolean errored;
 
-  TcpConnectionHandler(Service service, InstanceCounters counters, Set<Channel> open) {
+  TcpConnectionHandler(Service service, InstanceCounters counters, Set<Channel> open, IdleSweeper idle) {
     this.service = service;
     this.counters = counters;
     this.open = open;
+    this.idle = idle;
+    this.lastActiveTick = idle.tick();
+  }
+
+  long lastActiveTick() {
+    return lastActiveTick;
   }
 
   @Override
@@ -65,6 +73,7 @@ final class TcpConnectionHandler extends ChannelInboundHandlerAdapter implements
     ByteBuf buf = (ByteBuf) msg;
     try {
       counters.tcpBytesIn += buf.readableBytes();
+      lastActiveTick = idle.tick();
       if (handler != null && channel.isOpen()) {
         currentInBuf = buf;
         currentIn = ReusePortBinder.wrap(buf);
@@ -96,10 +105,7 @@ final class TcpConnectionHandler extends ChannelInboundHandlerAdapter implements
 
   @Override
   public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
-    if (evt instanceof IdleStateEvent) {
-      LOG.debug("closing idle connection {}", channel.remoteAddress());
-      channel.close();
-    } else if (evt instanceof ChannelInputShutdownEvent) {
+    if (evt instanceof ChannelInputShutdownEvent) {
       if (handler != null) {
         try {
           handler.onEnd();
@@ -137,6 +143,7 @@ final class TcpConnectionHandler extends ChannelInboundHandlerAdapter implements
       out = channel.alloc().ioBuffer(src.readableBytes()).writeBytes(src);
     }
     counters.tcpBytesOut += out.readableBytes();
+    lastActiveTick = idle.tick();
     channel.write(out, channel.voidPromise());
     if (currentIn == null) {
       // written outside a read (e.g. from a timer): nobody else will flush it

@@ -1,5 +1,6 @@
 package io.reuseport.stats;
 
+import java.io.BufferedReader;
 import java.io.IOException;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
@@ -30,16 +31,16 @@ public final class KernelSockets {
 
   /** TCP listeners on {@code port}, IPv4 and IPv6. */
   public static List<Entry> tcpListeners(int port) {
-    List<Entry> all = new ArrayList<>(read("tcp", port));
-    all.addAll(read("tcp6", port));
+    List<Entry> all = new ArrayList<>(read("tcp", port, true));
+    all.addAll(read("tcp6", port, true));
     all.removeIf(e -> e.state() != TCP_LISTEN);
     return all;
   }
 
   /** Unconnected UDP sockets bound to {@code port}, IPv4 and IPv6. */
   public static List<Entry> udpSockets(int port) {
-    List<Entry> all = new ArrayList<>(read("udp", port));
-    all.addAll(read("udp6", port));
+    List<Entry> all = new ArrayList<>(read("udp", port, false));
+    all.addAll(read("udp6", port, false));
     all.removeIf(e -> e.state() != UDP_UNCONNECTED);
     return all;
   }
@@ -64,14 +65,54 @@ public final class KernelSockets {
     return inodes;
   }
 
-  static List<Entry> read(String name, int port) {
-    List<String> lines;
-    try {
-      lines = Files.readAllLines(Path.of("/proc/net", name));
+  /**
+   * Reads {@code /proc/net/NAME} a row at a time. With {@code listenersOnly} it stops at the first row that is not a
+   * listener: the kernel lists its listening hash before its established one (tcp_get_idx in net/ipv4/tcp_ipv4.c,
+   * shared by tcp6), and under churn the rest is thousands of TIME_WAIT rows read every few seconds for nothing.
+   */
+  static List<Entry> read(String name, int port, boolean listenersOnly) {
+    List<String> rows = new ArrayList<>();
+    rows.add("header");
+    try (BufferedReader in = Files.newBufferedReader(Path.of("/proc/net", name))) {
+      in.readLine();
+      for (String line = in.readLine(); line != null; line = in.readLine()) {
+        if (listenersOnly && state(line) != TCP_LISTEN) {
+          break;
+        }
+        if (localPort(line) == port) {
+          rows.add(line);
+        }
+      }
     } catch (IOException e) {
       return List.of();
     }
-    return parse(name, lines, port);
+    return parse(name, rows, port);
+  }
+
+  /** The state column of a row (its fourth field, hex), or -1; no regex, no allocation. */
+  static int state(String line) {
+    int at = 0;
+    for (int field = 0; field < 3; field++) {
+      while (at < line.length() && line.charAt(at) == ' ') {
+        at++;
+      }
+      while (at < line.length() && line.charAt(at) != ' ') {
+        at++;
+      }
+    }
+    while (at < line.length() && line.charAt(at) == ' ') {
+      at++;
+    }
+    int value = 0;
+    int digits = 0;
+    for (; at < line.length() && line.charAt(at) != ' '; at++, digits++) {
+      int digit = Character.digit(line.charAt(at), 16);
+      if (digit < 0) {
+        return -1;
+      }
+      value = value * 16 + digit;
+    }
+    return digits == 0 ? -1 : value;
   }
 
   static List<Entry> parse(String name, List<String> lines, int port) {

@@ -29,7 +29,7 @@ public final class EmbeddedTcp implements AutoCloseable {
     channel = new EmbeddedChannel();
     channel.config().setWriteBufferWaterMark(waterMark);
     counters.tcpActive++;
-    channel.pipeline().addLast(new TcpConnectionHandler(service, counters, open));
+    channel.pipeline().addLast(new TcpConnectionHandler(service, counters, open, new IdleSweeper(open)));
   }
 
   /** A connection to {@code service} with Netty's default write-queue marks (32 KiB low, 64 KiB high). */

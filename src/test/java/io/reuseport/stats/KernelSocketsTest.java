@@ -31,4 +31,13 @@ class KernelSocketsTest {
     assertThat(KernelSockets.parse("tcp6", lines, 9000))
         .containsExactly(new KernelSockets.Entry("tcp6", 9000, 0x0A, 65534, 777, 0));
   }
+
+  @Test
+  void readsTheStateColumnWithoutSplitting() {
+    assertThat(KernelSockets.state("   0: 0100007F:2328 00000000:0000 0A 00000000:00000000 00:00000000 00000000"))
+        .isEqualTo(0x0A);
+    assertThat(KernelSockets.state("  17: 0100007F:2328 0100007F:D4F2 06 00000000:00000000 03:00001770 00000000"))
+        .isEqualTo(0x06);
+    assertThat(KernelSockets.state("   0: 0100007F:2328")).isEqualTo(-1);
+  }
 }
