@@ -88,6 +88,8 @@ final class ReusePortInstance extends VerticleBase implements ServerInstance {
           if (heartbeats != null) {
             // a blocked loop stops stamping: that is what the watchdog looks for
             vertx.setPeriodic(stampPeriodMs, timer -> heartbeats.stamp(id));
+            // requests migrated here from a closed listener may not have woken this loop (AcceptPass)
+            vertx.setPeriodic(AcceptPass.PERIOD_MS, timer -> acceptPass());
           }
           bound = new BoundInstance(id, counters.eventLoop, localPort(tcpListeners.get(0)), null);
           LOG.info("instance {} on {}: TCP {} UDP {}{}", id, counters.eventLoop, addresses(tcpListeners),
@@ -199,6 +201,13 @@ final class ReusePortInstance extends VerticleBase implements ServerInstance {
       closed.add(Drain.close(c));
     }
     return Future.join(closed).mapEmpty();
+  }
+
+  @Override
+  public void acceptPass() {
+    if (!released) {
+      tcpListeners.forEach(AcceptPass::run);
+    }
   }
 
   @Override

@@ -218,7 +218,8 @@ public final class RunningServer {
       closed = releaseAll();
     } else {
       for (ServerInstance v : verticles) {
-        closed = closed.transform(x -> v.closeListeners());
+        // the closed listeners' queued requests may have migrated to the ones still open: they look again
+        closed = closed.transform(x -> v.closeListeners()).andThen(x -> verticles.forEach(ServerInstance::acceptPass));
       }
     }
     return closed.transform(x -> {

@@ -26,6 +26,10 @@ interface ServerInstance extends Deployable {
     return Future.failedFuture(new IllegalStateException("only reuseport instances can hand their sockets over"));
   }
 
+  /** Makes the open listeners look at their accept queues again ({@link AcceptPass}). */
+  default void acceptPass() {
+  }
+
   /** Closes every open connection now (a forced stop); the drain then ends. */
   default void closeConnections() {
   }

@@ -181,6 +181,8 @@ public final class ServerLauncher {
                 config.balancing().id(), actual.port(), config.statsIntervalMs(), config.fairnessWarnBelow(),
                 config.fairnessMinSample()), steering::toJson);
             StatsMeters.bind(registry, collector, config.instances());
+            steering.bindLockedOut(registry, () -> collector.group().foreignTcp(),
+                () -> collector.group().foreignUdp());
             collectorStarted = vertx.deployVerticle(collector)
                 .onSuccess(deployments::add)
                 .onSuccess(id -> checkCollectorLoop(collector, instances));

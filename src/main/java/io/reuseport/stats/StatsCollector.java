@@ -180,12 +180,26 @@ public final class StatsCollector extends VerticleBase {
         staleNow(now), now - startedAt));
   }
 
+  private boolean locksGroup() {
+    JsonObject view = steering.get();
+    return view != null && view.getBoolean("locksGroup", false);
+  }
+
   private JsonObject withSteering(JsonObject report) {
     JsonObject view = steering.get();
     if (view == null) {
       return report;
     }
     report.put("steering", view);
+    JsonObject members = report.getJsonObject("group");
+    if (members != null) {
+      boolean locked = view.getBoolean("locksGroup", false);
+      int tcp = members.getInteger("foreignTcp", 0);
+      int udp = members.getInteger("foreignUdp", 0);
+      members.put("foreignLockedOut", locked && tcp + udp > 0)
+          .put("lockedOutTcp", locked ? tcp : 0)
+          .put("lockedOutUdp", locked ? udp : 0);
+    }
     JsonArray perInstance = view.getJsonArray("instances");
     JsonArray instances = report.getJsonArray("instances");
     for (int i = 0; i < instances.size() && i < perInstance.size(); i++) {
@@ -283,9 +297,15 @@ public final class StatsCollector extends VerticleBase {
       group = read;
       if (read.hasForeignMembers() && (read.foreignTcp() != before.foreignTcp()
           || read.foreignUdp() != before.foreignUdp())) {
-        LOG.warn("another process joined port {}: {} foreign TCP listeners, {} foreign UDP sockets take a share of"
-            + " the traffic", settings.port(), read.foreignTcp(), read.foreignUdp());
-        warnIfNoMigration(read);
+        if (locksGroup()) {
+          LOG.warn("another process joined port {}: {} foreign TCP listeners, {} foreign UDP sockets; the BPF"
+              + " selector locks them out (they get no traffic)", settings.port(), read.foreignTcp(),
+              read.foreignUdp());
+        } else {
+          LOG.warn("another process joined port {}: {} foreign TCP listeners, {} foreign UDP sockets take a share"
+              + " of the traffic", settings.port(), read.foreignTcp(), read.foreignUdp());
+          warnIfNoMigration(read);
+        }
       } else if (!read.hasForeignMembers() && before.hasForeignMembers()) {
         LOG.info("no foreign member left on port {}", settings.port());
       }

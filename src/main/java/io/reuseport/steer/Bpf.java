@@ -113,6 +113,18 @@ final class Bpf {
    * log, the only explanation the kernel gives.
    */
   static int loadProgram(byte[] instructions, int expectedAttachType, String name) {
+    try {
+      // without a log first: a long program's log of a successful load can overflow any buffer (ENOSPC)
+      return loadProgram(instructions, expectedAttachType, name, false);
+    } catch (BpfException e) {
+      if (e.notPermitted()) {
+        throw e;
+      }
+      return loadProgram(instructions, expectedAttachType, name, true);
+    }
+  }
+
+  private static int loadProgram(byte[] instructions, int expectedAttachType, String name, boolean withLog) {
     Memory code = new Memory(instructions.length);
     code.write(0, instructions, 0, instructions.length);
     byte[] licenseBytes = "GPL\0".getBytes(StandardCharsets.US_ASCII);
@@ -125,9 +137,11 @@ final class Bpf {
     attr.setInt(4, instructions.length / Assembler.SLOT_BYTES);
     attr.setPointer(8, code);
     attr.setPointer(16, license);
-    attr.setInt(24, LOG_LEVEL_ERRORS);
-    attr.setInt(28, VERIFIER_LOG_BYTES);
-    attr.setPointer(32, log);
+    if (withLog) {
+      attr.setInt(24, LOG_LEVEL_ERRORS);
+      attr.setInt(28, VERIFIER_LOG_BYTES);
+      attr.setPointer(32, log);
+    }
     putName(attr, 48, name);
     attr.setInt(68, expectedAttachType);
     try {

@@ -13,7 +13,7 @@ public final class BucketTable {
   private BucketTable() {
   }
 
-  /** Every bucket to {@link SelectorProgram#NO_SLOT}: the kernel's hash decides. */
+  /** Every bucket to {@link SelectorProgram#NO_SLOT}: no table yet (before the process attaches). */
   public static int[] empty() {
     int[] table = new int[SelectorProgram.BUCKETS];
     Arrays.fill(table, SelectorProgram.NO_SLOT);
@@ -21,7 +21,9 @@ public final class BucketTable {
   }
 
   /**
-   * The table for these instances; {@link #empty()} when none is healthy.
+   * The table for these instances. When none is healthy, every bucket goes home: the traffic waits in the queues of
+   * our stalled instances (which may recover) rather than go to a socket of another process through the kernel's
+   * hash, or be refused.
    *
    * @param healthy per instance, whether it gets new traffic
    */
@@ -35,7 +37,7 @@ public final class BucketTable {
       }
     }
     if (count == 0) {
-      return empty();
+      return assign(allHealthy(n));
     }
     int[] table = new int[SelectorProgram.BUCKETS];
     int dealt = 0;
@@ -44,6 +46,12 @@ public final class BucketTable {
       table[bucket] = healthy[home] ? home : alive[dealt++ % count];
     }
     return table;
+  }
+
+  private static boolean[] allHealthy(int n) {
+    boolean[] all = new boolean[n];
+    Arrays.fill(all, true);
+    return all;
   }
 
   /** The share of the buckets that go to {@code slot}, 0..1. */

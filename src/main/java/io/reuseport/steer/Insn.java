@@ -69,6 +69,11 @@ public record Insn(int opcode, Reg dst, Reg src, int offset, int imm, String jum
     return new Insn(ALU64 | ADD | K, dst, Reg.R0, 0, imm, null, null);
   }
 
+  /** {@code dst += src}. */
+  public static Insn addReg(Reg dst, Reg src) {
+    return new Insn(ALU64 | ADD | X, dst, src, 0, 0, null, null);
+  }
+
   /** {@code dst &= imm}. */
   public static Insn andImm(Reg dst, int imm) {
     return new Insn(ALU64 | AND | K, dst, Reg.R0, 0, imm, null, null);

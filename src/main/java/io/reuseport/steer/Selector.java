@@ -35,11 +35,12 @@ public final class Selector implements AutoCloseable {
   /**
    * Creates the maps and loads the program.
    *
+   * @param instances how many instances (slots) the program walks when a slot's socket is gone
    * @param migrate whether to load it as {@code BPF_SK_REUSEPORT_SELECT_OR_MIGRATE}, so that it also picks where
    *     a closing listener's queued requests go
    * @throws BpfException with errno EPERM without CAP_BPF, or with the verifier's log when it rejects the program
    */
-  public static Selector load(boolean migrate) {
+  public static Selector load(int instances, boolean migrate) {
     List<Integer> opened = new ArrayList<>();
     try {
       int table = open(opened, Bpf.createMap(Bpf.MAP_TYPE_ARRAY, 4, 4, SelectorProgram.BUCKETS, "rp_table"));
@@ -47,7 +48,7 @@ public final class Selector implements AutoCloseable {
           2 * SelectorProgram.MAX_SLOTS, "rp_sockets"));
       int flows = open(opened, Bpf.createMap(Bpf.MAP_TYPE_LRU_HASH, 4, 4, SelectorProgram.MAX_FLOWS, "rp_flows"));
       int health = open(opened, Bpf.createMap(Bpf.MAP_TYPE_ARRAY, 4, 4, SelectorProgram.MAX_SLOTS, "rp_health"));
-      byte[] code = SelectorProgram.assemble().encode(Map.of(SelectorProgram.TABLE, table,
+      byte[] code = SelectorProgram.assemble(instances).encode(Map.of(SelectorProgram.TABLE, table,
           SelectorProgram.SOCKETS, sockets, SelectorProgram.FLOWS, flows, SelectorProgram.HEALTH, health));
       int program = Bpf.loadProgram(code, migrate ? Bpf.ATTACH_SK_REUSEPORT_SELECT_OR_MIGRATE
           : Bpf.ATTACH_SK_REUSEPORT_SELECT, "rp_selector");

@@ -1,6 +1,7 @@
 package io.reuseport.steer;
 
 import static io.reuseport.steer.Insn.addImm;
+import static io.reuseport.steer.Insn.addReg;
 import static io.reuseport.steer.Insn.andImm;
 import static io.reuseport.steer.Insn.call;
 import static io.reuseport.steer.Insn.exit;
@@ -21,6 +22,7 @@ import static io.reuseport.steer.Reg.R3;
 import static io.reuseport.steer.Reg.R4;
 import static io.reuseport.steer.Reg.R6;
 import static io.reuseport.steer.Reg.R7;
+import static io.reuseport.steer.Reg.R8;
 
 /**
  * The selector, a {@code BPF_PROG_TYPE_SK_REUSEPORT} program run by the kernel for every SYN and every datagram
@@ -32,12 +34,19 @@ import static io.reuseport.steer.Reg.R7;
  *     slot = flows[hash]
  *   else:
  *     slot = table[bucket]                         user space rewrites this table, never the program
- *     if slot &gt;= NO_SLOT: return SK_PASS        no healthy instance: the kernel's own hash decides
- *     if UDP: flows[hash] = slot                   remember where the flow went (LRU: old flows age out)
- *   key    = slot (+ UDP_BASE for a datagram)
- *   bpf_sk_select_reuseport(ctx, sockets, key)     this process's socket of that instance
- *   return SK_PASS                                 also when the select failed: the kernel's hash then
+ *     if slot &gt;= instances: slot = 0           no table written yet
+ *     else if UDP: flows[hash] = slot              remember where the flow went (LRU: old flows age out)
+ *   for i in 0 .. instances - 1:                   unrolled: slot, then the next ones round the ring
+ *     key = (slot + i) % instances (+ UDP_BASE for a datagram)
+ *     if bpf_sk_select_reuseport(ctx, sockets, key) == 0: return SK_PASS     one of ours takes it
+ *   return SK_PASS                                 none of ours is left in the map: the kernel's hash
  * </pre>
+ *
+ * <p>The group is locked: while one socket of ours is in the map, no socket of another process (a same-user
+ * {@code SO_REUSEPORT} stranger) gets a connection or a datagram, since the kernel's hash, which might pick it, is
+ * only the last resort. A closing listener leaves the socket map before its queued requests are migrated (loaded as
+ * {@code SELECT_OR_MIGRATE} the program also runs for each of them, {@code ctx.migrating_sk} set): its own key fails
+ * to select, so the walk hands each request to the next live listener of ours, without {@code tcp_migrate_req}.
  *
  * A UDP flow moves only when its instance is out ({@code health[slot] == 0}); when the instance comes back, the
  * flows that moved away stay where they went (stateful UDP: QUIC, game servers). Written in sections, one method
@@ -77,22 +86,29 @@ public final class SelectorProgram {
   static final int STACK_HEALTH_KEY = -20;
   // labels
   static final String FROM_TABLE = "from_table";
+  static final String NO_TABLE = "no_table";
   static final String SOCKET_KEY = "socket_key";
-  static final String SELECT = "select";
   static final String PASS = "pass";
 
   private SelectorProgram() {
   }
 
-  /** The whole program. */
-  public static Assembler assemble() {
+  /**
+   * The whole program for a process of {@code instances} instances (the walk over them is unrolled: the verifier of
+   * older kernels takes no loops).
+   */
+  public static Assembler assemble(int instances) {
+    if (instances < 1 || instances > MAX_SLOTS) {
+      throw new IllegalArgumentException("instances " + instances + " out of 1.." + MAX_SLOTS);
+    }
     Assembler program = new Assembler();
     prologue(program);
+    keyBase(program);
     slotOfKnownFlow(program);
-    slotFromTable(program);
+    slotFromTable(program, instances);
     rememberFlow(program);
-    socketKey(program);
-    select(program);
+    noTable(program);
+    walk(program, instances);
     pass(program);
     return program;
   }
@@ -104,6 +120,17 @@ public final class SelectorProgram {
     p.add(storeWord(R10, STACK_FLOW_KEY, R2));            // stack[-12] = hash (the flow's key)
     p.add(andImm(R2, BUCKETS - 1));                       // r2 = bucket
     p.add(storeWord(R10, STACK_BUCKET, R2));              // stack[-4] = bucket (the lookup takes a pointer)
+  }
+
+  /** {@code r8 = UDP_BASE} for a datagram, 0 for a SYN (or a migrating request): added to every socket key. */
+  static void keyBase(Assembler p) {
+    p.add(loadWord(R8, R6, CTX_IP_PROTOCOL));             // r8 = ctx->ip_protocol
+    p.add(jumpIfEqual(R8, IPPROTO_UDP, "udp_base"));
+    p.add(moveImm(R8, 0));                                // TCP: key = slot
+    p.add(jump("base_done"));
+    p.label("udp_base");
+    p.add(moveImm(R8, UDP_BASE));                         // UDP: key = UDP_BASE + slot
+    p.label("base_done");
   }
 
   /** For a datagram of a known flow whose instance is healthy: {@code r7 = flows[hash]}, on to the socket key. */
@@ -128,17 +155,17 @@ public final class SelectorProgram {
     p.add(jump(SOCKET_KEY));                              // it stays
   }
 
-  /** {@code r7 = table[bucket]}; to {@code pass} when no instance is healthy. */
-  static void slotFromTable(Assembler p) {
+  /** {@code r7 = table[bucket]}; to {@code no_table} before the first table is written. */
+  static void slotFromTable(Assembler p, int instances) {
     p.label(FROM_TABLE);
     p.add(loadMap(R1, TABLE));                            // r1 = &table
     p.add(move(R2, R10));
     p.add(addImm(R2, STACK_BUCKET));                      // r2 = &stack[-4]
     p.add(call(Helper.MAP_LOOKUP_ELEM));                  // r0 = &table[bucket] or NULL
-    p.add(jumpIfEqual(R0, 0, PASS));                      // NULL cannot happen for bucket < BUCKETS; the verifier
+    p.add(jumpIfEqual(R0, 0, NO_TABLE));                  // NULL cannot happen for bucket < BUCKETS; the verifier
                                                           // wants the check
     p.add(loadWord(R7, R0, 0));                           // r7 = slot
-    p.add(jumpIfAtLeast(R7, NO_SLOT, PASS));              // NO_SLOT: nobody healthy, leave it to the kernel's hash
+    p.add(jumpIfAtLeast(R7, instances, NO_TABLE));        // NO_SLOT: no table yet
   }
 
   /** For a datagram: {@code flows[hash] = slot}, so that the flow stays there. */
@@ -153,31 +180,47 @@ public final class SelectorProgram {
     p.add(addImm(R3, STACK_FLOW_SLOT));                   // r3 = &stack[-16] (slot)
     p.add(moveImm(R4, 0));                                // r4 = BPF_ANY
     p.add(call(Helper.MAP_UPDATE_ELEM));                  // a full LRU map evicts its oldest flow
+    p.add(jump(SOCKET_KEY));
   }
 
-  /** The socket map's key: the slot for TCP, {@code UDP_BASE + slot} for UDP. */
-  static void socketKey(Assembler p) {
-    p.label(SOCKET_KEY);
-    p.add(loadWord(R2, R6, CTX_IP_PROTOCOL));             // r2 = ctx->ip_protocol
-    p.add(jumpIfNotEqual(R2, IPPROTO_UDP, SELECT));       // TCP: key = slot
-    p.add(addImm(R7, UDP_BASE));                          // UDP: key = UDP_BASE + slot
-  }
-
-  /** {@code bpf_sk_select_reuseport(ctx, &sockets, &key, 0)}; its result does not matter, see {@link #pass}. */
-  static void select(Assembler p) {
-    p.label(SELECT);
-    p.add(storeWord(R10, STACK_SOCKET_KEY, R7));          // stack[-8] = key
-    p.add(move(R1, R6));                                  // r1 = ctx
-    p.add(loadMap(R2, SOCKETS));                          // r2 = &sockets
-    p.add(move(R3, R10));
-    p.add(addImm(R3, STACK_SOCKET_KEY));                  // r3 = &stack[-8]
-    p.add(moveImm(R4, 0));                                // r4 = flags
-    p.add(call(Helper.SK_SELECT_REUSEPORT));              // picks sockets[key] if it is in this group
+  /** Before the first table: start the walk at slot 0 (the process is not attached yet; nothing to remember). */
+  static void noTable(Assembler p) {
+    p.label(NO_TABLE);
+    p.add(moveImm(R7, 0));
   }
 
   /**
-   * {@code return SK_PASS}: with a socket selected the kernel takes it; without (an empty slot, a closed socket,
-   * no healthy instance) it falls back to its own hash. Never {@code SK_DROP}: steering must not refuse traffic.
+   * Tries {@code sockets[(slot + i) % instances + r8]} for each i until one selects: the slot first, then, when its
+   * socket is gone (closing, closed, not in the map yet), the next live one of ours. Returns {@code SK_PASS} on the
+   * first success.
+   */
+  static void walk(Assembler p, int instances) {
+    p.label(SOCKET_KEY);
+    for (int i = 0; i < instances; i++) {
+      String wrap = "wrap_" + i;
+      String key = "key_" + i;
+      p.add(move(R3, R7));
+      p.add(addImm(R3, i));                               // r3 = slot + i
+      p.add(jumpIfAtLeast(R3, instances, wrap));
+      p.add(jump(key));
+      p.label(wrap);
+      p.add(addImm(R3, -instances));                      // r3 = (slot + i) % instances
+      p.label(key);
+      p.add(addReg(R3, R8));                              // + UDP_BASE for a datagram
+      p.add(storeWord(R10, STACK_SOCKET_KEY, R3));        // stack[-8] = key
+      p.add(move(R1, R6));                                // r1 = ctx
+      p.add(loadMap(R2, SOCKETS));                        // r2 = &sockets
+      p.add(move(R3, R10));
+      p.add(addImm(R3, STACK_SOCKET_KEY));                // r3 = &stack[-8]
+      p.add(moveImm(R4, 0));                              // r4 = flags
+      p.add(call(Helper.SK_SELECT_REUSEPORT));            // 0 once sockets[key] is a live socket of this group
+      p.add(jumpIfEqual(R0, 0, PASS));
+    }
+  }
+
+  /**
+   * {@code return SK_PASS}: with a socket selected the kernel takes it; without (none of ours left in the map) it
+   * falls back to its own hash. Never {@code SK_DROP}: steering must not refuse traffic.
    */
   static void pass(Assembler p) {
     p.label(PASS);

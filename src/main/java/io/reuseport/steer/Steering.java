@@ -11,6 +11,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.util.List;
+import java.util.function.IntSupplier;
 
 /**
  * The {@code steering} setting put to work: decides at start-up whether this process steers its group with the BPF
@@ -64,13 +65,31 @@ public final class Steering {
           + SelectorProgram.MAX_SLOTS);
     }
     try {
-      return new Steering(config, Selector.load(false), "the BPF selector loaded");
+      return new Steering(config, load(config.instances()), "the BPF selector loaded");
     } catch (BpfException e) {
       String why = e.notPermitted() ? "cannot load the BPF selector: " + Capabilities.explainNotPermitted()
           + " [" + e.getMessage() + "]" : "cannot load the BPF selector: " + e.getMessage();
       return refuseOrFallBack(config, why);
     } catch (LinkageError e) {
       return refuseOrFallBack(config, "cannot load the BPF selector: JNA unavailable: " + e);
+    }
+  }
+
+  /**
+   * Loads the selector as {@code SELECT_OR_MIGRATE} (Linux 5.14+: a closing listener's queued requests go to a live
+   * one of ours, without {@code tcp_migrate_req}); where the kernel does not know that attach type, as plain
+   * {@code SELECT}, and says what is lost.
+   */
+  private static Selector load(int instances) {
+    try {
+      return Selector.load(instances, true);
+    } catch (BpfException e) {
+      if (e.notPermitted()) {
+        throw e;
+      }
+      LOG.warn("steering: cannot load the selector as SELECT_OR_MIGRATE ({}); loaded as SELECT: a closing"
+          + " listener's queued connections are reset unless net.ipv4.tcp_migrate_req=1", e.getMessage());
+      return Selector.load(instances, false);
     }
   }
 
@@ -187,6 +206,14 @@ public final class Steering {
     }
   }
 
+  /**
+   * Whether sockets of other processes in the group get nothing: while the selector is attached, it always selects
+   * one of ours (see {@link SelectorProgram}).
+   */
+  public boolean locksGroup() {
+    return selector != null && watchdog != null;
+  }
+
   /** The {@code steering} part of {@code /stats}. */
   public JsonObject toJson() {
     Watchdog dog = watchdog;
@@ -204,6 +231,7 @@ public final class Steering {
         .put("configured", configured.id())
         .put("selector", active() ? "bpf" : "kernel")
         .put("reason", reason)
+        .put("locksGroup", locksGroup())
         .put("stallThresholdMs", thresholdMs)
         .put("instances", perInstance);
   }
@@ -225,6 +253,20 @@ public final class Steering {
           .description("share of the selector's hash buckets that go to this instance (NaN: kernel's hash)")
           .tag("instance", Integer.toString(id)).register(registry);
     }
+  }
+
+  /**
+   * {@code reuseport_group_locked_out{protocol}}: the foreign members the selector locks out (0 without it).
+   *
+   * @param foreignTcp the group's foreign TCP listeners now, foreignUdp its foreign UDP sockets
+   */
+  public void bindLockedOut(MeterRegistry registry, IntSupplier foreignTcp, IntSupplier foreignUdp) {
+    Gauge.builder("reuseport.group.locked.out", this, s -> s.locksGroup() ? foreignTcp.getAsInt() : 0)
+        .description("sockets of another process in the group that the BPF selector locks out (get no traffic)")
+        .tag("protocol", "tcp").register(registry);
+    Gauge.builder("reuseport.group.locked.out", this, s -> s.locksGroup() ? foreignUdp.getAsInt() : 0)
+        .description("sockets of another process in the group that the BPF selector locks out (get no traffic)")
+        .tag("protocol", "udp").register(registry);
   }
 
   private double steeredAround(int id) {

@@ -16,7 +16,8 @@ import java.util.concurrent.TimeUnit;
  * goes (SIGTERM for {@code plain}, the hand-over for {@code takeover}), churn goes on until at least
  * {@value #MIN_ATTEMPTS} TCP attempts were made since the new process started. Prints one {@code RESULT {json}} line.
  *
- * <p>Usage: {@code UpgradeScenario plain|takeover}. It uses loopback port 9000: run it in a private network
+ * <p>Usage: {@code UpgradeScenario plain|takeover [kernel|bpf|auto] [tcpThreads]} (steering of both processes,
+ * default kernel; churn clients, default 32). It uses loopback port 9000: run it in a private network
  * namespace ({@code unshare -n}), where nothing else is.
  */
 public final class UpgradeScenario {
@@ -36,10 +37,12 @@ public final class UpgradeScenario {
 
   public static void main(String[] args) throws Exception {
     boolean takeover = args.length > 0 && args[0].equals("takeover");
+    String steering = args.length > 1 ? args[1] : "kernel";
+    int tcpThreads = args.length > 2 ? Integer.parseInt(args[2]) : TCP_THREADS;
     Path dir = Files.createTempDirectory("upgrade-scenario");
     Path control = dir.resolve("control.sock");
     List<String> common = List.of("--host", "127.0.0.1", "--admin-port", "0", "--instances", "2",
-        "--drain-timeout-seconds", "10", "--stats-interval-ms", "1000");
+        "--drain-timeout-seconds", "10", "--stats-interval-ms", "1000", "--steering", steering);
     List<String> oldArgs = new ArrayList<>(common);
     oldArgs.addAll(List.of("--port", Integer.toString(PORT)));
     List<String> newArgs = new ArrayList<>(common);
@@ -50,10 +53,11 @@ public final class UpgradeScenario {
       newArgs.addAll(List.of("--port", Integer.toString(PORT)));
     }
     JsonObject result = new JsonObject().put("scenario", takeover ? "takeover" : "plain close")
+        .put("steering", steering).put("tcpClients", tcpThreads)
         .put("tcpMigrateReq", Files.readString(Path.of("/proc/sys/net/ipv4/tcp_migrate_req")).trim());
     try (ChildServer old = ChildServer.start(dir, Map.of(), oldArgs.toArray(String[]::new))) {
       int port = old.awaitReadyPort(60);
-      try (Churn churn = new Churn(port, TCP_THREADS, UDP_THREADS)) {
+      try (Churn churn = new Churn(port, tcpThreads, UDP_THREADS)) {
         Thread.sleep(1_000);
         long before = churn.tcpAttempts.sum();
         long udpBefore = churn.udpSent.sum();

@@ -22,21 +22,26 @@ import static org.assertj.core.api.Assertions.assertThat;
 /**
  * Same-host upgrades under churn load, each in a private network namespace where {@code net.ipv4.tcp_migrate_req}
  * can be set without touching the host: plain close with the sysctl at 0 (the failures are measured and written
- * down, they are the problem), plain close with it at 1, and listener takeover (both: no failure at all). Root only.
+ * down, they are the problem), plain close with it at 1, and listener takeover (both: no failure at all), all with
+ * the kernel's hash; and three runs of the plain close at 0 with the BPF selector in both processes and 64 clients
+ * (the new process's program takes the group, the old listeners' queues migrate to it: no failure at all). Root only.
  * Figures go to {@code target/reliability/}.
  */
 class UpgradeScenarioTest {
 
-  @ParameterizedTest(name = "{0}, tcp_migrate_req={1}")
-  @CsvSource({"plain, 0, false", "plain, 1, true", "takeover, 0, true"})
+  @ParameterizedTest(name = "{0}, steering {3}, {4} clients, tcp_migrate_req={1}")
+  @CsvSource({"plain, 0, false, kernel, 32", "plain, 1, true, kernel, 32", "takeover, 0, true, kernel, 32",
+      "plain, 0, true, bpf, 64", "plain, 0, true, bpf, 64", "plain, 0, true, bpf, 64"})
   @Timeout(value = 200, unit = TimeUnit.SECONDS)
-  void upgradeUnderChurn(String mode, int migrateReq, boolean mustLoseNothing) throws Exception {
+  void upgradeUnderChurn(String mode, int migrateReq, boolean mustLoseNothing, String steering, int clients)
+      throws Exception {
     Assumptions.assumeTrue(isRoot(), "skipped: needs root to create a network namespace (unshare -n) and set"
         + " net.ipv4.tcp_migrate_req in it; run as root to measure upgrades");
     String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
     String script = "ip link set lo up && sysctl -qw net.ipv4.tcp_migrate_req=" + migrateReq
         + " && sysctl -qw net.ipv4.ip_local_port_range='1024 65000'"
-        + " && exec \"$0\" -cp \"$1\" io.reuseport.reliability.UpgradeScenario " + mode;
+        + " && exec \"$0\" -cp \"$1\" io.reuseport.reliability.UpgradeScenario " + mode + " " + steering + " "
+        + clients;
     Process p = new ProcessBuilder("unshare", "-n", "--", "sh", "-c", script, java,
         System.getProperty("java.class.path")).redirectErrorStream(true).start();
     List<String> output = new ArrayList<>();
@@ -54,8 +59,10 @@ class UpgradeScenarioTest {
     assertThat(result).as("scenario output: %s", output).isNotNull();
     Path out = Path.of("target", "reliability");
     Files.createDirectories(out);
-    Files.writeString(out.resolve("upgrade-" + mode + "-migrate" + migrateReq + ".json"), result.encodePrettily());
-    System.out.println("upgrade " + mode + " tcp_migrate_req=" + migrateReq + ": " + result.encode());
+    Files.writeString(out.resolve("upgrade-" + mode + "-" + steering + "-migrate" + migrateReq + ".json"),
+        result.encodePrettily());
+    System.out.println("upgrade " + mode + " steering " + steering + " tcp_migrate_req=" + migrateReq + ": "
+        + result.encode());
 
     assertThat(result.getInteger("oldExitCode")).as("old process exit code").isZero();
     assertThat(result.getLong("tcpAttemptsSinceNewStarted")).isGreaterThanOrEqualTo(UpgradeScenario.MIN_ATTEMPTS);

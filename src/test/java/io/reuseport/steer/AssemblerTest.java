@@ -74,7 +74,7 @@ class AssemblerTest {
 
   @Test
   void theSelectorProgramReadsHashAndProtocolFromTheContextAndEndsInSkPass() {
-    Assembler program = SelectorProgram.assemble();
+    Assembler program = SelectorProgram.assemble(4);
     byte[] code = program.encode(Map.of(SelectorProgram.TABLE, 3, SelectorProgram.SOCKETS, 4,
         SelectorProgram.FLOWS, 5, SelectorProgram.HEALTH, 6));
     String text = HexFormat.of().formatHex(code);
@@ -86,6 +86,8 @@ class AssemblerTest {
         .contains("1811000006000000");
     // a UDP flow is remembered: bpf_map_update_elem
     assertThat(text).contains("8500000002000000");
+    // one select per instance: the slot, then the next ones round the ring
+    assertThat(text.split("8500000052000000", -1)).hasSize(4 + 1);
     // return SK_PASS whatever the select did
     assertThat(text).endsWith("b700000001000000" + "9500000000000000");
   }

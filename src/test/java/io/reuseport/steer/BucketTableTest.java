@@ -40,8 +40,8 @@ class BucketTableTest {
   }
 
   @Test
-  void nobodyHealthyLeavesItToTheKernelsHash() {
+  void nobodyHealthySendsEveryBucketHomeNeverToAStranger() {
     assertThat(BucketTable.assign(new boolean[] {false, false}))
-        .containsOnly(SelectorProgram.NO_SLOT).hasSize(SelectorProgram.BUCKETS);
+        .isEqualTo(BucketTable.assign(new boolean[] {true, true}));
   }
 }

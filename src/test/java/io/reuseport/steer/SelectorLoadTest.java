@@ -23,8 +23,10 @@ class SelectorLoadTest {
 
   @Test
   void theSelectorLoadsAsSelectAndAsSelectOrMigrate() {
-    Selector.load(false).close();
-    Selector.load(true).close();
+    Selector.load(4, false).close();
+    Selector.load(4, true).close();
+    // the longest walk there is
+    Selector.load(SelectorProgram.MAX_SLOTS, true).close();
   }
 
   @Test
