@@ -54,7 +54,7 @@ class TakeoverKillTest {
             doomed.awaitExit(30);
           }
           abandoned++;
-          awaitCount(old, "abandoned", abandoned);
+          old.awaitLineCount("abandoned", abandoned, 30);
           assertThat(old.isAlive()).isTrue();
           assertThat(Echo.tcp(port)).as("old serves after a kill at '%s'", point.line()).isTrue();
           figures.put(point.line(), new JsonObject().put("tcpFailed", churn.tcpFailed.sum() - failedBefore)
@@ -87,15 +87,5 @@ class TakeoverKillTest {
   private ChildServer newProcess(Path control) throws Exception {
     return ChildServer.start(dir, Map.of(), "--host", "127.0.0.1", "--admin-host", "127.0.0.1", "--admin-port", "0",
         "--instances", "2", "--drain-timeout-seconds", "5", "--takeover", control.toString());
-  }
-
-  private static void awaitCount(ChildServer child, String text, int count) throws InterruptedException {
-    long deadline = System.nanoTime() + 30_000_000_000L;
-    while (child.output().stream().filter(l -> l.contains(text)).count() < count) {
-      if (System.nanoTime() > deadline) {
-        throw new AssertionError(count + " lines with '" + text + "' expected: " + child.output());
-      }
-      Thread.sleep(10);
-    }
   }
 }

@@ -47,7 +47,7 @@ class TakeoverSignalsTest {
             assertThat(stopped.output()).noneMatch(l -> l.contains("ready:"));
           }
           abandoned++;
-          awaitCount(old, "abandoned", abandoned);
+          old.awaitLineCount("abandoned", abandoned, 30);
           assertThat(Echo.tcp(port)).isTrue();
         }
         churn.close();
@@ -72,15 +72,5 @@ class TakeoverSignalsTest {
         "--admin-port", "0", "--instances", "2", "--drain-timeout-seconds", "5", "--takeover", control.toString()));
     args.addAll(List.of(more));
     return ChildServer.start(dir, Map.of(), args.toArray(String[]::new));
-  }
-
-  private static void awaitCount(ChildServer child, String text, int count) throws InterruptedException {
-    long deadline = System.nanoTime() + 30_000_000_000L;
-    while (child.output().stream().filter(l -> l.contains(text)).count() < count) {
-      if (System.nanoTime() > deadline) {
-        throw new AssertionError(count + " lines with '" + text + "' expected: " + child.output());
-      }
-      Thread.sleep(10);
-    }
   }
 }

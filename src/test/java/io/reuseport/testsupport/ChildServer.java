@@ -135,6 +135,17 @@ public final class ChildServer implements AutoCloseable {
     throw new AssertionError("no line with '" + text + "' within " + seconds + " s: " + output);
   }
 
+  /** Waits until {@code count} lines contain {@code text} (e.g. one "abandoned" line per killed takeover). */
+  public void awaitLineCount(String text, int count, long seconds) throws InterruptedException {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
+    while (output.stream().filter(l -> l.contains(text)).count() < count) {
+      if (System.nanoTime() > deadline) {
+        throw new AssertionError(count + " lines with '" + text + "' expected within " + seconds + " s: " + output);
+      }
+      Thread.sleep(10);
+    }
+  }
+
   /** Sends a signal by name ({@code KILL}, {@code INT}, {@code HUP}, ...) with {@code kill -s}. */
   public void signal(String name) throws IOException, InterruptedException {
     Process kill = new ProcessBuilder("kill", "-s", name, Long.toString(process.pid())).inheritIO().start();
