@@ -58,7 +58,7 @@ final class Watchdog {
    * check is not followed by a burst of catch-up checks).
    */
   void start() {
-    selector.writeHealth(judge.healthy());
+    selector.writeHealth(BucketTable.flowHealth(judge.healthy()));
     selector.writeTable(table);
     heartbeats.stampAll();
     thread.scheduleWithFixedDelay(this::check, periodMs, periodMs, TimeUnit.MILLISECONDS);
@@ -120,7 +120,7 @@ final class Watchdog {
     int[] next = BucketTable.assign(judge.healthy());
     try {
       // health first: a known flow of an instance out moves at once, before its buckets do
-      selector.writeHealth(judge.healthy());
+      selector.writeHealth(BucketTable.flowHealth(judge.healthy()));
       selector.writeTable(next);
     } catch (RuntimeException e) {
       // a map write only fails on a bug of ours; keep the old table rather than stop watching
