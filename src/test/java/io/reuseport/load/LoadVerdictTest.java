@@ -5,15 +5,16 @@ import io.reuseport.testsupport.Servers;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 import io.vertx.core.net.NetServer;
+import io.vertx.junit5.Timeout;
 import io.vertx.junit5.VertxExtension;
 import io.vertx.junit5.VertxTestContext;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.ExtendWith;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -22,7 +23,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * attempts and fails the run, and {@code --max-error-rate} fails a run with more errors than it allows.
  */
 @ExtendWith(VertxExtension.class)
-@Timeout(60)
+@Timeout(value = 60, timeUnit = TimeUnit.SECONDS)
 class LoadVerdictTest {
 
   private final List<RunningServer> servers = new ArrayList<>();

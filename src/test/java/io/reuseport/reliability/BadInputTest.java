@@ -19,11 +19,11 @@ import io.vertx.core.json.JsonObject;
 import io.vertx.core.net.NetClient;
 import io.vertx.core.net.NetClientOptions;
 import io.vertx.core.net.NetSocket;
+import io.vertx.junit5.Timeout;
 import io.vertx.junit5.VertxExtension;
 import io.vertx.junit5.VertxTestContext;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.ExtendWith;
 
 import java.io.IOException;
@@ -51,7 +51,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * clients throughout; the few JDK sockets do what a {@code NetSocket} cannot, run off the event loops, and say why.
  */
 @ExtendWith(VertxExtension.class)
-@Timeout(value = 180, unit = TimeUnit.SECONDS)
+@Timeout(value = 180, timeUnit = TimeUnit.SECONDS)
 class BadInputTest {
 
   private static final long MIB = 1 << 20;

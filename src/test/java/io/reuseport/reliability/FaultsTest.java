@@ -19,11 +19,11 @@ import io.vertx.core.http.HttpClient;
 import io.vertx.core.json.JsonObject;
 import io.vertx.core.net.NetClient;
 import io.vertx.core.net.NetSocket;
+import io.vertx.junit5.Timeout;
 import io.vertx.junit5.VertxExtension;
 import io.vertx.junit5.VertxTestContext;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.slf4j.LoggerFactory;
 
@@ -41,7 +41,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * Faults inside one process: an instance whose event loop stalls, a service that throws.
  */
 @ExtendWith(VertxExtension.class)
-@Timeout(value = 90, unit = TimeUnit.SECONDS)
+@Timeout(value = 90, timeUnit = TimeUnit.SECONDS)
 class FaultsTest {
 
   private static final int INTERVAL_MS = 500;

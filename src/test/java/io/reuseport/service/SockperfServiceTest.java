@@ -8,17 +8,18 @@ import io.vertx.core.datagram.DatagramSocket;
 import io.vertx.core.json.JsonObject;
 import io.vertx.core.net.NetClient;
 import io.vertx.junit5.Checkpoint;
+import io.vertx.junit5.Timeout;
 import io.vertx.junit5.VertxExtension;
 import io.vertx.junit5.VertxTestContext;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -29,7 +30,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * one that must be answered, so "nothing else came back" is checked by order, not by waiting.
  */
 @ExtendWith(VertxExtension.class)
-@Timeout(60)
+@Timeout(value = 60, timeUnit = TimeUnit.SECONDS)
 class SockperfServiceTest {
 
   private static final int CLIENT = SockperfService.FROM_CLIENT;
