@@ -13,7 +13,7 @@ import io.netty.channel.unix.DomainSocketAddress;
 import io.netty.channel.unix.FileDescriptor;
 import io.netty.channel.unix.PeerCredentials;
 import io.netty.util.concurrent.ScheduledFuture;
-import io.reuseport.server.NettyFutures;
+import io.reuseport.netty.NettyFutures;
 import io.reuseport.server.RunningServer;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;

@@ -11,7 +11,7 @@ import io.netty.channel.unix.DomainSocketAddress;
 import io.netty.channel.unix.DomainSocketReadMode;
 import io.netty.channel.unix.FileDescriptor;
 import io.reuseport.server.InheritedSockets;
-import io.reuseport.server.NettyFutures;
+import io.reuseport.netty.NettyFutures;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import org.slf4j.Logger;
