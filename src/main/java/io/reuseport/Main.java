@@ -7,9 +7,9 @@ import io.reuseport.config.ServerConfig;
 import io.reuseport.config.Setting;
 import io.reuseport.load.LoadCommand;
 import io.reuseport.server.InheritedSockets;
-import io.reuseport.server.RunningServer;
-import io.reuseport.server.ServerLauncher;
-import io.reuseport.server.ServerState;
+import io.reuseport.app.RunningServer;
+import io.reuseport.app.ReusePortServer;
+import io.reuseport.app.ServerState;
 import io.reuseport.server.StartupException;
 import io.reuseport.stats.KernelSettings;
 import io.reuseport.upgrade.ControlServer;
@@ -90,7 +90,7 @@ public final class Main {
     ShutdownSignals signals = ShutdownSignals.install(life);
     logMigrateReq();
     try {
-      RunningServer server = takeoverPath == null ? ServerLauncher.start(config, InheritedSockets.none(), state)
+      RunningServer server = takeoverPath == null ? ReusePortServer.start(config, InheritedSockets.none(), state)
           .await() : Upgrade.takeOver(Path.of(takeoverPath), config, state);
       life.started.complete(server);
       if (state.stopRequested()) {

@@ -14,7 +14,7 @@ import io.netty.channel.unix.FileDescriptor;
 import io.netty.channel.unix.PeerCredentials;
 import io.netty.util.concurrent.ScheduledFuture;
 import io.reuseport.netty.NettyFutures;
-import io.reuseport.server.RunningServer;
+import io.reuseport.app.RunningServer;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import org.slf4j.Logger;

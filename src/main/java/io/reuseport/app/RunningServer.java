@@ -1,8 +1,10 @@
-package io.reuseport.server;
+package io.reuseport.app;
 
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.reuseport.admin.AdminServer;
 import io.reuseport.config.ServerConfig;
+import io.reuseport.server.BoundInstance;
+import io.reuseport.server.ServerInstances;
 import io.reuseport.steer.Steering;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -13,8 +15,8 @@ import java.util.List;
 
 /**
  * A started server: its Vertx, its configuration with the actual port, its instances, its admin server. Made by
- * {@link ServerLauncher}: {@link #stop()} undeploys what the launcher deployed, and closes the Vertx only when the
- * launcher built it.
+ * {@link ReusePortServer}: {@link #stop()} undeploys what it deployed, and closes the Vertx only when
+ * {@link ReusePortServer#start} built it.
  */
 public final class RunningServer {
 
@@ -65,13 +67,13 @@ public final class RunningServer {
     return steering;
   }
 
-  /** The same server, whose {@link #stop()} also closes its Vertx: the launcher built that Vertx for it. */
+  /** The same server, whose {@link #stop()} also closes its Vertx: {@link ReusePortServer#start} built that Vertx for it. */
   RunningServer closingVertxOnStop() {
     return new RunningServer(vertx, config, instances, transport, state, registry, admin, deployments, steering,
         true);
   }
 
-  /** The Vertx the server runs in: the caller's, or the one {@link ServerLauncher#start} built. */
+  /** The Vertx the server runs in: the caller's, or the one {@link ReusePortServer#start} built. */
   public Vertx vertx() {
     return vertx;
   }
@@ -190,7 +192,7 @@ public final class RunningServer {
    * them too, only this process's descriptors close) (with
    * {@code net.ipv4.tcp_migrate_req=1} the kernel then moves each one's queue to a listener still open, this
    * server's or another process's), open connections get up to {@code drainTimeoutSeconds} to finish, then the
-   * collector and the admin server (which answered throughout) are undeployed. A Vertx the launcher built is then
+   * collector and the admin server (which answered throughout) are undeployed. A Vertx {@code start} built is then
    * closed; the caller's Vertx keeps running, and can host a server again.
    */
   public Future<Void> stop() {
@@ -201,7 +203,7 @@ public final class RunningServer {
     // else the closed listeners' queued requests may have migrated to the ones still open: they look again
     Future<Void> closed = socketsShared ? instances.release() : instances.closeListeners();
     return closed.transform(x -> instances.undeploy())
-        .transform(drained -> ServerLauncher.undeployAll(vertx, deployments))
+        .transform(drained -> ReusePortServer.undeployAll(vertx, deployments))
         .transform(done -> closesVertx ? vertx.close() : Future.<Void>succeededFuture())
         .andThen(done -> steering.close());
   }

@@ -1,4 +1,4 @@
-package io.reuseport.server;
+package io.reuseport.app;
 
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
@@ -7,6 +7,11 @@ import io.reuseport.admin.AdminSettings;
 import io.reuseport.admin.StatsMeters;
 import io.reuseport.config.ServerConfig;
 import io.reuseport.config.Setting;
+import io.reuseport.server.BindFailure;
+import io.reuseport.server.FdBudget;
+import io.reuseport.server.InheritedSockets;
+import io.reuseport.server.ServerInstances;
+import io.reuseport.server.StartupException;
 import io.reuseport.service.Services;
 import io.reuseport.stats.CollectorSettings;
 import io.reuseport.stats.StatsCollector;
@@ -16,8 +21,8 @@ import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
 import io.vertx.core.transport.Transport;
-import io.vertx.micrometer.MicrometerMetricsFactory;
 import io.vertx.micrometer.MetricsDomain;
+import io.vertx.micrometer.MicrometerMetricsFactory;
 import io.vertx.micrometer.MicrometerMetricsOptions;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -26,18 +31,20 @@ import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 
 /**
- * Starts a server, in a Vertx of its own ({@link #start}) or in the caller's ({@link #deploy}): the admin server
- * first (answering 503 on readiness while starting), then the instances. Instance 0 binds first (so that port 0
- * becomes one actual port), the others join the port it got; then the stats collector, which watches that port.
+ * The server's public entry point and composition root: it starts a server in a Vertx of its own ({@link #start})
+ * or deploys one into the caller's ({@link #deploy}), wiring together what the packages below provide. The admin
+ * server first (answering 503 on readiness while starting), then the instances ({@code ServerInstances}: instance 0
+ * binds first, so that port 0 becomes one actual port, the others join the port it got), the steering around them,
+ * then the stats collector, which watches that port. Nothing below this package imports it.
  */
-public final class ServerLauncher {
+public final class ReusePortServer {
 
-  private static final Logger LOG = LoggerFactory.getLogger(ServerLauncher.class);
+  private static final Logger LOG = LoggerFactory.getLogger(ReusePortServer.class);
   /** Marks a Vertx that hosts a server: the stats addresses on its event bus exist once per Vertx. */
   private static final String HOSTED_MAP = "io.reuseport.server";
   private static final String HOSTED_KEY = "hosted";
 
-  private ServerLauncher() {
+  private ReusePortServer() {
   }
 
   /**

@@ -1,4 +1,4 @@
-package io.reuseport.server;
+package io.reuseport.app;
 
 import io.reuseport.admin.Readiness;
 
