@@ -4,7 +4,6 @@ import io.reuseport.config.Balancing;
 import io.reuseport.config.ConfigException;
 import io.reuseport.config.ServerConfig;
 import io.reuseport.steer.Steering;
-import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import org.slf4j.Logger;
@@ -51,10 +50,10 @@ public final class ServerInstances {
       ServerConfig joined = config.balancing() == Balancing.REUSEPORT ? config.withPort(first.port()) : config;
       List<Future<BoundInstance>> deployed = new ArrayList<>();
       for (int id = 1; id < config.instances(); id++) {
-        ServerInstance instance = newInstance(config.balancing(), inherited.shareOf(id, config.instances()),
-            steering);
+        ServerInstance instance = newInstance(new InstanceOptions(id, joined),
+            inherited.shareOf(id, config.instances()), steering);
         verticles.add(instance);
-        deployed.add(deploy(vertx, instance, new InstanceSettings(id, joined), deployments));
+        deployed.add(deploy(vertx, instance, deployments));
       }
       return Future.join(deployed).map(ok -> {
         List<BoundInstance> all = new ArrayList<>();
@@ -152,8 +151,9 @@ public final class ServerInstances {
   private static Future<BoundInstance> deployFirst(Vertx vertx, ServerConfig config, InheritedSockets inherited,
                                                   List<ServerInstance> verticles, List<String> deployments,
                                                   Steering steering, int attempt) {
-    ServerInstance instance = newInstance(config.balancing(), inherited.shareOf(0, config.instances()), steering);
-    return deploy(vertx, instance, new InstanceSettings(0, config), deployments)
+    ServerInstance instance = newInstance(new InstanceOptions(0, config), inherited.shareOf(0, config.instances()),
+        steering);
+    return deploy(vertx, instance, deployments)
         .onSuccess(b -> verticles.add(0, instance))
         .recover(err -> {
           if (config.port() == 0 && attempt < PORT_ZERO_ATTEMPTS) {
@@ -164,17 +164,18 @@ public final class ServerInstances {
         });
   }
 
-  private static Future<BoundInstance> deploy(Vertx vertx, ServerInstance instance, InstanceSettings settings,
-                                             List<String> deployments) {
-    return vertx.deployVerticle(instance, new DeploymentOptions().setConfig(settings.toJson()))
+  /** One deployment per instance: Vert.x gives each a context, and so an event loop, of its own. */
+  private static Future<BoundInstance> deploy(Vertx vertx, ServerInstance instance, List<String> deployments) {
+    return vertx.deployVerticle(instance)
         .onSuccess(deployments::add)
         .map(deployment -> instance.bound().withDeployment(deployment));
   }
 
-  private static ServerInstance newInstance(Balancing balancing, InheritedSockets share, Steering steering) {
-    return balancing == Balancing.REUSEPORT
-        ? new ReusePortInstance(share, steering.active() ? steering.heartbeats() : null, steering.stampPeriodMs())
-        : new SharedInstance();
+  private static ServerInstance newInstance(InstanceOptions options, InheritedSockets share, Steering steering) {
+    return options.config().balancing() == Balancing.REUSEPORT
+        ? new ReusePortInstance(options, share, steering.active() ? steering.heartbeats() : null,
+            steering.stampPeriodMs())
+        : new SharedInstance(options);
   }
 
   private static void checkDistinctLoops(List<BoundInstance> all) {
