@@ -11,7 +11,7 @@ import io.reuseport.app.RunningServer;
 import io.reuseport.app.ReusePortServer;
 import io.reuseport.app.ServerState;
 import io.reuseport.server.StartupException;
-import io.reuseport.stats.KernelSettings;
+import io.reuseport.stats.KernelTunables;
 import io.reuseport.upgrade.ControlServer;
 import io.reuseport.upgrade.Upgrade;
 import org.slf4j.Logger;
@@ -127,7 +127,7 @@ public final class Main {
   }
 
   private static void logMigrateReq() {
-    int migrate = KernelSettings.tcpMigrateReq();
+    int migrate = KernelTunables.tcpMigrateReq();
     if (migrate < 0) {
       LOG.info("net.ipv4.tcp_migrate_req: not available (kernel < 5.14): closing a listener resets its queue");
     } else {

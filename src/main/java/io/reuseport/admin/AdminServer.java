@@ -39,7 +39,7 @@ public final class AdminServer extends VerticleBase {
   private static final int MAX_LINE_BYTES = 4096;
   private static final int MAX_HEADER_BYTES = 8192;
 
-  private final AdminSettings settings;
+  private final AdminServerOptions options;
   private final Readiness readiness;
   private final PrometheusMeterRegistry registry;
   private final AdminConnections connections;
@@ -47,11 +47,11 @@ public final class AdminServer extends VerticleBase {
   private HttpServer server;
   private volatile int actualPort;
 
-  public AdminServer(AdminSettings settings, Readiness readiness, PrometheusMeterRegistry registry) {
-    this.settings = settings;
+  public AdminServer(AdminServerOptions options, Readiness readiness, PrometheusMeterRegistry registry) {
+    this.options = options;
     this.readiness = readiness;
     this.registry = registry;
-    this.connections = new AdminConnections(settings.maxConnections(), registry);
+    this.connections = new AdminConnections(options.maxConnections(), registry);
     Gauge.builder("reuseport.ready", readiness, s -> s.phase() == Readiness.Phase.READY ? 1 : 0)
         .description("1 while the server is ready (every instance bound, not draining), else 0").register(registry);
   }
@@ -66,18 +66,18 @@ public final class AdminServer extends VerticleBase {
         AdminRoutes.EVENTS, new EventStream(vertx)::open,
         AdminRoutes.DASHBOARD, new Dashboard()::serve);
     server = vertx.createHttpServer(new HttpServerOptions()
-            .setHost(settings.host())
-            .setPort(settings.port())
+            .setHost(options.host())
+            .setPort(options.port())
             .setMaxInitialLineLength(MAX_LINE_BYTES)
             .setMaxHeaderSize(MAX_HEADER_BYTES)
             .setIdleTimeout(60)
-            .setReusePort(settings.reusePort()))
+            .setReusePort(options.reusePort()))
         .connectionHandler(connections::opened)
         .requestHandler(this::route)
         .invalidRequestHandler(AdminServer::invalid);
     return server.listen().onSuccess(s -> {
       actualPort = s.actualPort();
-      String host = settings.host().contains(":") ? "[" + settings.host() + "]" : settings.host();
+      String host = options.host().contains(":") ? "[" + options.host() + "]" : options.host();
       LOG.info("admin server on http://{}:{}{}", host, actualPort, AdminRoutes.STATS);
     });
   }
@@ -110,7 +110,7 @@ public final class AdminServer extends VerticleBase {
   private void stats(HttpServerRequest req) {
     boolean fresh = "true".equals(req.getParam("fresh"));
     vertx.eventBus().<JsonObject>request(StatsAddresses.QUERY, new JsonObject().put("fresh", fresh),
-            new DeliveryOptions().setSendTimeout(settings.statsTimeoutMs()))
+            new DeliveryOptions().setSendTimeout(options.statsTimeoutMs()))
         .onSuccess(reply -> json(req, 200, reply.body()))
         .onFailure(err -> error(req, 503, "stats unavailable: " + err.getMessage()));
   }
@@ -129,7 +129,7 @@ public final class AdminServer extends VerticleBase {
     JsonArray unresponsive = new JsonArray();
     JsonArray stopped = new JsonArray();
     DeliveryOptions timeout = new DeliveryOptions().setSendTimeout(LIVENESS_TIMEOUT_MS);
-    for (int id = 0; id < settings.instances(); id++) {
+    for (int id = 0; id < options.instances(); id++) {
       int instance = id;
       pings.add(vertx.eventBus().request(StatsAddresses.instance(id), null, timeout).onFailure(err -> {
         boolean gone = err instanceof ReplyException

@@ -3,7 +3,7 @@ package io.reuseport.app;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.reuseport.admin.AdminServer;
-import io.reuseport.admin.AdminSettings;
+import io.reuseport.admin.AdminServerOptions;
 import io.reuseport.admin.StatsMeters;
 import io.reuseport.config.ServerConfig;
 import io.reuseport.config.Setting;
@@ -13,7 +13,7 @@ import io.reuseport.server.InheritedSockets;
 import io.reuseport.server.ServerInstances;
 import io.reuseport.server.StartupException;
 import io.reuseport.service.Services;
-import io.reuseport.stats.CollectorSettings;
+import io.reuseport.stats.StatsCollectorOptions;
 import io.reuseport.stats.StatsCollector;
 import io.reuseport.steer.Steering;
 import io.vertx.core.Future;
@@ -159,7 +159,7 @@ public final class ReusePortServer {
     // a server that can be taken over shares its admin port with the process taking over (SO_REUSEPORT), so that
     // the fixed admin port answers throughout; the old process closes its admin listener once it hands over
     boolean adminReusePort = !config.controlSocket().isEmpty();
-    AdminServer admin = options.isAdminServer() ? new AdminServer(new AdminSettings(config.adminHost(),
+    AdminServer admin = options.isAdminServer() ? new AdminServer(new AdminServerOptions(config.adminHost(),
         config.adminPort(), config.instances(), StatsCollector.FRESH_TIMEOUT_MS + 2_000, adminReusePort,
         config.maxAdminConnections()), state, registry) : null;
 
@@ -178,7 +178,7 @@ public final class ReusePortServer {
           ServerConfig actual = config.withPort(instances.port());
           Future<?> collectorStarted = Future.succeededFuture();
           if (options.isStatsCollector()) {
-            StatsCollector collector = new StatsCollector(new CollectorSettings(config.instances(), transport,
+            StatsCollector collector = new StatsCollector(new StatsCollectorOptions(config.instances(), transport,
                 config.balancing().id(), actual.port(), config.statsIntervalMs(), config.fairnessWarnBelow(),
                 config.fairnessMinSample()), steering::toJson);
             StatsMeters.bind(registry, collector, config.instances());

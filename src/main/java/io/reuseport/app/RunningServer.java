@@ -67,7 +67,7 @@ public final class RunningServer {
     return steering;
   }
 
-  /** The same server, whose {@link #stop()} also closes its Vertx: {@link ReusePortServer#start} built that Vertx for it. */
+  /** The same server, whose {@link #stop()} also closes its Vertx: {@link ReusePortServer#start} built it. */
   RunningServer closingVertxOnStop() {
     return new RunningServer(vertx, config, instances, transport, state, registry, admin, deployments, steering,
         true);
