@@ -1,5 +1,8 @@
 package io.reuseport;
 
+import io.reuseport.app.ReusePortServer;
+import io.reuseport.app.RunningServer;
+import io.reuseport.app.ServerState;
 import io.reuseport.config.ConfigException;
 import io.reuseport.config.ConfigLoader;
 import io.reuseport.config.ConfigSources;
@@ -7,9 +10,6 @@ import io.reuseport.config.ServerConfig;
 import io.reuseport.config.Setting;
 import io.reuseport.load.LoadCommand;
 import io.reuseport.server.InheritedSockets;
-import io.reuseport.app.RunningServer;
-import io.reuseport.app.ReusePortServer;
-import io.reuseport.app.ServerState;
 import io.reuseport.server.StartupException;
 import io.reuseport.stats.KernelTunables;
 import io.reuseport.upgrade.ControlServer;

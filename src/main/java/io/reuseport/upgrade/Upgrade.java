@@ -1,10 +1,10 @@
 package io.reuseport.upgrade;
 
+import io.reuseport.app.ReusePortServer;
+import io.reuseport.app.RunningServer;
+import io.reuseport.app.ServerState;
 import io.reuseport.config.ServerConfig;
 import io.reuseport.server.InheritedSockets;
-import io.reuseport.app.RunningServer;
-import io.reuseport.app.ReusePortServer;
-import io.reuseport.app.ServerState;
 import io.reuseport.server.StartupException;
 import io.vertx.core.Future;
 import org.slf4j.Logger;

@@ -1,8 +1,8 @@
 package io.reuseport.admin;
 
-import io.reuseport.config.ConfigLoader;
-import io.reuseport.app.RunningServer;
 import io.reuseport.app.ReusePortServer;
+import io.reuseport.app.RunningServer;
+import io.reuseport.config.ConfigLoader;
 import io.reuseport.testsupport.AsyncServers;
 import io.reuseport.testsupport.GatedService;
 import io.reuseport.testsupport.VertxClients;

@@ -1,10 +1,10 @@
 package io.reuseport.examples;
 
-import io.reuseport.config.ConfigLoader;
-import io.reuseport.config.ServerConfig;
+import io.reuseport.app.ReusePortServer;
 import io.reuseport.app.RunningServer;
 import io.reuseport.app.ServerDeployOptions;
-import io.reuseport.app.ReusePortServer;
+import io.reuseport.config.ConfigLoader;
+import io.reuseport.config.ServerConfig;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
@@ -13,7 +13,7 @@ import io.vertx.core.transport.Transport;
 
 /**
  * The README's example of deploying the server into a Vertx of your own, word for word between the tags
- * ({@code EmbeddedServerTest} runs it and checks that the README still shows it).
+ * ({@code DeployIntoVertxTest} runs it and checks that the README still shows it).
  */
 public final class EmbeddedServer {
 

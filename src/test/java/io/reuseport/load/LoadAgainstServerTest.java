@@ -1,8 +1,8 @@
 package io.reuseport.load;
 
-import io.reuseport.config.ConfigLoader;
-import io.reuseport.app.RunningServer;
 import io.reuseport.app.ReusePortServer;
+import io.reuseport.app.RunningServer;
+import io.reuseport.config.ConfigLoader;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.json.JsonArray;

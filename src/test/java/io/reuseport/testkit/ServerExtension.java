@@ -1,8 +1,8 @@
 package io.reuseport.testkit;
 
-import io.reuseport.config.ConfigLoader;
-import io.reuseport.app.RunningServer;
 import io.reuseport.app.ReusePortServer;
+import io.reuseport.app.RunningServer;
+import io.reuseport.config.ConfigLoader;
 import io.vertx.core.json.JsonObject;
 import org.junit.jupiter.api.extension.AfterEachCallback;
 import org.junit.jupiter.api.extension.BeforeEachCallback;

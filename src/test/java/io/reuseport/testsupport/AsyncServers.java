@@ -1,8 +1,8 @@
 package io.reuseport.testsupport;
 
-import io.reuseport.config.ConfigLoader;
-import io.reuseport.app.RunningServer;
 import io.reuseport.app.ReusePortServer;
+import io.reuseport.app.RunningServer;
+import io.reuseport.config.ConfigLoader;
 import io.reuseport.stats.StatsAddresses;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
