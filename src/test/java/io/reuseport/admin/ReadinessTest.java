@@ -1,8 +1,8 @@
 package io.reuseport.admin;
 
+import io.reuseport.app.ReusePortServer;
+import io.reuseport.app.RunningServer;
 import io.reuseport.config.ConfigLoader;
-import io.reuseport.server.RunningServer;
-import io.reuseport.server.ServerLauncher;
 import io.reuseport.testsupport.AsyncServers;
 import io.reuseport.testsupport.GatedService;
 import io.reuseport.testsupport.VertxClients;
@@ -14,10 +14,10 @@ import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpClient;
 import io.vertx.core.json.JsonObject;
 import io.vertx.core.net.NetSocket;
+import io.vertx.junit5.Timeout;
 import io.vertx.junit5.VertxExtension;
 import io.vertx.junit5.VertxTestContext;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.ExtendWith;
 
 import java.net.ConnectException;
@@ -30,7 +30,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * Readiness: 503 while starting, 200 once every instance is bound, 503 again while draining; liveness stays 200.
  */
 @ExtendWith(VertxExtension.class)
-@Timeout(value = 60, unit = TimeUnit.SECONDS)
+@Timeout(value = 60, timeUnit = TimeUnit.SECONDS)
 class ReadinessTest {
 
   private static final long RETRY_MS = 20;
@@ -44,7 +44,7 @@ class ReadinessTest {
     }
     HttpClient http = vertx.createHttpClient();
     GatedService.close();
-    Future<RunningServer> starting = ServerLauncher.start(ConfigLoader.fromJson(AsyncServers.config(new JsonObject()
+    Future<RunningServer> starting = ReusePortServer.start(ConfigLoader.fromJson(AsyncServers.config(new JsonObject()
         .put("adminPort", adminPort).put("service", "gated").put("drainTimeoutSeconds", 20))));
 
     awaitAdmin(vertx, http, adminPort)

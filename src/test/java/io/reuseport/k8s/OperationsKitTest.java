@@ -3,9 +3,9 @@ package io.reuseport.k8s;
 import io.fabric8.openshift.api.model.monitoring.v1.PrometheusRule;
 import io.fabric8.openshift.api.model.monitoring.v1.RuleGroup;
 import io.reuseport.admin.AdminRoutes;
+import io.reuseport.app.ReusePortServer;
+import io.reuseport.app.RunningServer;
 import io.reuseport.config.ConfigLoader;
-import io.reuseport.server.RunningServer;
-import io.reuseport.server.ServerLauncher;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpClient;
@@ -27,6 +27,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 import java.util.TreeSet;
+import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Collectors;
@@ -40,7 +41,9 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
  * expression or a dashboard query must be among its samples.
  */
 @ExtendWith(VertxExtension.class)
-@Timeout(60)
+@Timeout(value = 60, unit = TimeUnit.SECONDS)
+// vertx-junit5 bounds its test contexts by its own @Timeout only (30 s without); JUnit's bounds the rest
+@io.vertx.junit5.Timeout(value = 60, timeUnit = TimeUnit.SECONDS)
 class OperationsKitTest {
 
   /**
@@ -60,7 +63,7 @@ class OperationsKitTest {
     wanted.addAll(namesIn(panelQueries()));
     wanted.addAll(namesIn(variableQueries()));
     HttpClient client = vertx.createHttpClient();
-    ServerLauncher.start(ConfigLoader.fromJson(new JsonObject().put("host", "127.0.0.1").put("port", 0)
+    ReusePortServer.start(ConfigLoader.fromJson(new JsonObject().put("host", "127.0.0.1").put("port", 0)
             .put("adminHost", "127.0.0.1").put("adminPort", 0).put("instances", 2)))
         .compose(server -> scrape(client, server).eventually(server::stop))
         .onComplete(test.succeeding(metrics -> test.verify(() -> {
