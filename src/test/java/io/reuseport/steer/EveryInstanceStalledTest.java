@@ -1,6 +1,6 @@
 package io.reuseport.steer;
 
-import io.reuseport.server.RunningServer;
+import io.reuseport.app.RunningServer;
 import io.reuseport.testsupport.Clients;
 import io.reuseport.testsupport.Servers;
 import io.vertx.core.json.JsonArray;
@@ -133,6 +133,7 @@ class EveryInstanceStalledTest {
   private static void awaitSteeredAround(RunningServer server, int id) throws InterruptedException {
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
     while (!steeredAround(server)[id] && System.nanoTime() < deadline) {
+      // poll pause: the steering view has no change event; the loop ends on the flag or the deadline
       Thread.sleep(10);
     }
     assertThat(steeredAround(server)[id]).as("instance %d steered around", id).isTrue();
@@ -141,6 +142,7 @@ class EveryInstanceStalledTest {
   private static void awaitEveryInstanceIn(RunningServer server) throws InterruptedException {
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
     while ((steeredAround(server)[0] || steeredAround(server)[1]) && System.nanoTime() < deadline) {
+      // poll pause: the steering view has no change event; the loop ends on the flags or the deadline
       Thread.sleep(10);
     }
     assertThat(steeredAround(server)).as("every instance in the table").containsExactly(false, false);

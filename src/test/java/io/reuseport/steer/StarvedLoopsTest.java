@@ -1,6 +1,6 @@
 package io.reuseport.steer;
 
-import io.reuseport.server.RunningServer;
+import io.reuseport.app.RunningServer;
 import io.reuseport.testsupport.Clients;
 import io.reuseport.testsupport.Servers;
 import io.vertx.core.json.JsonArray;
@@ -118,6 +118,7 @@ class StarvedLoopsTest {
       for (int i = 0; i < out.length; i++) {
         out[i] |= instances.getJsonObject(i).getBoolean("steeredAround");
       }
+      // poll pause: the steering view has no change event; the loop ends with the observed time
       Thread.sleep(10);
     }
     return out;
@@ -129,6 +130,7 @@ class StarvedLoopsTest {
     int tid;
     while ((tid = server.steering().heartbeats().thread(id)) == LoopCpu.UNKNOWN_THREAD
         && System.nanoTime() < deadline) {
+      // poll pause: the first heartbeat raises no event; the loop ends on it or the deadline
       Thread.sleep(10);
     }
     assertThat(tid).as("instance %d's loop thread", id).isPositive();
@@ -142,6 +144,7 @@ class StarvedLoopsTest {
     }
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
     while (streams.stream().anyMatch(s -> s.echoed.get() == 0) && System.nanoTime() < deadline) {
+      // poll pause: the reader threads count bytes, no event; the loop ends on the first echo or the deadline
       Thread.sleep(10);
     }
   }
