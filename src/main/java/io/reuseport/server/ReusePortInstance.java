@@ -41,6 +41,7 @@ final class ReusePortInstance extends VerticleBase implements ServerInstance {
   private ServerConfig conf;
   private int id;
   private InstanceCounters counters;
+  private ConnectionAdmission admission;
   private InstanceStatsEndpoint stats;
   private ReusePortBinder binder;
   private Service service;
@@ -70,6 +71,7 @@ final class ReusePortInstance extends VerticleBase implements ServerInstance {
     conf = settings.config();
     id = settings.id();
     counters = new InstanceCounters(id, Thread.currentThread().getName());
+    admission = new ConnectionAdmission(counters, conf.maxConnectionsPerInstance());
     service = Services.find(conf.service()).create(new ServiceContext(id, vertx));
     binder = new ReusePortBinder(vertx, context, conf.transport().resolved());
 
@@ -294,14 +296,11 @@ final class ReusePortInstance extends VerticleBase implements ServerInstance {
     @Override
     protected void initChannel(Channel ch) {
       failures.accepted();
-      if (counters.tcpActive >= conf.maxConnectionsPerInstance()) {
-        counters.tcpRejected++;
+      if (!admission.admit()) {
         ch.close();
         return;
       }
-      counters.tcpAccepted++;
-      counters.tcpActive++;
-      ch.pipeline().addLast(new TcpConnectionHandler(service, counters, open, idleSweeper));
+      ch.pipeline().addLast(new TcpConnectionHandler(service, admission, open, idleSweeper));
     }
   }
 }

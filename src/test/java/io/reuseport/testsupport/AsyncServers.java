@@ -13,6 +13,7 @@ import io.vertx.core.json.JsonObject;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.LongPredicate;
 import java.util.function.ToLongFunction;
 
 /**
@@ -72,9 +73,15 @@ public final class AsyncServers {
    */
   public static Future<Void> awaitTotal(Vertx vertx, RunningServer server, ToLongFunction<InstanceSnapshot> counter,
                                         long expected) {
-    Promise<Void> reached = Promise.promise();
-    check(vertx, server, counter, expected, reached);
-    return reached.future();
+    return awaitTotal(vertx, server, counter, total -> total == expected);
+  }
+
+  /** Completes once the sum of a counter passes {@code reached}, e.g. {@code total -> total >= 65_536}. */
+  public static Future<Void> awaitTotal(Vertx vertx, RunningServer server, ToLongFunction<InstanceSnapshot> counter,
+                                        LongPredicate reached) {
+    Promise<Void> done = Promise.promise();
+    check(vertx, server, counter, reached, done);
+    return done.future();
   }
 
   /** {@link #awaitTotal(Vertx, RunningServer, ToLongFunction, long)} by the counter's name in {@code /stats}. */
@@ -90,14 +97,14 @@ public final class AsyncServers {
   }
 
   private static void check(Vertx vertx, RunningServer server, ToLongFunction<InstanceSnapshot> counter,
-                            long expected, Promise<Void> reached) {
+                            LongPredicate reached, Promise<Void> done) {
     total(server, counter).onComplete(asked -> {
       if (asked.failed()) {
-        reached.fail(asked.cause());
-      } else if (asked.result() == expected) {
-        reached.complete();
+        done.fail(asked.cause());
+      } else if (reached.test(asked.result())) {
+        done.complete();
       } else {
-        vertx.setTimer(POLL_MS, t -> check(vertx, server, counter, expected, reached));
+        vertx.setTimer(POLL_MS, t -> check(vertx, server, counter, reached, done));
       }
     });
   }
