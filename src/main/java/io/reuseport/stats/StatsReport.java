@@ -15,7 +15,7 @@ final class StatsReport {
   private StatsReport() {
   }
 
-  static JsonObject build(CollectorSettings settings, InstanceSnapshot[] latest, long[] ageMs, Rates[] rates,
+  static JsonObject build(StatsCollectorOptions settings, InstanceSnapshot[] latest, long[] ageMs, Rates[] rates,
                           PortGroup group, Fairness tcpInterval, Fairness udpInterval, List<Integer> stale,
                           long uptimeMs) {
     JsonArray instances = new JsonArray();
