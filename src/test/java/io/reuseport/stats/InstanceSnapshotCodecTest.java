@@ -1,10 +1,10 @@
 package io.reuseport.stats;
 
 import io.vertx.core.Vertx;
+import io.vertx.junit5.Timeout;
 import io.vertx.junit5.VertxExtension;
 import io.vertx.junit5.VertxTestContext;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.ExtendWith;
 
 import java.util.concurrent.TimeUnit;
@@ -16,7 +16,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * a second server in the same Vertx) is harmless.
  */
 @ExtendWith(VertxExtension.class)
-@Timeout(value = 10, unit = TimeUnit.SECONDS)
+@Timeout(value = 10, timeUnit = TimeUnit.SECONDS)
 class InstanceSnapshotCodecTest {
 
   @Test
