@@ -1,6 +1,7 @@
 package io.reuseport.server;
 
 import io.reuseport.app.RunningServer;
+import io.reuseport.stats.InstanceSnapshot;
 import io.reuseport.testsupport.AsyncServers;
 import io.reuseport.testsupport.VertxClients;
 import io.vertx.core.Future;
@@ -141,10 +142,10 @@ class ServicesTest {
         .compose(v -> AsyncServers.snapshots(server))
         .onComplete(test.succeeding(snapshots -> test.verify(() -> {
           // the server read every byte and the datagram, and counted nothing sent
-          JsonObject counters = snapshots.get(0);
-          assertThat(counters.getJsonObject("tcp").getLong("bytesOut")).isZero();
-          assertThat(counters.getJsonObject("tcp").getLong("active")).as("still open").isEqualTo(1);
-          assertThat(counters.getJsonObject("udp").getLong("datagramsOut")).isZero();
+          InstanceSnapshot counters = snapshots.get(0);
+          assertThat(counters.tcp().bytesOut()).isZero();
+          assertThat(counters.tcp().active()).as("still open").isEqualTo(1);
+          assertThat(counters.udp().datagramsOut()).isZero();
           assertThat(answered).as("still silent").isFalse();
           assertThat(closed).as("still open").isFalse();
           // closed by the client, so that the server's drain has nothing to wait for
