@@ -30,6 +30,10 @@ import io.vertx.core.spi.transport.Transport;
 
 import java.net.Inet4Address;
 import java.net.InetSocketAddress;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Function;
 
 /**
  * Binds sockets on one verticle's own Netty event loop, below the Vert.x API, with Vert.x's transport. This is the
@@ -63,48 +67,58 @@ final class ReusePortBinder {
    * Binds one TCP listener with {@code SO_REUSEPORT}; it accepts and serves its connections on this loop.
    *
    * @param listenerHandler goes in the listener's own pipeline (it sees the listener's accept errors)
+   * @param setup sets up each accepted connection once it is registered on this loop
    */
   Future<Channel> bindTcp(InetSocketAddress address, int backlog, ChannelHandler listenerHandler,
-                          ChannelHandler childInitializer) {
-    ServerBootstrap bootstrap = new ServerBootstrap()
-        .group(eventLoop())
-        .channelFactory(serverChannelFactory(address))
-        .handler(listenerHandler)
-        .childHandler(childInitializer);
-    NetServerOptions options = new NetServerOptions()
+                          ConnectionAcceptor.Setup setup) {
+    // the options Vert.x's transport gives a NetServer's listener and its connections, as its own TCP server does
+    ServerBootstrap options = new ServerBootstrap();
+    transport.configure(new NetServerOptions()
         .setReusePort(true)
         .setReuseAddress(true)
         .setAcceptBacklog(backlog)
-        .setTcpNoDelay(true);
-    transport.configure(options, false, bootstrap);
+        .setTcpNoDelay(true), false, options);
     // Vert.x sets these to their kernel defaults on every accepted socket: a setsockopt each, per connection, for
     // nothing
-    bootstrap.childOption(ChannelOption.SO_KEEPALIVE, null);
-    bootstrap.childOption(EpollChannelOption.TCP_QUICKACK, null);
-    bootstrap.childOption(EpollChannelOption.TCP_CORK, null);
+    options.childOption(ChannelOption.SO_KEEPALIVE, null);
+    options.childOption(EpollChannelOption.TCP_QUICKACK, null);
+    options.childOption(EpollChannelOption.TCP_CORK, null);
     // Netty's epoll socket config already enables TCP_NODELAY when it builds each accepted channel (on every
     // platform but Android): setting it again is a second setsockopt per connection
     if (kind == TransportKind.EPOLL) {
-      bootstrap.childOption(ChannelOption.TCP_NODELAY, null);
+      options.childOption(ChannelOption.TCP_NODELAY, null);
     }
-    // half-closed peers (shutdown(SHUT_WR)) still get their pending replies before we close
-    bootstrap.childOption(ChannelOption.ALLOW_HALF_CLOSURE, true);
-    return toFuture(bootstrap.bind(address));
+    Channel listener = serverChannelFactory(address).newChannel();
+    ConnectionAcceptor.setOptions(listener, List.copyOf(options.config().options().entrySet()));
+    return serve(listener, listenerHandler, setup, options.config().childOptions(),
+        registered -> toFuture(listener.bind(address)));
   }
 
   /**
    * Serves a TCP listener that is already bound and listening (received from the process taken over) on this loop,
-   * exactly as {@link #bindTcp} serves its own. Epoll only: the descriptor is wrapped in an epoll channel.
+   * exactly as {@link #bindTcp} serves its own. Epoll only: the descriptor is wrapped in an epoll channel, whose
+   * connections get {@code TCP_NODELAY} from Netty.
    */
-  Future<Channel> adoptTcp(int fd, ChannelHandler listenerHandler, ChannelHandler childInitializer) {
-    ServerBootstrap bootstrap = new ServerBootstrap()
-        .group(eventLoop())
-        .channelFactory(() -> new EpollServerSocketChannel(fd))
-        .handler(listenerHandler)
-        .childHandler(childInitializer)
-        .childOption(ChannelOption.TCP_NODELAY, true)
-        .childOption(ChannelOption.ALLOW_HALF_CLOSURE, true);
-    return toFuture(bootstrap.register());
+  Future<Channel> adoptTcp(int fd, ChannelHandler listenerHandler, ConnectionAcceptor.Setup setup) {
+    return serve(new EpollServerSocketChannel(fd), listenerHandler, setup, Map.of(), Future::succeededFuture);
+  }
+
+  /**
+   * Registers a listener on this loop with its handler and a {@link ConnectionAcceptor}, then runs {@code start}
+   * (bind, or nothing for a listener that already listens); closes the listener if either fails.
+   *
+   * @param childOptions options for each accepted connection besides those set here
+   */
+  private Future<Channel> serve(Channel listener, ChannelHandler listenerHandler, ConnectionAcceptor.Setup setup,
+                                Map<ChannelOption<?>, Object> childOptions,
+                                Function<Channel, Future<Channel>> start) {
+    Map<ChannelOption<?>, Object> connectionOptions = new LinkedHashMap<>(childOptions);
+    // half-closed peers (shutdown(SHUT_WR)) still get their pending replies before we close
+    connectionOptions.put(ChannelOption.ALLOW_HALF_CLOSURE, true);
+    listener.pipeline().addLast(listenerHandler, new ConnectionAcceptor(setup, connectionOptions));
+    return toFuture(eventLoop().register(listener))
+        .compose(start)
+        .onFailure(err -> listener.close());
   }
 
   /** Serves a UDP socket that is already bound (received from the process taken over) on this loop. */

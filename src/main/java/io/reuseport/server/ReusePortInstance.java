@@ -1,7 +1,6 @@
 package io.reuseport.server;
 
 import io.netty.channel.Channel;
-import io.netty.channel.ChannelInitializer;
 import io.netty.channel.unix.UnixChannel;
 import io.reuseport.config.ServerConfig;
 import io.reuseport.service.Service;
@@ -281,7 +280,7 @@ final class ReusePortInstance extends VerticleBase implements ServerInstance {
   }
 
   /** Admits or rejects each accepted connection of one listener, then sets up its pipeline. */
-  private final class Initializer extends ChannelInitializer<Channel> {
+  private final class Initializer implements ConnectionAcceptor.Setup {
     private final Service service;
     /** The same listener's accept errors. */
     private final AcceptFailures failures;
@@ -292,7 +291,7 @@ final class ReusePortInstance extends VerticleBase implements ServerInstance {
     }
 
     @Override
-    protected void initChannel(Channel ch) {
+    public void setUp(Channel ch) {
       failures.accepted();
       if (counters.tcpActive >= conf.maxConnectionsPerInstance()) {
         counters.tcpRejected++;
@@ -301,7 +300,8 @@ final class ReusePortInstance extends VerticleBase implements ServerInstance {
       }
       counters.tcpAccepted++;
       counters.tcpActive++;
-      ch.pipeline().addLast(new TcpConnectionHandler(service, counters, open, idleSweeper));
+      ch.pipeline().addLast(TcpConnectionHandler.NAME,
+          new TcpConnectionHandler(service, counters, open, idleSweeper));
     }
   }
 }
