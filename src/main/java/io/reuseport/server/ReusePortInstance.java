@@ -70,7 +70,7 @@ final class ReusePortInstance extends VerticleBase implements ServerInstance {
     id = settings.id();
     counters = new InstanceCounters(id, Thread.currentThread().getName());
     service = Services.find(conf.service()).create(new ServiceContext(id, vertx));
-    binder = new ReusePortBinder(vertx, context, conf.transport().resolved());
+    binder = new ReusePortBinder(vertx, context, conf.transport().resolved(), conf.tcpHalfClose());
 
     return service.ready()
         .compose(ready -> inherited.isEmpty() ? bindOwn() : adoptInherited())
