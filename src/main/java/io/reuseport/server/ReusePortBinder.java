@@ -81,27 +81,18 @@ final class ReusePortBinder {
    */
   Future<Channel> bindTcp(InetSocketAddress address, int backlog, ChannelHandler listenerHandler,
                           ConnectionAcceptor.Setup setup) {
-    // the options Vert.x's transport gives a NetServer's listener and its connections, as its own TCP server does
+    // the options Vert.x's transport gives a NetServer's listener, as its own TCP server does
     ServerBootstrap options = new ServerBootstrap();
     transport.configure(new NetServerOptions()
         .setReusePort(true)
         .setReuseAddress(true)
-        .setAcceptBacklog(backlog)
-        .setTcpNoDelay(true), false, options);
-    // Vert.x sets these to their kernel defaults on every accepted socket: a setsockopt each, per connection, for
-    // nothing
-    options.childOption(ChannelOption.SO_KEEPALIVE, null);
-    options.childOption(EpollChannelOption.TCP_QUICKACK, null);
-    options.childOption(EpollChannelOption.TCP_CORK, null);
-    // Netty's epoll socket config already enables TCP_NODELAY when it builds each accepted channel (on every
-    // platform but Android): setting it again is a second setsockopt per connection
-    if (kind == TransportKind.EPOLL) {
-      options.childOption(ChannelOption.TCP_NODELAY, null);
-    }
+        .setAcceptBacklog(backlog), false, options);
     Channel listener = serverChannelFactory(address).newChannel();
     ConnectionAcceptor.setOptions(listener, List.copyOf(options.config().options().entrySet()));
-    return serve(listener, listenerHandler, setup, options.config().childOptions(),
-        registered -> toFuture(listener.bind(address)));
+    // Not Vert.x's options for each connection: they set keep-alive, quick ack and cork to the kernel's defaults and
+    // TCP_NODELAY, which Netty's epoll and io_uring socket configs already enable when they build each accepted
+    // channel (on every platform but Android): a setsockopt each per connection for nothing
+    return serve(listener, listenerHandler, setup, registered -> toFuture(listener.bind(address)));
   }
 
   /**
@@ -110,26 +101,23 @@ final class ReusePortBinder {
    * connections get {@code TCP_NODELAY} from Netty.
    */
   Future<Channel> adoptTcp(int fd, ChannelHandler listenerHandler, ConnectionAcceptor.Setup setup) {
-    return serve(new EpollServerSocketChannel(fd), listenerHandler, setup, Map.of(), Future::succeededFuture);
+    return serve(new EpollServerSocketChannel(fd), listenerHandler, setup, Future::succeededFuture);
   }
 
   /**
    * Registers a listener on this loop with its handler and a {@link ConnectionAcceptor}, then runs {@code start}
    * (bind, or nothing for a listener that already listens); closes the listener if either fails.
-   *
-   * @param childOptions options for each accepted connection besides those set here
    */
   private Future<Channel> serve(Channel listener, ChannelHandler listenerHandler, ConnectionAcceptor.Setup setup,
-                                Map<ChannelOption<?>, Object> childOptions,
                                 Function<Channel, Future<Channel>> start) {
-    Map<ChannelOption<?>, Object> connectionOptions = new LinkedHashMap<>(childOptions);
+    Map<ChannelOption<?>, Object> connectionOptions = new LinkedHashMap<>();
     // By default half-closed peers (shutdown(SHUT_WR)) still get their pending replies before we close, and the
     // service hears of the end; that costs a shutdown(SHUT_RD) per connection, which closing at once saves
     connectionOptions.put(ChannelOption.ALLOW_HALF_CLOSURE, halfClose);
     if (listener instanceof EpollServerSocketChannel) {
       // one read-size predictor for all of this listener's connections instead of one each (each connection still
       // has its own predictions): 32 bytes less per open connection
-      connectionOptions.putIfAbsent(ChannelOption.RCVBUF_ALLOCATOR, streamReadSizes());
+      connectionOptions.put(ChannelOption.RCVBUF_ALLOCATOR, streamReadSizes());
     }
     listener.pipeline().addLast(listenerHandler, new ConnectionAcceptor(setup, connectionOptions));
     return toFuture(eventLoop().register(listener))
@@ -138,8 +126,9 @@ final class ReusePortBinder {
   }
 
   /**
-   * What Netty's epoll transport gives each stream channel by default, as one shareable object: {@link AdaptiveRecvByteBufAllocator}
-   * keeps no state per channel (its handles do), and 16 reads per readiness event is Netty's default for TCP.
+   * What Netty's epoll transport gives each stream channel by default, as one shareable object:
+   * {@link AdaptiveRecvByteBufAllocator} keeps no state per channel (its handles do), and 16 reads per readiness
+   * event is Netty's default for TCP.
    */
   private static RecvByteBufAllocator streamReadSizes() {
     return new AdaptiveRecvByteBufAllocator().maxMessagesPerRead(STREAM_READS_PER_EVENT);
