@@ -1,8 +1,8 @@
 package io.reuseport;
 
+import io.reuseport.app.RunningServer;
+import io.reuseport.app.ServerState;
 import io.reuseport.config.ServerConfig;
-import io.reuseport.server.RunningServer;
-import io.reuseport.server.ServerState;
 import io.reuseport.upgrade.ControlServer;
 import io.reuseport.upgrade.Upgrade;
 import org.slf4j.Logger;

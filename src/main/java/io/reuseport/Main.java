@@ -1,5 +1,8 @@
 package io.reuseport;
 
+import io.reuseport.app.ReusePortServer;
+import io.reuseport.app.RunningServer;
+import io.reuseport.app.ServerState;
 import io.reuseport.config.ConfigException;
 import io.reuseport.config.ConfigLoader;
 import io.reuseport.config.ConfigSources;
@@ -7,11 +10,8 @@ import io.reuseport.config.ServerConfig;
 import io.reuseport.config.Setting;
 import io.reuseport.load.LoadCommand;
 import io.reuseport.server.InheritedSockets;
-import io.reuseport.server.RunningServer;
-import io.reuseport.server.ServerLauncher;
-import io.reuseport.server.ServerState;
 import io.reuseport.server.StartupException;
-import io.reuseport.stats.KernelSettings;
+import io.reuseport.stats.KernelTunables;
 import io.reuseport.upgrade.ControlServer;
 import io.reuseport.upgrade.Upgrade;
 import org.slf4j.Logger;
@@ -90,7 +90,7 @@ public final class Main {
     ShutdownSignals signals = ShutdownSignals.install(life);
     logMigrateReq();
     try {
-      RunningServer server = takeoverPath == null ? ServerLauncher.start(config, InheritedSockets.none(), state)
+      RunningServer server = takeoverPath == null ? ReusePortServer.start(config, InheritedSockets.none(), state)
           .await() : Upgrade.takeOver(Path.of(takeoverPath), config, state);
       life.started.complete(server);
       if (state.stopRequested()) {
@@ -127,7 +127,7 @@ public final class Main {
   }
 
   private static void logMigrateReq() {
-    int migrate = KernelSettings.tcpMigrateReq();
+    int migrate = KernelTunables.tcpMigrateReq();
     if (migrate < 0) {
       LOG.info("net.ipv4.tcp_migrate_req: not available (kernel < 5.14): closing a listener resets its queue");
     } else {

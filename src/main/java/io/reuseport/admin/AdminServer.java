@@ -4,7 +4,6 @@ import io.micrometer.core.instrument.Gauge;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.netty.handler.codec.http.TooLongHttpHeaderException;
 import io.netty.handler.codec.http.TooLongHttpLineException;
-import io.reuseport.server.ServerState;
 import io.reuseport.stats.StatsAddresses;
 import io.vertx.core.Future;
 import io.vertx.core.Handler;
@@ -40,20 +39,20 @@ public final class AdminServer extends VerticleBase {
   private static final int MAX_LINE_BYTES = 4096;
   private static final int MAX_HEADER_BYTES = 8192;
 
-  private final AdminSettings settings;
-  private final ServerState state;
+  private final AdminServerOptions options;
+  private final Readiness readiness;
   private final PrometheusMeterRegistry registry;
   private final AdminConnections connections;
   private Map<String, Handler<HttpServerRequest>> routes;
   private HttpServer server;
   private volatile int actualPort;
 
-  public AdminServer(AdminSettings settings, ServerState state, PrometheusMeterRegistry registry) {
-    this.settings = settings;
-    this.state = state;
+  public AdminServer(AdminServerOptions options, Readiness readiness, PrometheusMeterRegistry registry) {
+    this.options = options;
+    this.readiness = readiness;
     this.registry = registry;
-    this.connections = new AdminConnections(settings.maxConnections(), registry);
-    Gauge.builder("reuseport.ready", state, s -> s.phase() == ServerState.Phase.READY ? 1 : 0)
+    this.connections = new AdminConnections(options.maxConnections(), registry);
+    Gauge.builder("reuseport.ready", readiness, s -> s.phase() == Readiness.Phase.READY ? 1 : 0)
         .description("1 while the server is ready (every instance bound, not draining), else 0").register(registry);
   }
 
@@ -67,18 +66,18 @@ public final class AdminServer extends VerticleBase {
         AdminRoutes.EVENTS, new EventStream(vertx)::open,
         AdminRoutes.DASHBOARD, new Dashboard()::serve);
     server = vertx.createHttpServer(new HttpServerOptions()
-            .setHost(settings.host())
-            .setPort(settings.port())
+            .setHost(options.host())
+            .setPort(options.port())
             .setMaxInitialLineLength(MAX_LINE_BYTES)
             .setMaxHeaderSize(MAX_HEADER_BYTES)
             .setIdleTimeout(60)
-            .setReusePort(settings.reusePort()))
+            .setReusePort(options.reusePort()))
         .connectionHandler(connections::opened)
         .requestHandler(this::route)
         .invalidRequestHandler(AdminServer::invalid);
     return server.listen().onSuccess(s -> {
       actualPort = s.actualPort();
-      String host = settings.host().contains(":") ? "[" + settings.host() + "]" : settings.host();
+      String host = options.host().contains(":") ? "[" + options.host() + "]" : options.host();
       LOG.info("admin server on http://{}:{}{}", host, actualPort, AdminRoutes.STATS);
     });
   }
@@ -111,7 +110,7 @@ public final class AdminServer extends VerticleBase {
   private void stats(HttpServerRequest req) {
     boolean fresh = "true".equals(req.getParam("fresh"));
     vertx.eventBus().<JsonObject>request(StatsAddresses.QUERY, new JsonObject().put("fresh", fresh),
-            new DeliveryOptions().setSendTimeout(settings.statsTimeoutMs()))
+            new DeliveryOptions().setSendTimeout(options.statsTimeoutMs()))
         .onSuccess(reply -> json(req, 200, reply.body()))
         .onFailure(err -> error(req, 503, "stats unavailable: " + err.getMessage()));
   }
@@ -130,12 +129,12 @@ public final class AdminServer extends VerticleBase {
     JsonArray unresponsive = new JsonArray();
     JsonArray stopped = new JsonArray();
     DeliveryOptions timeout = new DeliveryOptions().setSendTimeout(LIVENESS_TIMEOUT_MS);
-    for (int id = 0; id < settings.instances(); id++) {
+    for (int id = 0; id < options.instances(); id++) {
       int instance = id;
       pings.add(vertx.eventBus().request(StatsAddresses.instance(id), null, timeout).onFailure(err -> {
         boolean gone = err instanceof ReplyException
             && ((ReplyException) err).failureType() == ReplyFailure.NO_HANDLERS
-            && state.phase() == ServerState.Phase.DRAINING;
+            && readiness.phase() == Readiness.Phase.DRAINING;
         (gone ? stopped : unresponsive).add(instance);
       }));
     }
@@ -151,13 +150,13 @@ public final class AdminServer extends VerticleBase {
 
   /** 200 once every instance is bound; 503 while starting or draining, or when an instance lost a socket. */
   private void ready(HttpServerRequest req) {
-    ServerState.Phase phase = state.phase();
-    List<String> problems = state.socketProblems();
-    if (phase == ServerState.Phase.READY && !problems.isEmpty()) {
+    Readiness.Phase phase = readiness.phase();
+    List<String> problems = readiness.socketProblems();
+    if (phase == Readiness.Phase.READY && !problems.isEmpty()) {
       json(req, 503, new JsonObject().put("status", "degraded").put("reasons", new JsonArray(problems)));
       return;
     }
-    json(req, phase == ServerState.Phase.READY ? 200 : 503, new JsonObject().put("status", phase.id()));
+    json(req, phase == Readiness.Phase.READY ? 200 : 503, new JsonObject().put("status", phase.id()));
   }
 
   /** 431 for a header section over the limit, 414 for a request line over it, 400 for anything else malformed. */

@@ -8,7 +8,7 @@ import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelOption;
-import io.reuseport.server.NettyFutures;
+import io.reuseport.netty.NettyFutures;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 

@@ -2,13 +2,11 @@ package io.reuseport.load;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
-import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.socket.DatagramPacket;
-import io.reuseport.server.NettyFutures;
+import io.reuseport.netty.NettyFutures;
 import io.vertx.core.Future;
-import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 
 import java.net.InetSocketAddress;
@@ -40,19 +38,13 @@ final class UdpEchoLoad extends LoadWorker {
 
   @Override
   protected Future<Void> open() {
-    Promise<Void> bound = Promise.promise();
-    LoopChannels.datagramBootstrap(vertx.getOrCreateContext())
-        .handler(new Echoes())
-        .bind(new InetSocketAddress(0))
-        .addListener((ChannelFuture f) -> {
-          if (f.isSuccess()) {
-            channel = f.channel();
-            bound.complete();
-          } else {
-            bound.fail(f.cause());
-          }
+    return NettyFutures.channel(LoopChannels.datagramBootstrap(vertx.getOrCreateContext())
+            .handler(new Echoes())
+            .bind(new InetSocketAddress(0)))
+        .map(bound -> {
+          channel = bound;
+          return null;
         });
-    return bound.future();
   }
 
   @Override

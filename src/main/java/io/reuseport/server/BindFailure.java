@@ -6,7 +6,7 @@ import io.reuseport.config.Setting;
 /**
  * The one line that says which socket could not bind, on which address, why, and what to do about it.
  */
-final class BindFailure {
+public final class BindFailure {
 
   private BindFailure() {
   }
@@ -24,12 +24,12 @@ final class BindFailure {
   }
 
   /** host:port, with brackets around an IPv6 address. */
-  static String hostPort(String host, int port) {
+  public static String hostPort(String host, int port) {
     return (host.contains(":") ? "[" + host + "]" : host) + ":" + port;
   }
 
   /** "; " + advice when the error is "address in use", else nothing. */
-  static String hint(Throwable err, String advice) {
+  public static String hint(Throwable err, String advice) {
     return reason(err).toLowerCase(java.util.Locale.ROOT).contains("in use") ? "; " + advice : "";
   }
 

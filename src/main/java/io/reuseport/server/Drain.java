@@ -1,6 +1,7 @@
 package io.reuseport.server;
 
 import io.netty.channel.Channel;
+import io.reuseport.netty.NettyFutures;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;

@@ -20,7 +20,7 @@ import java.lang.management.OperatingSystemMXBean;
  * per-instance cap is lowered to what fits and a warning says so and what to raise; when not even one connection
  * per instance fits, start-up fails.
  */
-final class FdBudget {
+public final class FdBudget {
 
   private static final Logger LOG = LoggerFactory.getLogger(FdBudget.class);
   /** Descriptors kept free beyond the caps: logs, the control socket, /proc reads, connections being rejected. */
@@ -32,7 +32,7 @@ final class FdBudget {
   }
 
   /** The configuration, with {@code maxConnectionsPerInstance} lowered if the limit cannot hold it. */
-  static ServerConfig fit(ServerConfig config) {
+  public static ServerConfig fit(ServerConfig config) {
     long limit = limit();
     if (limit <= 0) {
       return config;

@@ -18,6 +18,7 @@ import io.netty.channel.epoll.EpollServerSocketChannel;
 import io.netty.channel.socket.DatagramChannel;
 import io.netty.channel.socket.SocketProtocolFamily;
 import io.reuseport.config.TransportKind;
+import io.reuseport.netty.NettyFutures;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -166,13 +167,9 @@ final class ReusePortBinder {
     }
     channel.pipeline().addLast(handler);
     PromiseInternal<Channel> promise = context.promise();
-    eventLoop().register(channel).addListener(registered -> {
-      if (registered.isSuccess()) {
-        toFuture(channel.bind(address)).onComplete(promise);
-      } else {
-        promise.fail(registered.cause());
-      }
-    });
+    NettyFutures.channel(eventLoop().register(channel))
+        .compose(registered -> NettyFutures.channel(channel.bind(address)))
+        .onComplete(promise);
     return promise.future();
   }
 
@@ -206,15 +203,8 @@ final class ReusePortBinder {
     return address.getAddress() instanceof Inet4Address;
   }
 
+  /** Completes on this verticle's context, so that the instance's callbacks run there. */
   private Future<Channel> toFuture(ChannelFuture channelFuture) {
-    PromiseInternal<Channel> promise = context.promise();
-    channelFuture.addListener(f -> {
-      if (f.isSuccess()) {
-        promise.complete(channelFuture.channel());
-      } else {
-        promise.fail(f.cause());
-      }
-    });
-    return promise.future();
+    return NettyFutures.channel(channelFuture, context.promise());
   }
 }

@@ -37,8 +37,8 @@ final class ReusePortInstance extends VerticleBase implements ServerInstance {
   /** Stamped from this loop for the steering watchdog; null when nothing steers. */
   private final Heartbeats heartbeats;
   private final long stampPeriodMs;
-  private ServerConfig conf;
-  private int id;
+  private final ServerConfig conf;
+  private final int id;
   private InstanceCounters counters;
   private InstanceStatsEndpoint stats;
   private ReusePortBinder binder;
@@ -57,7 +57,9 @@ final class ReusePortInstance extends VerticleBase implements ServerInstance {
    * @param inherited this instance's share of the sockets received from a process taken over; when empty, it binds
    *     its own
    */
-  ReusePortInstance(InheritedSockets inherited, Heartbeats heartbeats, long stampPeriodMs) {
+  ReusePortInstance(InstanceOptions options, InheritedSockets inherited, Heartbeats heartbeats, long stampPeriodMs) {
+    this.conf = options.config();
+    this.id = options.id();
     this.inherited = inherited;
     this.heartbeats = heartbeats;
     this.stampPeriodMs = stampPeriodMs;
@@ -65,9 +67,6 @@ final class ReusePortInstance extends VerticleBase implements ServerInstance {
 
   @Override
   public Future<?> start() {
-    InstanceSettings settings = InstanceSettings.fromJson(config());
-    conf = settings.config();
-    id = settings.id();
     counters = new InstanceCounters(id, Thread.currentThread().getName());
     service = Services.find(conf.service()).create(new ServiceContext(id, vertx));
     binder = new ReusePortBinder(vertx, context, conf.transport().resolved(), conf.tcpHalfClose());

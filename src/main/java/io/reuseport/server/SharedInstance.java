@@ -32,19 +32,21 @@ final class SharedInstance extends VerticleBase implements ServerInstance {
   /** Vert.x sizes its datagram read buffer from this; 64 KiB reads the largest datagram whole. */
   private static final int DATAGRAM_BUFFER = 65_536;
 
-  private ServerConfig conf;
-  private int id;
+  private final ServerConfig conf;
+  private final int id;
   private InstanceCounters counters;
   private InstanceStatsEndpoint stats;
   private NetServer server;
   private DatagramSocket udp;
   private volatile BoundInstance bound;
 
+  SharedInstance(InstanceOptions options) {
+    this.conf = options.config();
+    this.id = options.id();
+  }
+
   @Override
   public Future<?> start() {
-    InstanceSettings settings = InstanceSettings.fromJson(config());
-    conf = settings.config();
-    id = settings.id();
     counters = new InstanceCounters(id, Thread.currentThread().getName());
     Service service = Services.find(conf.service()).create(new ServiceContext(id, vertx));
     boolean reusePort = vertx.isNativeTransportEnabled();

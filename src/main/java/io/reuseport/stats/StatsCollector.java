@@ -32,7 +32,7 @@ public final class StatsCollector extends VerticleBase {
    */
   static final long GROUP_PERIOD_MS = 5_000;
 
-  private final CollectorSettings settings;
+  private final StatsCollectorOptions settings;
   /** The steering view ({@code io.reuseport.steer.Steering#toJson}), or null parts when nothing steers. */
   private final Supplier<JsonObject> steering;
   private final AtomicReferenceArray<JsonObject> latest;
@@ -51,7 +51,7 @@ public final class StatsCollector extends VerticleBase {
   private volatile String eventLoop = "";
   private long startedAt;
 
-  public StatsCollector(CollectorSettings settings) {
+  public StatsCollector(StatsCollectorOptions settings) {
     this(settings, () -> null);
   }
 
@@ -59,7 +59,7 @@ public final class StatsCollector extends VerticleBase {
    * @param steering the steering view for the report: its {@code instances[i]} also goes into each instance's
    *     entry; read from the collector's loop, so it must be safe from any thread
    */
-  public StatsCollector(CollectorSettings settings, Supplier<JsonObject> steering) {
+  public StatsCollector(StatsCollectorOptions settings, Supplier<JsonObject> steering) {
     this.settings = settings;
     this.steering = steering;
     int n = settings.instances();
@@ -317,7 +317,7 @@ public final class StatsCollector extends VerticleBase {
     if (read.foreignTcp() == 0) {
       return;
     }
-    vertx.executeBlocking(KernelSettings::tcpMigrateReq, false).onSuccess(value -> {
+    vertx.executeBlocking(KernelTunables::tcpMigrateReq, false).onSuccess(value -> {
       if (value == 0) {
         LOG.warn("net.ipv4.tcp_migrate_req is 0 and another process shares port {}: when either closes its"
             + " listeners, the connections queued on them are reset; set it to 1, or upgrade with --takeover",

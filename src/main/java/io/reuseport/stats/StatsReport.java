@@ -18,7 +18,7 @@ final class StatsReport {
   private StatsReport() {
   }
 
-  static JsonObject build(CollectorSettings settings, JsonObject[] latest, long[] ageMs, JsonObject[] rates,
+  static JsonObject build(StatsCollectorOptions settings, JsonObject[] latest, long[] ageMs, JsonObject[] rates,
                           PortGroup group, Fairness tcpInterval, Fairness udpInterval, List<Integer> stale,
                           long uptimeMs) {
     JsonArray instances = new JsonArray();

@@ -1,10 +1,10 @@
 package io.reuseport.upgrade;
 
+import io.reuseport.app.ReusePortServer;
+import io.reuseport.app.RunningServer;
+import io.reuseport.app.ServerState;
 import io.reuseport.config.ServerConfig;
 import io.reuseport.server.InheritedSockets;
-import io.reuseport.server.RunningServer;
-import io.reuseport.server.ServerLauncher;
-import io.reuseport.server.ServerState;
 import io.reuseport.server.StartupException;
 import io.vertx.core.Future;
 import org.slf4j.Logger;
@@ -58,7 +58,7 @@ public final class Upgrade {
       int port = e.port() >= 0 ? e.port() : config.port();
       LOG.warn("takeover from {} cannot complete ({}): binding sockets of its own on port {}", path,
           e.getMessage(), port);
-      return ServerLauncher.start(config.withPort(port), InheritedSockets.none(), state).await();
+      return ReusePortServer.start(config.withPort(port), InheritedSockets.none(), state).await();
     } catch (StoppedBeforeStart e) {
       throw e;
     } catch (RuntimeException e) {
@@ -75,7 +75,7 @@ public final class Upgrade {
     }
     RunningServer server;
     try {
-      server = ServerLauncher.start(config.withPort(sockets.port()), sockets, state).await();
+      server = ReusePortServer.start(config.withPort(sockets.port()), sockets, state).await();
     } catch (RuntimeException e) {
       takeover.abort();
       throw e;

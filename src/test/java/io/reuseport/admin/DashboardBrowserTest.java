@@ -1,6 +1,6 @@
 package io.reuseport.admin;
 
-import io.reuseport.server.RunningServer;
+import io.reuseport.app.RunningServer;
 import io.reuseport.testsupport.Clients;
 import io.reuseport.testsupport.Servers;
 import io.vertx.core.json.JsonObject;

@@ -1,8 +1,8 @@
 package io.reuseport.admin;
 
+import io.reuseport.app.ReusePortServer;
+import io.reuseport.app.RunningServer;
 import io.reuseport.config.ConfigLoader;
-import io.reuseport.server.RunningServer;
-import io.reuseport.server.ServerLauncher;
 import io.reuseport.testsupport.AsyncServers;
 import io.reuseport.testsupport.GatedService;
 import io.reuseport.testsupport.VertxClients;
@@ -44,7 +44,7 @@ class ReadinessTest {
     }
     HttpClient http = vertx.createHttpClient();
     GatedService.close();
-    Future<RunningServer> starting = ServerLauncher.start(ConfigLoader.fromJson(AsyncServers.config(new JsonObject()
+    Future<RunningServer> starting = ReusePortServer.start(ConfigLoader.fromJson(AsyncServers.config(new JsonObject()
         .put("adminPort", adminPort).put("service", "gated").put("drainTimeoutSeconds", 20))));
 
     awaitAdmin(vertx, http, adminPort)

@@ -1,10 +1,10 @@
 package io.reuseport.examples;
 
+import io.reuseport.app.ReusePortServer;
+import io.reuseport.app.RunningServer;
+import io.reuseport.app.ServerDeployOptions;
 import io.reuseport.config.ConfigLoader;
 import io.reuseport.config.ServerConfig;
-import io.reuseport.server.RunningServer;
-import io.reuseport.server.ServerDeployOptions;
-import io.reuseport.server.ServerLauncher;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
@@ -13,7 +13,7 @@ import io.vertx.core.transport.Transport;
 
 /**
  * The README's example of deploying the server into a Vertx of your own, word for word between the tags
- * ({@code EmbeddedServerTest} runs it and checks that the README still shows it).
+ * ({@code DeployIntoVertxTest} runs it and checks that the README still shows it).
  */
 public final class EmbeddedServer {
 
@@ -30,7 +30,7 @@ public final class EmbeddedServer {
     ServerConfig config = ConfigLoader.fromJson(new JsonObject()
         .put("host", "127.0.0.1").put("port", 0).put("instances", 2).put("service", "echo")
         .put("adminHost", "127.0.0.1").put("adminPort", 0));
-    return ServerLauncher.deploy(vertx, config, new ServerDeployOptions().setAdminServer(true));
+    return ReusePortServer.deploy(vertx, config, new ServerDeployOptions().setAdminServer(true));
     // server.stop() drains and undeploys the server; vertx keeps running until you close it
   }
   // end::embed[]

@@ -3,9 +3,9 @@ package io.reuseport.k8s;
 import io.fabric8.openshift.api.model.monitoring.v1.PrometheusRule;
 import io.fabric8.openshift.api.model.monitoring.v1.RuleGroup;
 import io.reuseport.admin.AdminRoutes;
+import io.reuseport.app.ReusePortServer;
+import io.reuseport.app.RunningServer;
 import io.reuseport.config.ConfigLoader;
-import io.reuseport.server.RunningServer;
-import io.reuseport.server.ServerLauncher;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpClient;
@@ -60,7 +60,7 @@ class OperationsKitTest {
     wanted.addAll(namesIn(panelQueries()));
     wanted.addAll(namesIn(variableQueries()));
     HttpClient client = vertx.createHttpClient();
-    ServerLauncher.start(ConfigLoader.fromJson(new JsonObject().put("host", "127.0.0.1").put("port", 0)
+    ReusePortServer.start(ConfigLoader.fromJson(new JsonObject().put("host", "127.0.0.1").put("port", 0)
             .put("adminHost", "127.0.0.1").put("adminPort", 0).put("instances", 2)))
         .compose(server -> scrape(client, server).eventually(server::stop))
         .onComplete(test.succeeding(metrics -> test.verify(() -> {

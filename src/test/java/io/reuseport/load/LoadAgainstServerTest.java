@@ -1,8 +1,8 @@
 package io.reuseport.load;
 
+import io.reuseport.app.ReusePortServer;
+import io.reuseport.app.RunningServer;
 import io.reuseport.config.ConfigLoader;
-import io.reuseport.server.RunningServer;
-import io.reuseport.server.ServerLauncher;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.json.JsonArray;
@@ -35,9 +35,9 @@ class LoadAgainstServerTest {
 
   @BeforeAll
   static void startServers() {
-    echo = ServerLauncher.start(ConfigLoader.fromJson(new JsonObject().put("port", 0).put("instances", 2)
+    echo = ReusePortServer.start(ConfigLoader.fromJson(new JsonObject().put("port", 0).put("instances", 2)
         .put("adminPort", 0))).await();
-    discard = ServerLauncher.start(ConfigLoader.fromJson(new JsonObject().put("port", 0).put("instances", 2)
+    discard = ReusePortServer.start(ConfigLoader.fromJson(new JsonObject().put("port", 0).put("instances", 2)
         .put("adminPort", 0).put("service", "discard"))).await();
   }
 

@@ -2,7 +2,7 @@ package io.reuseport.reliability;
 
 import io.netty.buffer.PooledByteBufAllocator;
 import io.netty.util.internal.PlatformDependent;
-import io.reuseport.server.RunningServer;
+import io.reuseport.app.RunningServer;
 import io.reuseport.testsupport.Admin;
 import io.reuseport.testsupport.Clients;
 import io.reuseport.testsupport.Servers;

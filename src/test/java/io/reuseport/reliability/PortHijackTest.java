@@ -1,6 +1,6 @@
 package io.reuseport.reliability;
 
-import io.reuseport.server.RunningServer;
+import io.reuseport.app.RunningServer;
 import io.reuseport.testsupport.Admin;
 import io.reuseport.testsupport.Servers;
 import io.vertx.core.json.JsonObject;

@@ -1,5 +1,6 @@
 package io.reuseport.server;
 
+import io.reuseport.app.RunningServer;
 import io.reuseport.testsupport.AsyncServers;
 import io.reuseport.testsupport.VertxClients;
 import io.vertx.core.Future;

@@ -1,5 +1,6 @@
 package io.reuseport.server;
 
+import io.reuseport.app.RunningServer;
 import io.reuseport.stats.KernelSockets;
 import io.reuseport.testsupport.AsyncServers;
 import io.vertx.core.json.JsonObject;

@@ -1,6 +1,6 @@
 package io.reuseport.service;
 
-import io.reuseport.server.RunningServer;
+import io.reuseport.app.RunningServer;
 import io.reuseport.testsupport.Servers;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;

@@ -1,6 +1,6 @@
 package io.reuseport.stats;
 
-import io.reuseport.server.RunningServer;
+import io.reuseport.app.RunningServer;
 import io.reuseport.testsupport.AsyncServers;
 import io.reuseport.testsupport.VertxClients;
 import io.vertx.core.Future;

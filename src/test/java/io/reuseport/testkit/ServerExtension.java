@@ -1,8 +1,8 @@
 package io.reuseport.testkit;
 
+import io.reuseport.app.ReusePortServer;
+import io.reuseport.app.RunningServer;
 import io.reuseport.config.ConfigLoader;
-import io.reuseport.server.RunningServer;
-import io.reuseport.server.ServerLauncher;
 import io.vertx.core.json.JsonObject;
 import org.junit.jupiter.api.extension.AfterEachCallback;
 import org.junit.jupiter.api.extension.BeforeEachCallback;
@@ -39,7 +39,7 @@ public final class ServerExtension implements BeforeEachCallback, AfterEachCallb
         .put("service", wanted.service())
         .put("instances", wanted.instances())
         .mergeIn(new JsonObject(wanted.config()));
-    RunningServer server = ServerLauncher.start(ConfigLoader.fromJson(config)).await(START_SECONDS, TimeUnit.SECONDS);
+    RunningServer server = ReusePortServer.start(ConfigLoader.fromJson(config)).await(START_SECONDS, TimeUnit.SECONDS);
     context.getStore(NAMESPACE).put(SERVER, server);
   }
 

@@ -1,6 +1,6 @@
 package io.reuseport.testkit;
 
-import io.reuseport.server.RunningServer;
+import io.reuseport.app.RunningServer;
 import io.reuseport.testsupport.Clients;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;

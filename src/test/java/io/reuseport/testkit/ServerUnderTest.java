@@ -10,7 +10,7 @@ import java.lang.annotation.Target;
 /**
  * Runs each test against a real server on loopback, started before and drained after it, serving {@link #service}.
  * Put it on the test class (or on one method, which then wins); declare a
- * {@link io.reuseport.server.RunningServer} parameter to get the server: its {@code port()}, {@code adminPort()},
+ * {@link io.reuseport.app.RunningServer} parameter to get the server: its {@code port()}, {@code adminPort()},
  * {@code vertx()}.
  */
 @Target({ElementType.TYPE, ElementType.METHOD})

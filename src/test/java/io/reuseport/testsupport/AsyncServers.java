@@ -1,8 +1,8 @@
 package io.reuseport.testsupport;
 
+import io.reuseport.app.ReusePortServer;
+import io.reuseport.app.RunningServer;
 import io.reuseport.config.ConfigLoader;
-import io.reuseport.server.RunningServer;
-import io.reuseport.server.ServerLauncher;
 import io.reuseport.stats.StatsAddresses;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
@@ -37,7 +37,7 @@ public final class AsyncServers {
   /** Starts a server with the test configuration and {@code overrides}. */
   public static Future<RunningServer> start(JsonObject overrides) {
     try {
-      return ServerLauncher.start(ConfigLoader.fromJson(config(overrides)));
+      return ReusePortServer.start(ConfigLoader.fromJson(config(overrides)));
     } catch (RuntimeException e) {
       return Future.failedFuture(e);
     }

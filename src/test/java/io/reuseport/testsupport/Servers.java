@@ -1,8 +1,8 @@
 package io.reuseport.testsupport;
 
+import io.reuseport.app.ReusePortServer;
+import io.reuseport.app.RunningServer;
 import io.reuseport.config.ConfigLoader;
-import io.reuseport.server.RunningServer;
-import io.reuseport.server.ServerLauncher;
 import io.reuseport.stats.StatsAddresses;
 import io.vertx.core.json.JsonObject;
 
@@ -26,7 +26,7 @@ public final class Servers {
         .put("adminPort", 0)
         .put("instances", 2)
         .mergeIn(overrides);
-    return ServerLauncher.start(ConfigLoader.fromJson(conf)).await();
+    return ReusePortServer.start(ConfigLoader.fromJson(conf)).await();
   }
 
   /** A fresh snapshot of every instance's counters, asked over the event bus. */

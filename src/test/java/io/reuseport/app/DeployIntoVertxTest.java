@@ -1,8 +1,10 @@
-package io.reuseport.server;
+package io.reuseport.app;
 
 import io.reuseport.config.ConfigLoader;
 import io.reuseport.config.ServerConfig;
 import io.reuseport.examples.EmbeddedServer;
+import io.reuseport.server.BoundInstance;
+import io.reuseport.server.StartupException;
 import io.reuseport.stats.KernelSockets;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
@@ -24,7 +26,7 @@ import java.nio.file.Path;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * {@link ServerLauncher#deploy}: the server in a Vertx the caller owns, which keeps running after the server stops;
+ * {@link ReusePortServer#deploy}: the server in a Vertx the caller owns, which keeps running after the server stops;
  * a Vertx that cannot host it is refused with a failed future and nothing left deployed.
  */
 @ExtendWith(VertxExtension.class)
@@ -54,7 +56,7 @@ class DeployIntoVertxTest {
               assertThat(KernelSockets.tcpListeners(server.port())).isEmpty();
             });
             // still running: it can host the server again
-            return ServerLauncher.deploy(owned, server.config().withPort(0));
+            return ReusePortServer.deploy(owned, server.config().withPort(0));
           })
           .compose(again -> again.stop())
           .compose(stopped -> owned.close())
@@ -75,7 +77,7 @@ class DeployIntoVertxTest {
   void withoutCollectorAndAdminOnlyTheInstancesAreDeployed(VertxTestContext test) {
     Vertx vertx = epoll(2);
     ServerDeployOptions bare = new ServerDeployOptions().setStatsCollector(false).setAdminServer(false);
-    ServerLauncher.deploy(vertx, config(2), bare).onComplete(test.succeeding(server -> {
+    ReusePortServer.deploy(vertx, config(2), bare).onComplete(test.succeeding(server -> {
       test.verify(() -> {
         assertThat(server.adminPort()).isEqualTo(-1);
         assertThat(vertx.deploymentIDs()).hasSize(2);
@@ -88,7 +90,7 @@ class DeployIntoVertxTest {
   @Test
   void tooFewEventLoopsFailsSayingHowManyAreNeeded(VertxTestContext test) {
     Vertx vertx = epoll(2);
-    ServerLauncher.deploy(vertx, config(3)).onComplete(test.failing(err -> {
+    ReusePortServer.deploy(vertx, config(3)).onComplete(test.failing(err -> {
       test.verify(() -> {
         assertThat(err).isInstanceOf(StartupException.class)
             .hasMessageStartingWith("3 instances need 3 distinct event loops")
@@ -102,7 +104,7 @@ class DeployIntoVertxTest {
 
   @Test
   void reuseportOnNioFailsNamingTheNativeTransport(Vertx nio, VertxTestContext test) {
-    ServerLauncher.deploy(nio, config(1)).onComplete(test.failing(err -> test.verify(() -> {
+    ReusePortServer.deploy(nio, config(1)).onComplete(test.failing(err -> test.verify(() -> {
       assertThat(err).isInstanceOf(StartupException.class)
           .hasMessageStartingWith("this Vertx runs the nio transport: reuseport balancing needs a native one");
       assertThat(nio.deploymentIDs()).isEmpty();
@@ -113,8 +115,8 @@ class DeployIntoVertxTest {
   @Test
   void oneServerPerVertx(VertxTestContext test) {
     Vertx vertx = epoll(3);
-    ServerLauncher.deploy(vertx, config(1)).onComplete(test.succeeding(first ->
-        ServerLauncher.deploy(vertx, config(1)).onComplete(test.failing(err -> {
+    ReusePortServer.deploy(vertx, config(1)).onComplete(test.succeeding(first ->
+        ReusePortServer.deploy(vertx, config(1)).onComplete(test.failing(err -> {
           test.verify(() -> assertThat(err).hasMessageStartingWith("this Vertx already hosts a reuseport server"));
           first.stop().compose(v -> vertx.close()).onComplete(test.succeedingThenComplete());
         }))));

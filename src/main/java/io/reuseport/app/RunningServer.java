@@ -1,21 +1,22 @@
-package io.reuseport.server;
+package io.reuseport.app;
 
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.reuseport.admin.AdminServer;
 import io.reuseport.config.ServerConfig;
+import io.reuseport.server.BoundInstance;
+import io.reuseport.server.ServerInstances;
 import io.reuseport.steer.Steering;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import java.util.ArrayList;
 import java.util.List;
 
 /**
  * A started server: its Vertx, its configuration with the actual port, its instances, its admin server. Made by
- * {@link ServerLauncher}: {@link #stop()} undeploys what the launcher deployed, and closes the Vertx only when the
- * launcher built it.
+ * {@link ReusePortServer}: {@link #stop()} undeploys what it deployed, and closes the Vertx only when
+ * {@link ReusePortServer#start} built it.
  */
 public final class RunningServer {
 
@@ -25,8 +26,7 @@ public final class RunningServer {
 
   private final Vertx vertx;
   private final ServerConfig config;
-  private final List<BoundInstance> instances;
-  private final List<ServerInstance> verticles;
+  private final ServerInstances instances;
   private final String transport;
   private final ServerState state;
   private final PrometheusMeterRegistry registry;
@@ -42,20 +42,17 @@ public final class RunningServer {
   private volatile boolean socketsShared;
   private final Steering steering;
 
-  RunningServer(Vertx vertx, ServerConfig config, List<BoundInstance> instances, List<ServerInstance> verticles,
-                String transport, ServerState state, PrometheusMeterRegistry registry, AdminServer admin,
-                List<String> deployments, Steering steering) {
-    this(vertx, config, instances, verticles, transport, state, registry, admin, deployments, steering, false);
+  RunningServer(Vertx vertx, ServerConfig config, ServerInstances instances, String transport, ServerState state,
+                PrometheusMeterRegistry registry, AdminServer admin, List<String> deployments, Steering steering) {
+    this(vertx, config, instances, transport, state, registry, admin, deployments, steering, false);
   }
 
-  private RunningServer(Vertx vertx, ServerConfig config, List<BoundInstance> instances,
-                        List<ServerInstance> verticles, String transport, ServerState state,
-                        PrometheusMeterRegistry registry, AdminServer admin, List<String> deployments,
-                        Steering steering, boolean closesVertx) {
+  private RunningServer(Vertx vertx, ServerConfig config, ServerInstances instances, String transport,
+                        ServerState state, PrometheusMeterRegistry registry, AdminServer admin,
+                        List<String> deployments, Steering steering, boolean closesVertx) {
     this.vertx = vertx;
     this.config = config;
-    this.instances = List.copyOf(instances);
-    this.verticles = List.copyOf(verticles);
+    this.instances = instances;
     this.transport = transport;
     this.state = state;
     this.registry = registry;
@@ -70,13 +67,13 @@ public final class RunningServer {
     return steering;
   }
 
-  /** The same server, whose {@link #stop()} also closes its Vertx: the launcher built that Vertx for it. */
+  /** The same server, whose {@link #stop()} also closes its Vertx: {@link ReusePortServer#start} built it. */
   RunningServer closingVertxOnStop() {
-    return new RunningServer(vertx, config, instances, verticles, transport, state, registry, admin, deployments,
-        steering, true);
+    return new RunningServer(vertx, config, instances, transport, state, registry, admin, deployments, steering,
+        true);
   }
 
-  /** The Vertx the server runs in: the caller's, or the one {@link ServerLauncher#start} built. */
+  /** The Vertx the server runs in: the caller's, or the one {@link ReusePortServer#start} built. */
   public Vertx vertx() {
     return vertx;
   }
@@ -96,7 +93,7 @@ public final class RunningServer {
   }
 
   public List<BoundInstance> instances() {
-    return instances;
+    return instances.bound();
   }
 
   /** The transport in use: epoll, io_uring or nio. */
@@ -114,16 +111,12 @@ public final class RunningServer {
 
   /** Descriptors of every TCP listener this server serves, for a takeover. */
   public List<Integer> tcpListenerFds() {
-    List<Integer> fds = new ArrayList<>();
-    verticles.forEach(v -> fds.addAll(v.tcpFds()));
-    return fds;
+    return instances.tcpListenerFds();
   }
 
   /** Descriptors of every UDP socket this server serves, for a takeover. */
   public List<Integer> udpSocketFds() {
-    List<Integer> fds = new ArrayList<>();
-    verticles.forEach(v -> fds.addAll(v.udpFds()));
-    return fds;
+    return instances.udpSocketFds();
   }
 
   /** Another process now holds descriptors of these sockets: from now on they are only ever released. */
@@ -151,19 +144,13 @@ public final class RunningServer {
     socketsShared = true;
     // the new process attached its own selector; it needs the sockets out of ours (handing over is no stall)
     steering.handOver();
-    Future<Void> released = releaseAll();
+    Future<Void> released = instances.release();
     if (admin == null) {
       return released;
     }
     return released.transform(done -> admin.stopListening()
         .onFailure(err -> LOG.warn("admin server did not stop listening: {}", err.toString()))
         .transform(v -> released));
-  }
-
-  private Future<Void> releaseAll() {
-    List<Future<Void>> all = new ArrayList<>();
-    verticles.forEach(v -> all.add(v.release()));
-    return Future.all(all).mapEmpty();
   }
 
   /**
@@ -177,9 +164,9 @@ public final class RunningServer {
         vertx.cancelTimer(timer);
         return;
       }
-      for (int i = 0; i < verticles.size(); i++) {
+      for (int i = 0; i < instances.bound().size(); i++) {
         int id = i;
-        verticles.get(i).socketProblem().onSuccess(problem -> {
+        instances.socketProblem(i).onSuccess(problem -> {
           if (state.stopRequested()) {
             return;
           }
@@ -197,7 +184,7 @@ public final class RunningServer {
    * A second signal during the drain: closes every connection still open, so that the drain ends now.
    */
   public void forceStop() {
-    verticles.forEach(ServerInstance::closeConnections);
+    instances.closeConnections();
   }
 
   /**
@@ -205,30 +192,18 @@ public final class RunningServer {
    * them too, only this process's descriptors close) (with
    * {@code net.ipv4.tcp_migrate_req=1} the kernel then moves each one's queue to a listener still open, this
    * server's or another process's), open connections get up to {@code drainTimeoutSeconds} to finish, then the
-   * collector and the admin server (which answered throughout) are undeployed. A Vertx the launcher built is then
+   * collector and the admin server (which answered throughout) are undeployed. A Vertx {@code start} built is then
    * closed; the caller's Vertx keeps running, and can host a server again.
    */
   public Future<Void> stop() {
     state.requestStop();
     // draining is not a stall: the table stays as it is; closed listeners leave the socket map by themselves
     steering.stop();
-    Future<Void> closed = Future.succeededFuture();
-    if (socketsShared) {
-      // another process serves these very sockets: close only our descriptors, change nothing about the sockets
-      closed = releaseAll();
-    } else {
-      for (ServerInstance v : verticles) {
-        // the closed listeners' queued requests may have migrated to the ones still open: they look again
-        closed = closed.transform(x -> v.closeListeners()).andThen(x -> verticles.forEach(ServerInstance::acceptPass));
-      }
-    }
-    return closed.transform(x -> {
-      List<Future<?>> drained = new ArrayList<>();
-      for (BoundInstance instance : instances) {
-        drained.add(vertx.undeploy(instance.deploymentId()));
-      }
-      return Future.join(drained);
-    }).transform(drained -> ServerLauncher.undeployAll(vertx, deployments))
+    // another process serves these very sockets: close only our descriptors, change nothing about the sockets;
+    // else the closed listeners' queued requests may have migrated to the ones still open: they look again
+    Future<Void> closed = socketsShared ? instances.release() : instances.closeListeners();
+    return closed.transform(x -> instances.undeploy())
+        .transform(drained -> ReusePortServer.undeployAll(vertx, deployments))
         .transform(done -> closesVertx ? vertx.close() : Future.<Void>succeededFuture())
         .andThen(done -> steering.close());
   }

@@ -1,49 +1,50 @@
-package io.reuseport.server;
+package io.reuseport.app;
 
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.reuseport.admin.AdminServer;
-import io.reuseport.admin.AdminSettings;
+import io.reuseport.admin.AdminServerOptions;
 import io.reuseport.admin.StatsMeters;
-import io.reuseport.config.Balancing;
 import io.reuseport.config.ServerConfig;
 import io.reuseport.config.Setting;
+import io.reuseport.server.BindFailure;
+import io.reuseport.server.FdBudget;
+import io.reuseport.server.InheritedSockets;
+import io.reuseport.server.ServerInstances;
+import io.reuseport.server.StartupException;
 import io.reuseport.service.Services;
-import io.reuseport.stats.CollectorSettings;
 import io.reuseport.stats.StatsCollector;
+import io.reuseport.stats.StatsCollectorOptions;
 import io.reuseport.steer.Steering;
-import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
 import io.vertx.core.transport.Transport;
-import io.vertx.micrometer.MicrometerMetricsFactory;
 import io.vertx.micrometer.MetricsDomain;
+import io.vertx.micrometer.MicrometerMetricsFactory;
 import io.vertx.micrometer.MicrometerMetricsOptions;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import java.util.ArrayList;
-import java.util.HashSet;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 
 /**
- * Starts a server, in a Vertx of its own ({@link #start}) or in the caller's ({@link #deploy}): the admin server
- * first (answering 503 on readiness while starting), then the instances. Instance 0 binds first (so that port 0
- * becomes one actual port), the others join the port it got; then the stats collector, which watches that port.
+ * The server's public entry point and composition root: it starts a server in a Vertx of its own ({@link #start})
+ * or deploys one into the caller's ({@link #deploy}), wiring together what the packages below provide. The admin
+ * server first (answering 503 on readiness while starting), then the instances ({@code ServerInstances}: instance 0
+ * binds first, so that port 0 becomes one actual port, the others join the port it got), the steering around them,
+ * then the stats collector, which watches that port. Nothing below this package imports it.
  */
-public final class ServerLauncher {
+public final class ReusePortServer {
 
-  private static final Logger LOG = LoggerFactory.getLogger(ServerLauncher.class);
-  /** With port 0, how often to try another ephemeral port whose UDP twin turned out to be taken. */
-  private static final int PORT_ZERO_ATTEMPTS = 5;
+  private static final Logger LOG = LoggerFactory.getLogger(ReusePortServer.class);
   /** Marks a Vertx that hosts a server: the stats addresses on its event bus exist once per Vertx. */
   private static final String HOSTED_MAP = "io.reuseport.server";
   private static final String HOSTED_KEY = "hosted";
 
-  private ServerLauncher() {
+  private ReusePortServer() {
   }
 
   /**
@@ -155,11 +156,10 @@ public final class ServerLauncher {
     PrometheusMeterRegistry registry = options.getMeterRegistry() != null ? options.getMeterRegistry()
         : new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     List<String> deployments = new CopyOnWriteArrayList<>();
-    List<ServerInstance> verticles = new ArrayList<>();
     // a server that can be taken over shares its admin port with the process taking over (SO_REUSEPORT), so that
     // the fixed admin port answers throughout; the old process closes its admin listener once it hands over
     boolean adminReusePort = !config.controlSocket().isEmpty();
-    AdminServer admin = options.isAdminServer() ? new AdminServer(new AdminSettings(config.adminHost(),
+    AdminServer admin = options.isAdminServer() ? new AdminServer(new AdminServerOptions(config.adminHost(),
         config.adminPort(), config.instances(), StatsCollector.FRESH_TIMEOUT_MS + 2_000, adminReusePort,
         config.maxAdminConnections()), state, registry) : null;
 
@@ -169,15 +169,16 @@ public final class ServerLauncher {
             + " on " + BindFailure.hostPort(config.adminHost(), config.adminPort()) + " (setting 'adminPort'): "
             + err.getMessage() + BindFailure.hint(err, "another process holds it: pick another --admin-port"), err)));
     return adminStarted
-        .compose(adminId -> deployAll(vertx, config, inherited, verticles, deployments, steering))
+        .compose(adminId -> ServerInstances.deploy(vertx, config, inherited, steering))
         .compose(instances -> {
+          instances.bound().forEach(b -> deployments.add(b.deploymentId()));
           // shared mode has no sockets of its own to steer (and its steering is the kernel's hash)
-          steering.start(steering.active() ? socketsOf(verticles) : List.of());
+          steering.start(steering.active() ? instances.selectorSockets() : List.of());
           steering.bindMeters(registry);
-          ServerConfig actual = config.withPort(instances.get(0).port());
+          ServerConfig actual = config.withPort(instances.port());
           Future<?> collectorStarted = Future.succeededFuture();
           if (options.isStatsCollector()) {
-            StatsCollector collector = new StatsCollector(new CollectorSettings(config.instances(), transport,
+            StatsCollector collector = new StatsCollector(new StatsCollectorOptions(config.instances(), transport,
                 config.balancing().id(), actual.port(), config.statsIntervalMs(), config.fairnessWarnBelow(),
                 config.fairnessMinSample()), steering::toJson);
             StatsMeters.bind(registry, collector, config.instances());
@@ -187,8 +188,8 @@ public final class ServerLauncher {
                 .onSuccess(deployments::add)
                 .onSuccess(id -> checkCollectorLoop(collector, instances));
           }
-          return collectorStarted.map(id -> new RunningServer(vertx, actual, instances, verticles, transport, state,
-              registry, admin, deployments, steering));
+          return collectorStarted.map(id -> new RunningServer(vertx, actual, instances, transport, state, registry,
+              admin, deployments, steering));
         })
         .onSuccess(running -> {
           if (!state.markReady()) {
@@ -203,15 +204,6 @@ public final class ServerLauncher {
           steering.close();
           return undeployAll(vertx, deployments).transform(x -> Future.failedFuture(err));
         });
-  }
-
-  /** Per instance, its (first) TCP listener's and UDP socket's descriptors, for the selector's socket map. */
-  private static List<int[]> socketsOf(List<ServerInstance> verticles) {
-    List<int[]> sockets = new ArrayList<>();
-    for (ServerInstance v : verticles) {
-      sockets.add(new int[] {v.tcpFds().get(0), v.udpFds().get(0)});
-    }
-    return sockets;
   }
 
   /** Undeploys, last first, what a server deployed into {@code vertx}, and frees {@code vertx} for another. */
@@ -231,82 +223,14 @@ public final class ServerLauncher {
     }
   }
 
-  private static Future<List<BoundInstance>> deployAll(Vertx vertx, ServerConfig config, InheritedSockets inherited,
-                                                      List<ServerInstance> verticles, List<String> deployments,
-                                                      Steering steering) {
-    return deployFirst(vertx, config, inherited, verticles, deployments, steering, 1).compose(first -> {
-      // reuseport instances join the port instance 0 got; shared ones find it through Vert.x's server sharing
-      ServerConfig joined = config.balancing() == Balancing.REUSEPORT ? config.withPort(first.port()) : config;
-      List<Future<BoundInstance>> deployed = new ArrayList<>();
-      for (int id = 1; id < config.instances(); id++) {
-        ServerInstance instance = newInstance(config.balancing(), inherited.shareOf(id, config.instances()),
-            steering);
-        verticles.add(instance);
-        deployed.add(deploy(vertx, instance, new InstanceSettings(id, joined), deployments));
-      }
-      return Future.join(deployed).map(ok -> {
-        List<BoundInstance> all = new ArrayList<>();
-        all.add(first);
-        deployed.forEach(f -> all.add(f.result()));
-        checkDistinctLoops(all);
-        return all;
-      });
-    });
-  }
-
-  private static Future<BoundInstance> deployFirst(Vertx vertx, ServerConfig config, InheritedSockets inherited,
-                                                  List<ServerInstance> verticles, List<String> deployments,
-                                                  Steering steering, int attempt) {
-    ServerInstance instance = newInstance(config.balancing(), inherited.shareOf(0, config.instances()), steering);
-    return deploy(vertx, instance, new InstanceSettings(0, config), deployments)
-        .onSuccess(b -> verticles.add(0, instance))
-        .recover(err -> {
-          if (config.port() == 0 && attempt < PORT_ZERO_ATTEMPTS) {
-            LOG.debug("ephemeral port unusable for both TCP and UDP ({}), trying another", err.toString());
-            return deployFirst(vertx, config, inherited, verticles, deployments, steering, attempt + 1);
-          }
-          return Future.failedFuture(bindFailure(config, err));
-        });
-  }
-
-  private static Future<BoundInstance> deploy(Vertx vertx, ServerInstance instance, InstanceSettings settings,
-                                             List<String> deployments) {
-    return vertx.deployVerticle(instance, new DeploymentOptions().setConfig(settings.toJson()))
-        .onSuccess(deployments::add)
-        .map(deployment -> instance.bound().withDeployment(deployment));
-  }
-
-  private static ServerInstance newInstance(Balancing balancing, InheritedSockets share, Steering steering) {
-    return balancing == Balancing.REUSEPORT
-        ? new ReusePortInstance(share, steering.active() ? steering.heartbeats() : null, steering.stampPeriodMs())
-        : new SharedInstance();
-  }
-
   /**
    * Vert.x hands out event loops round robin: the admin server got the first, the instances the next ones, so the
    * collector wraps around to the admin server's. Warn should that ever change.
    */
-  private static void checkCollectorLoop(StatsCollector collector, List<BoundInstance> instances) {
-    if (instances.stream().anyMatch(b -> b.eventLoop().equals(collector.eventLoop()))) {
+  private static void checkCollectorLoop(StatsCollector collector, ServerInstances instances) {
+    if (instances.bound().stream().anyMatch(b -> b.eventLoop().equals(collector.eventLoop()))) {
       LOG.warn("the stats collector shares event loop {} with an instance: a stall of that instance also stalls"
           + " the stats", collector.eventLoop());
     }
-  }
-
-  private static void checkDistinctLoops(List<BoundInstance> all) {
-    HashSet<String> loops = new HashSet<>();
-    for (BoundInstance b : all) {
-      if (!loops.add(b.eventLoop())) {
-        throw new StartupException("instances share event loop " + b.eventLoop() + "; each instance needs its own"
-            + " (was the Vertx deploying something else at the same time?)");
-      }
-    }
-  }
-
-  private static Throwable bindFailure(ServerConfig config, Throwable err) {
-    if (err instanceof StartupException || err instanceof io.reuseport.config.ConfigException) {
-      return err;
-    }
-    return BindFailure.of("TCP and UDP", config, err);
   }
 }

@@ -1,8 +1,9 @@
-package io.reuseport.server;
+package io.reuseport.app;
 
 import io.reuseport.config.Balancing;
 import io.reuseport.config.ServerConfig;
 import io.reuseport.config.TransportKind;
+import io.reuseport.server.StartupException;
 import io.vertx.core.transport.Transport;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;

@@ -1,9 +1,9 @@
-package io.reuseport.server;
+package io.reuseport.app;
 
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 
 /**
- * What {@link ServerLauncher#deploy(io.vertx.core.Vertx, io.reuseport.config.ServerConfig, ServerDeployOptions)}
+ * What {@link ReusePortServer#deploy(io.vertx.core.Vertx, io.reuseport.config.ServerConfig, ServerDeployOptions)}
  * deploys besides the instances: the stats collector and the admin server (both by default), and the registry that
  * {@code /metrics} serves.
  */

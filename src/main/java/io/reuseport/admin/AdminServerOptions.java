@@ -1,12 +1,12 @@
 package io.reuseport.admin;
 
 /**
- * Where the admin server listens and what it watches.
+ * The admin server's options: where it listens and what it watches.
  *
  * @param statsTimeoutMs how long {@code /stats} waits for the collector
  * @param reusePort bind with {@code SO_REUSEPORT}, so that a process taking this one over can bind the same port
  * @param maxConnections open admin connections at most; further ones are closed at once and counted
  */
-public record AdminSettings(String host, int port, int instances, long statsTimeoutMs, boolean reusePort,
-                            int maxConnections) {
+public record AdminServerOptions(String host, int port, int instances, long statsTimeoutMs, boolean reusePort,
+                                 int maxConnections) {
 }

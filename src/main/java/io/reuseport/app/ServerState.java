@@ -1,7 +1,8 @@
-package io.reuseport.server;
+package io.reuseport.app;
+
+import io.reuseport.admin.Readiness;
 
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
@@ -10,21 +11,13 @@ import java.util.concurrent.ConcurrentHashMap;
  * Where the server is in its life, read by the readiness probe from any thread. The phase only moves forward:
  * once a stop was asked for, readiness never goes up again, even when start-up completes afterwards.
  */
-public final class ServerState {
-
-  /** The phases, in order. */
-  public enum Phase {
-    STARTING, READY, DRAINING;
-
-    public String id() {
-      return name().toLowerCase(Locale.ROOT);
-    }
-  }
+public final class ServerState implements Readiness {
 
   private Phase phase = Phase.STARTING;
   /** Instances whose sockets no longer serve, with the reason; empty when all is well. */
   private final Map<Integer, String> socketProblems = new ConcurrentHashMap<>();
 
+  @Override
   public synchronized Phase phase() {
     return phase;
   }
@@ -68,7 +61,7 @@ public final class ServerState {
     }
   }
 
-  /** What is wrong with the sockets, one line per instance, ordered by instance; empty when nothing is. */
+  @Override
   public List<String> socketProblems() {
     return new TreeMap<>(socketProblems).entrySet().stream()
         .map(e -> "instance " + e.getKey() + ": " + e.getValue()).toList();

@@ -5,13 +5,14 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 
 /**
- * Kernel settings that decide what an upgrade loses; blocking file reads, call them off the event loop.
+ * The kernel tunables (sysctls, read from {@code /proc/sys}) that decide what an upgrade loses; blocking file
+ * reads, call them off the event loop.
  */
-public final class KernelSettings {
+public final class KernelTunables {
 
   private static final Path TCP_MIGRATE_REQ = Path.of("/proc/sys/net/ipv4/tcp_migrate_req");
 
-  private KernelSettings() {
+  private KernelTunables() {
   }
 
   /**

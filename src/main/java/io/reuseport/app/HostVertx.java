@@ -1,9 +1,10 @@
-package io.reuseport.server;
+package io.reuseport.app;
 
 import io.netty.util.concurrent.EventExecutor;
 import io.reuseport.config.Balancing;
 import io.reuseport.config.ServerConfig;
 import io.reuseport.config.TransportKind;
+import io.reuseport.server.StartupException;
 import io.vertx.core.Vertx;
 import io.vertx.core.internal.VertxInternal;
 import io.vertx.core.transport.Transport;

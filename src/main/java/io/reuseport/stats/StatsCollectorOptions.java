@@ -1,0 +1,8 @@
+package io.reuseport.stats;
+
+/**
+ * The stats collector's options: what it needs to know about the server it watches.
+ */
+public record StatsCollectorOptions(int instances, String transport, String balancing, int port, long intervalMs,
+                                    double fairnessWarnBelow, long fairnessMinSample) {
+}
