@@ -1,5 +1,6 @@
 package io.reuseport.server;
 
+import io.reuseport.app.RunningServer;
 import io.reuseport.testsupport.FarewellService;
 import io.reuseport.testsupport.Servers;
 import io.vertx.core.json.JsonObject;
