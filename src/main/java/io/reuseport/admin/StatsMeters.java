@@ -4,10 +4,12 @@ import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.reuseport.stats.Fairness;
+import io.reuseport.stats.InstanceSnapshot;
 import io.reuseport.stats.StatsCollector;
-import io.vertx.core.json.JsonObject;
 
+import java.util.List;
 import java.util.function.Function;
+import java.util.function.ToLongFunction;
 
 /**
  * Exposes the collector's view as Micrometer meters: per instance (label {@code instance}, bounded by the instance
@@ -15,36 +17,42 @@ import java.util.function.Function;
  */
 public final class StatsMeters {
 
-  private StatsMeters() {
+  /** A counter per instance: Micrometer name, help, and where the snapshot has it. */
+  private record InstanceCounter(String name, String help, ToLongFunction<InstanceSnapshot> value) {
   }
 
-  /** Counters per instance: Micrometer name, help, snapshot group, snapshot key. */
-  private static final String[][] COUNTERS = {
-      {"reuseport.tcp.connections.accepted", "TCP connections accepted", "tcp", "accepted"},
-      {"reuseport.tcp.connections.rejected", "TCP connections over the limit, closed at once", "tcp", "rejected"},
-      {"reuseport.tcp.connections.closed", "TCP connections closed", "tcp", "closed"},
-      {"reuseport.tcp.bytes.received", "TCP bytes received", "tcp", "bytesIn"},
-      {"reuseport.tcp.bytes.sent", "TCP bytes sent", "tcp", "bytesOut"},
-      {"reuseport.tcp.errors", "TCP connection and service errors", "tcp", "errors"},
-      {"reuseport.udp.datagrams.received", "UDP datagrams received", "udp", "datagramsIn"},
-      {"reuseport.udp.datagrams.sent", "UDP datagrams sent", "udp", "datagramsOut"},
-      {"reuseport.udp.bytes.received", "UDP bytes received", "udp", "bytesIn"},
-      {"reuseport.udp.bytes.sent", "UDP bytes sent", "udp", "bytesOut"},
-      {"reuseport.udp.errors", "UDP service and socket errors", "udp", "errors"},
-      {"reuseport.udp.reply.drops", "UDP replies dropped, send queue full", "udp", "replyDrops"},
-      {"reuseport.tcp.accept.failures", "accept() calls that failed (EMFILE at the fd limit, ...); the connection"
-          + " stays queued", "tcp", "acceptFailures"},
-  };
+  private static final List<InstanceCounter> COUNTERS = List.of(
+      new InstanceCounter("reuseport.tcp.connections.accepted", "TCP connections accepted",
+          s -> s.tcp().accepted()),
+      new InstanceCounter("reuseport.tcp.connections.rejected", "TCP connections over the limit, closed at once",
+          s -> s.tcp().rejected()),
+      new InstanceCounter("reuseport.tcp.connections.closed", "TCP connections closed", s -> s.tcp().closed()),
+      new InstanceCounter("reuseport.tcp.bytes.received", "TCP bytes received", s -> s.tcp().bytesIn()),
+      new InstanceCounter("reuseport.tcp.bytes.sent", "TCP bytes sent", s -> s.tcp().bytesOut()),
+      new InstanceCounter("reuseport.tcp.errors", "TCP connection and service errors", s -> s.tcp().errors()),
+      new InstanceCounter("reuseport.udp.datagrams.received", "UDP datagrams received",
+          s -> s.udp().datagramsIn()),
+      new InstanceCounter("reuseport.udp.datagrams.sent", "UDP datagrams sent", s -> s.udp().datagramsOut()),
+      new InstanceCounter("reuseport.udp.bytes.received", "UDP bytes received", s -> s.udp().bytesIn()),
+      new InstanceCounter("reuseport.udp.bytes.sent", "UDP bytes sent", s -> s.udp().bytesOut()),
+      new InstanceCounter("reuseport.udp.errors", "UDP service and socket errors", s -> s.udp().errors()),
+      new InstanceCounter("reuseport.udp.reply.drops", "UDP replies dropped, send queue full",
+          s -> s.udp().replyDrops()),
+      new InstanceCounter("reuseport.tcp.accept.failures", "accept() calls that failed (EMFILE at the fd limit,"
+          + " ...); the connection stays queued", s -> s.tcp().acceptFailures()));
+
+  private StatsMeters() {
+  }
 
   public static void bind(MeterRegistry registry, StatsCollector collector, int instances) {
     for (int i = 0; i < instances; i++) {
       int id = i;
       String instance = Integer.toString(i);
-      for (String[] c : COUNTERS) {
-        FunctionCounter.builder(c[0], collector, col -> value(col, id, c[2], c[3])).description(c[1])
+      for (InstanceCounter c : COUNTERS) {
+        FunctionCounter.builder(c.name(), collector, col -> value(col, id, c.value())).description(c.help())
             .tag("instance", instance).register(registry);
       }
-      Gauge.builder("reuseport.tcp.connections.active", collector, col -> value(col, id, "tcp", "active"))
+      Gauge.builder("reuseport.tcp.connections.active", collector, col -> value(col, id, s -> s.tcp().active()))
           .description("TCP connections open").tag("instance", instance).register(registry);
       health(registry, collector, id, instance);
     }
@@ -77,8 +85,8 @@ public final class StatsMeters {
         .tag("kind", kind).tag("window", window).register(registry);
   }
 
-  private static double value(StatsCollector collector, int id, String group, String key) {
-    JsonObject snapshot = collector.latest(id);
-    return snapshot == null ? 0 : snapshot.getJsonObject(group).getLong(key, 0L);
+  private static double value(StatsCollector collector, int id, ToLongFunction<InstanceSnapshot> counter) {
+    InstanceSnapshot snapshot = collector.latest(id);
+    return snapshot == null ? 0 : counter.applyAsLong(snapshot);
   }
 }

@@ -1,5 +1,7 @@
 package io.reuseport.load;
 
+import io.reuseport.stats.SnapshotJson;
+
 import java.util.Arrays;
 import java.util.Locale;
 import java.util.stream.Collectors;
@@ -9,11 +11,11 @@ import java.util.stream.Collectors;
  */
 enum LoadMode {
   /** Connect, send, read the echo, close: one new source port per request. */
-  TCP_CHURN("tcp-churn", "conn/s", "tcp", "accepted"),
+  TCP_CHURN("tcp-churn", "conn/s", SnapshotJson.TCP, SnapshotJson.ACCEPTED),
   /** Persistent connections, one payload in flight on each. */
-  TCP_ECHO("tcp-echo", "msg/s", "tcp", "accepted"),
+  TCP_ECHO("tcp-echo", "msg/s", SnapshotJson.TCP, SnapshotJson.ACCEPTED),
   /** One UDP socket (source port) per flow, one datagram in flight on each. */
-  UDP_ECHO("udp-echo", "dgram/s", "udp", "datagramsIn");
+  UDP_ECHO("udp-echo", "dgram/s", SnapshotJson.UDP, SnapshotJson.DATAGRAMS_IN);
 
   private final String id;
   private final String unit;

@@ -40,6 +40,7 @@ final class ReusePortInstance extends VerticleBase implements ServerInstance {
   private final ServerConfig conf;
   private final int id;
   private InstanceCounters counters;
+  private ConnectionAdmission admission;
   private InstanceStatsEndpoint stats;
   private ReusePortBinder binder;
   private Service service;
@@ -68,6 +69,7 @@ final class ReusePortInstance extends VerticleBase implements ServerInstance {
   @Override
   public Future<?> start() {
     counters = new InstanceCounters(id, Thread.currentThread().getName());
+    admission = new ConnectionAdmission(counters, conf.maxConnectionsPerInstance());
     service = Services.find(conf.service()).create(new ServiceContext(id, vertx));
     binder = new ReusePortBinder(vertx, context, conf.transport().resolved(), conf.tcpHalfClose());
 
@@ -292,15 +294,12 @@ final class ReusePortInstance extends VerticleBase implements ServerInstance {
     @Override
     public void setUp(Channel ch) {
       failures.accepted();
-      if (counters.tcpActive >= conf.maxConnectionsPerInstance()) {
-        counters.tcpRejected++;
+      if (!admission.admit()) {
         ch.close();
         return;
       }
-      counters.tcpAccepted++;
-      counters.tcpActive++;
       ch.pipeline().addLast(TcpConnectionHandler.NAME,
-          new TcpConnectionHandler(service, counters, open, idleSweeper));
+          new TcpConnectionHandler(service, admission, open, idleSweeper));
     }
   }
 }

@@ -6,7 +6,9 @@ import io.reuseport.service.ServiceContext;
 import io.reuseport.service.Services;
 import io.reuseport.stats.InstanceCounters;
 import io.reuseport.stats.InstanceStatsEndpoint;
+import io.vertx.core.AsyncResult;
 import io.vertx.core.Future;
+import io.vertx.core.Handler;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.datagram.DatagramPacket;
@@ -35,6 +37,7 @@ final class SharedInstance extends VerticleBase implements ServerInstance {
   private final ServerConfig conf;
   private final int id;
   private InstanceCounters counters;
+  private ConnectionAdmission admission;
   private InstanceStatsEndpoint stats;
   private NetServer server;
   private DatagramSocket udp;
@@ -48,6 +51,7 @@ final class SharedInstance extends VerticleBase implements ServerInstance {
   @Override
   public Future<?> start() {
     counters = new InstanceCounters(id, Thread.currentThread().getName());
+    admission = new ConnectionAdmission(counters, conf.maxConnectionsPerInstance());
     Service service = Services.find(conf.service()).create(new ServiceContext(id, vertx));
     boolean reusePort = vertx.isNativeTransportEnabled();
 
@@ -108,19 +112,19 @@ final class SharedInstance extends VerticleBase implements ServerInstance {
   }
 
   private void connected(NetSocket socket, Service service) {
-    if (counters.tcpActive >= conf.maxConnectionsPerInstance()) {
-      counters.tcpRejected++;
+    if (!admission.admit()) {
       socket.close();
       return;
     }
-    counters.tcpAccepted++;
-    counters.tcpActive++;
     Session session = new Session(socket);
+    // before the service sees the connection: a failure in onConnect closes it, and that close counts too
+    socket.closeHandler(session);
+    socket.exceptionHandler(session::socketFailed);
     Service.TcpHandler handler;
     try {
       handler = service.onConnect(session);
     } catch (RuntimeException e) {
-      session.fail(e);
+      session.serviceFailed(e);
       return;
     }
     socket.handler(data -> {
@@ -128,15 +132,10 @@ final class SharedInstance extends VerticleBase implements ServerInstance {
       try {
         handler.onData(data);
       } catch (Exception e) {
-        session.fail(e);
+        session.serviceFailed(e);
       }
     });
     socket.endHandler(v -> handler.onEnd());
-    socket.exceptionHandler(err -> counters.tcpErrors++);
-    socket.closeHandler(v -> {
-      counters.tcpActive--;
-      counters.tcpClosed++;
-    });
   }
 
   private void received(DatagramPacket packet, Service service) {
@@ -154,8 +153,20 @@ final class SharedInstance extends VerticleBase implements ServerInstance {
     }
   }
 
-  private final class Session implements Service.TcpSession {
+  /**
+   * One admitted connection: the service's view of it, and how it ends. A failed write, a socket error or a service
+   * error closes it; {@link ConnectionAdmission} counts it when it closes, as the reuseport handler does.
+   */
+  private final class Session implements Service.TcpSession, Handler<Void> {
     private final NetSocket socket;
+    /** Whether something failed on this connection: it counts one error when it closes. */
+    private boolean failed;
+    /** Takes the outcome of every write: one object per connection, nothing allocated per write. */
+    private final Handler<AsyncResult<Void>> written = result -> {
+      if (result.failed()) {
+        socketFailed(result.cause());
+      }
+    };
 
     Session(NetSocket socket) {
       this.socket = socket;
@@ -164,7 +175,7 @@ final class SharedInstance extends VerticleBase implements ServerInstance {
     @Override
     public void write(Buffer data) {
       counters.tcpBytesOut += data.length();
-      socket.write(data);
+      socket.write(data).onComplete(written);
       if (socket.writeQueueFull()) {
         socket.pause();
         socket.drainHandler(v -> socket.resume());
@@ -181,8 +192,21 @@ final class SharedInstance extends VerticleBase implements ServerInstance {
       return id;
     }
 
-    void fail(Exception e) {
-      counters.tcpErrors++;
+    /** The connection closed (the close handler). */
+    @Override
+    public void handle(Void closed) {
+      admission.closed(failed);
+    }
+
+    /** A reset, a failed read or write: a peer's doing, so logged at debug only. */
+    void socketFailed(Throwable cause) {
+      failed = true;
+      LOG.debug("connection {} failed: {}", socket.remoteAddress(), cause.toString());
+      socket.close();
+    }
+
+    void serviceFailed(Exception e) {
+      failed = true;
       LOG.warn("service error on connection {}, closing it: {}", socket.remoteAddress(), e.toString());
       socket.close();
     }

@@ -17,8 +17,8 @@ import java.util.Set;
 
 /**
  * One accepted TCP connection of a reuseport instance: counts its bytes, hands them to the service, and applies
- * backpressure (no reads while the write queue is above its high-water mark). A service error closes this
- * connection only.
+ * backpressure (no reads while the write queue is above its high-water mark). A service error or a socket error
+ * closes this connection only; how it ended is counted by {@link ConnectionAdmission}.
  */
 final class TcpConnectionHandler extends ChannelInboundHandlerAdapter implements Service.TcpSession {
 
@@ -27,6 +27,7 @@ final class TcpConnectionHandler extends ChannelInboundHandlerAdapter implements
   static final String NAME = "connection";
 
   private final Service service;
+  private final ConnectionAdmission admission;
   private final InstanceCounters counters;
   private final Set<Channel> open;
   private final IdleSweeper idle;
@@ -37,11 +38,13 @@ final class TcpConnectionHandler extends ChannelInboundHandlerAdapter implements
   private Buffer currentIn;
   private ByteBuf currentInBuf;
   private boolean needsFlush;
-  private boolean errored;
+  /** Whether something failed on this connection: it counts one error when it closes. */
+  private boolean failed;
 
-  TcpConnectionHandler(Service service, InstanceCounters counters, Set<Channel> open, IdleSweeper idle) {
+  TcpConnectionHandler(Service service, ConnectionAdmission admission, Set<Channel> open, IdleSweeper idle) {
     this.service = service;
-    this.counters = counters;
+    this.admission = admission;
+    this.counters = admission.counters();
     this.open = open;
     this.idle = idle;
     this.lastActiveTick = idle.tick();
@@ -65,8 +68,7 @@ final class TcpConnectionHandler extends ChannelInboundHandlerAdapter implements
   @Override
   public void channelInactive(ChannelHandlerContext ctx) {
     if (open.remove(channel)) {
-      counters.tcpActive--;
-      counters.tcpClosed++;
+      admission.closed(failed);
     }
   }
 
@@ -123,11 +125,8 @@ final class TcpConnectionHandler extends ChannelInboundHandlerAdapter implements
 
   @Override
   public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-    // a reset can surface once per pending read and write: count the connection once
-    if (!errored) {
-      errored = true;
-      counters.tcpErrors++;
-    }
+    // a reset can surface once per pending read and write: the connection counts once, when it closes
+    failed = true;
     LOG.debug("connection {} failed: {}", channel.remoteAddress(), cause.toString());
     channel.close();
   }
@@ -169,7 +168,7 @@ final class TcpConnectionHandler extends ChannelInboundHandlerAdapter implements
   }
 
   private void fail(Exception e) {
-    counters.tcpErrors++;
+    failed = true;
     LOG.warn("service error on connection {}, closing it: {}", channel.remoteAddress(), e.toString());
     channel.close();
   }

@@ -1,7 +1,5 @@
 package io.reuseport.stats;
 
-import io.vertx.core.json.JsonObject;
-
 /**
  * The counters of one server instance. Plain fields: they are only touched on that instance's event loop, and only
  * leave it as a {@link #snapshot} copied there.
@@ -40,28 +38,12 @@ public final class InstanceCounters {
     this.eventLoop = eventLoop;
   }
 
-  /** A copy of the counters as JSON; call it on the instance's event loop. */
-  public JsonObject snapshot() {
-    return new JsonObject()
-        .put("id", instanceId)
-        .put("eventLoop", eventLoop)
-        .put("udpFd", udpFd)
-        .put("draining", draining)
-        .put("tcp", new JsonObject()
-            .put("accepted", tcpAccepted)
-            .put("active", tcpActive)
-            .put("closed", tcpClosed)
-            .put("rejected", tcpRejected)
-            .put("bytesIn", tcpBytesIn)
-            .put("bytesOut", tcpBytesOut)
-            .put("errors", tcpErrors)
-            .put("acceptFailures", tcpAcceptFailures))
-        .put("udp", new JsonObject()
-            .put("datagramsIn", udpDatagramsIn)
-            .put("datagramsOut", udpDatagramsOut)
-            .put("bytesIn", udpBytesIn)
-            .put("bytesOut", udpBytesOut)
-            .put("errors", udpErrors)
-            .put("replyDrops", udpReplyDrops));
+  /** A copy of the counters; call it on the instance's event loop. */
+  public InstanceSnapshot snapshot() {
+    return new InstanceSnapshot(instanceId, eventLoop, udpFd, draining,
+        new InstanceSnapshot.TcpCounts(tcpAccepted, tcpActive, tcpClosed, tcpRejected, tcpBytesIn, tcpBytesOut,
+            tcpErrors, tcpAcceptFailures),
+        new InstanceSnapshot.UdpCounts(udpDatagramsIn, udpDatagramsOut, udpBytesIn, udpBytesOut, udpErrors,
+            udpReplyDrops));
   }
 }

@@ -5,8 +5,9 @@ import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.MessageConsumer;
 
 /**
- * Sends one instance's counters over the event bus: published every interval, and on request. Registered from the
- * instance's verticle, so both run on the instance's own event loop, where the counters live.
+ * Sends one instance's counters over the event bus as an {@link InstanceSnapshot}: published every interval, and on
+ * request. Registered from the instance's verticle, so both run on the instance's own event loop, where the counters
+ * live.
  */
 public final class InstanceStatsEndpoint {
 
@@ -21,6 +22,7 @@ public final class InstanceStatsEndpoint {
   }
 
   public Future<Void> start(long intervalMs) {
+    InstanceSnapshotCodec.registerOn(vertx.eventBus());
     consumer = vertx.eventBus().localConsumer(StatsAddresses.instance(counters.instanceId),
         msg -> msg.reply(counters.snapshot()));
     timer = vertx.setPeriodic(intervalMs, id -> vertx.eventBus().publish(StatsAddresses.SNAPSHOTS,

@@ -13,6 +13,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicReferenceArray;
 import java.util.function.Supplier;
+import java.util.function.ToLongFunction;
 
 /**
  * The one place that sums, compares and exposes the instances' counters. Keeps the latest snapshot of each
@@ -35,10 +36,10 @@ public final class StatsCollector extends VerticleBase {
   private final StatsCollectorOptions settings;
   /** The steering view ({@code io.reuseport.steer.Steering#toJson}), or null parts when nothing steers. */
   private final Supplier<JsonObject> steering;
-  private final AtomicReferenceArray<JsonObject> latest;
+  private final AtomicReferenceArray<InstanceSnapshot> latest;
   private final long[] receivedAt;
-  private final JsonObject[] atLastTick;
-  private final JsonObject[] rates;
+  private final InstanceSnapshot[] atLastTick;
+  private final Rates[] rates;
   private final List<Integer> stale = new ArrayList<>();
   /** The stale instances as of the last tick, for meters read from other threads. */
   private volatile List<Integer> staleView = List.of();
@@ -65,8 +66,8 @@ public final class StatsCollector extends VerticleBase {
     int n = settings.instances();
     latest = new AtomicReferenceArray<>(n);
     receivedAt = new long[n];
-    atLastTick = new JsonObject[n];
-    rates = new JsonObject[n];
+    atLastTick = new InstanceSnapshot[n];
+    rates = new Rates[n];
   }
 
   @Override
@@ -76,7 +77,7 @@ public final class StatsCollector extends VerticleBase {
     lastTick = startedAt;
     vertx.setPeriodic(settings.intervalMs(), id -> tick());
     return Future.join(
-        vertx.eventBus().<JsonObject>localConsumer(StatsAddresses.SNAPSHOTS, msg -> accept(msg.body()))
+        vertx.eventBus().<InstanceSnapshot>localConsumer(StatsAddresses.SNAPSHOTS, msg -> accept(msg.body()))
             .completion(),
         vertx.eventBus().<JsonObject>localConsumer(StatsAddresses.QUERY, this::query).completion());
   }
@@ -87,25 +88,25 @@ public final class StatsCollector extends VerticleBase {
   }
 
   /** The latest snapshot of instance {@code id}, or null before its first; safe from any thread. */
-  public JsonObject latest(int id) {
+  public InstanceSnapshot latest(int id) {
     return latest.get(id);
   }
 
   /** Fairness of accepted connections since start; safe from any thread. */
   public Fairness tcpSinceStart() {
-    return Fairness.of(column("tcp", "accepted"));
+    return Fairness.of(column(s -> s.tcp().accepted()));
   }
 
   /** Fairness of received datagrams since start; safe from any thread. */
   public Fairness udpSinceStart() {
-    return Fairness.of(column("udp", "datagramsIn"));
+    return Fairness.of(column(s -> s.udp().datagramsIn()));
   }
 
-  private long[] column(String group, String key) {
+  private long[] column(ToLongFunction<InstanceSnapshot> counter) {
     long[] values = new long[settings.instances()];
     for (int i = 0; i < values.length; i++) {
-      JsonObject s = latest.get(i);
-      values[i] = s == null ? 0 : s.getJsonObject(group).getLong(key);
+      InstanceSnapshot s = latest.get(i);
+      values[i] = s == null ? 0 : counter.applyAsLong(s);
     }
     return values;
   }
@@ -129,13 +130,12 @@ public final class StatsCollector extends VerticleBase {
 
   /** Datagrams the kernel dropped on instance {@code id}'s UDP socket (receive buffer full); safe from any thread. */
   public long udpDrops(int id) {
-    JsonObject snapshot = latest.get(id);
-    Long drops = snapshot == null ? null : group.udpDropsByFd().get(snapshot.getInteger("udpFd", -1));
-    return drops == null ? 0 : drops;
+    InstanceSnapshot snapshot = latest.get(id);
+    return snapshot == null ? 0 : group.udpDropsByFd().getOrDefault(snapshot.udpFd(), 0L);
   }
 
-  private void accept(JsonObject snapshot) {
-    int id = snapshot.getInteger("id");
+  private void accept(InstanceSnapshot snapshot) {
+    int id = snapshot.id();
     if (id >= 0 && id < settings.instances()) {
       latest.set(id, snapshot);
       receivedAt[id] = System.currentTimeMillis();
@@ -161,7 +161,7 @@ public final class StatsCollector extends VerticleBase {
     // generous: a loop busy with load answers late, and a stale answer would make "fresh" a lie
     DeliveryOptions timeout = new DeliveryOptions().setSendTimeout(FRESH_TIMEOUT_MS);
     for (int id = 0; id < settings.instances(); id++) {
-      asked.add(vertx.eventBus().<JsonObject>request(StatsAddresses.instance(id), null, timeout)
+      asked.add(vertx.eventBus().<InstanceSnapshot>request(StatsAddresses.instance(id), null, timeout)
           .onSuccess(reply -> accept(reply.body())));
     }
     return Future.join(asked);
@@ -170,7 +170,7 @@ public final class StatsCollector extends VerticleBase {
   private JsonObject report() {
     long now = System.currentTimeMillis();
     int n = settings.instances();
-    JsonObject[] snapshots = new JsonObject[n];
+    InstanceSnapshot[] snapshots = new InstanceSnapshot[n];
     long[] ages = new long[n];
     for (int i = 0; i < n; i++) {
       snapshots[i] = latest.get(i);
@@ -211,7 +211,7 @@ public final class StatsCollector extends VerticleBase {
   private List<Integer> staleNow(long now) {
     List<Integer> ids = new ArrayList<>();
     for (int i = 0; i < settings.instances(); i++) {
-      if (latest.get(i) != null && latest.get(i).getBoolean("draining", false)) {
+      if (latest.get(i) != null && latest.get(i).draining()) {
         // a draining instance stops reporting when its drain ends: that is not a stall
         continue;
       }
@@ -231,18 +231,14 @@ public final class StatsCollector extends VerticleBase {
     long[] accepted = new long[n];
     long[] datagrams = new long[n];
     for (int i = 0; i < n; i++) {
-      JsonObject current = latest.get(i);
+      InstanceSnapshot current = latest.get(i);
       if (current == null) {
         continue;
       }
-      JsonObject before = atLastTick[i] == null ? StatsReport.empty(i) : atLastTick[i];
-      accepted[i] = delta(current, before, "tcp", "accepted");
-      datagrams[i] = delta(current, before, "udp", "datagramsIn");
-      rates[i] = new JsonObject()
-          .put("tcpAcceptedPerSec", accepted[i] / seconds)
-          .put("tcpBytesInPerSec", delta(current, before, "tcp", "bytesIn") / seconds)
-          .put("udpDatagramsInPerSec", datagrams[i] / seconds)
-          .put("udpBytesInPerSec", delta(current, before, "udp", "bytesIn") / seconds);
+      InstanceSnapshot before = atLastTick[i] == null ? InstanceSnapshot.empty(i) : atLastTick[i];
+      accepted[i] = current.tcp().accepted() - before.tcp().accepted();
+      datagrams[i] = current.udp().datagramsIn() - before.udp().datagramsIn();
+      rates[i] = Rates.between(before, current, seconds);
       atLastTick[i] = current;
     }
     tcpInterval = Fairness.of(accepted);
@@ -287,9 +283,9 @@ public final class StatsCollector extends VerticleBase {
     lastGroupRead = System.currentTimeMillis();
     List<Integer> fds = new ArrayList<>();
     for (int i = 0; i < settings.instances(); i++) {
-      JsonObject s = latest.get(i);
-      if (s != null && s.getInteger("udpFd", -1) >= 0) {
-        fds.add(s.getInteger("udpFd"));
+      InstanceSnapshot s = latest.get(i);
+      if (s != null && s.udpFd() >= 0) {
+        fds.add(s.udpFd());
       }
     }
     return vertx.executeBlocking(() -> PortGroup.read(settings.port(), fds), false).onSuccess(read -> {
@@ -324,9 +320,5 @@ public final class StatsCollector extends VerticleBase {
             settings.port());
       }
     });
-  }
-
-  private static long delta(JsonObject now, JsonObject before, String group, String key) {
-    return now.getJsonObject(group).getLong(key) - before.getJsonObject(group).getLong(key);
   }
 }

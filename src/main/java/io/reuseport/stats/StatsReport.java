@@ -7,48 +7,45 @@ import java.util.List;
 
 /**
  * Builds the {@code /stats} document from the collector's state: per-instance counters and rates, totals, fairness
- * since start and over the last interval, stale instances, and the kernel's view of the port's group.
+ * since start and over the last interval, stale instances, and the kernel's view of the port's group. The counters
+ * become JSON here, through {@link SnapshotJson}, and nowhere before.
  */
 final class StatsReport {
-
-  static final String[] TCP = {"accepted", "active", "closed", "rejected", "bytesIn", "bytesOut", "errors",
-      "acceptFailures"};
-  static final String[] UDP = {"datagramsIn", "datagramsOut", "bytesIn", "bytesOut", "errors", "replyDrops"};
 
   private StatsReport() {
   }
 
-  static JsonObject build(StatsCollectorOptions settings, JsonObject[] latest, long[] ageMs, JsonObject[] rates,
+  static JsonObject build(StatsCollectorOptions settings, InstanceSnapshot[] latest, long[] ageMs, Rates[] rates,
                           PortGroup group, Fairness tcpInterval, Fairness udpInterval, List<Integer> stale,
                           long uptimeMs) {
     JsonArray instances = new JsonArray();
-    JsonObject tcpTotals = zeros(TCP);
-    JsonObject udpTotals = zeros(UDP);
+    InstanceSnapshot.TcpCounts tcpTotals = InstanceSnapshot.TcpCounts.ZERO;
+    InstanceSnapshot.UdpCounts udpTotals = InstanceSnapshot.UdpCounts.ZERO;
+    long dropTotal = 0;
+    JsonArray draining = new JsonArray();
     long[] accepted = new long[latest.length];
     long[] datagrams = new long[latest.length];
     for (int i = 0; i < latest.length; i++) {
-      JsonObject snapshot = latest[i] == null ? empty(i) : latest[i];
-      JsonObject tcp = snapshot.getJsonObject("tcp").copy();
-      tcp.put("acceptFailures", tcp.getLong("acceptFailures", 0L));
-      JsonObject udp = snapshot.getJsonObject("udp").copy();
-      Long drops = group.udpDropsByFd().get(snapshot.getInteger("udpFd", -1));
-      udp.put("drops", drops == null ? 0L : drops);
-      add(tcpTotals, tcp, TCP);
-      add(udpTotals, udp, UDP);
-      accepted[i] = tcp.getLong("accepted");
-      datagrams[i] = udp.getLong("datagramsIn");
+      InstanceSnapshot snapshot = latest[i] == null ? InstanceSnapshot.empty(i) : latest[i];
+      long drops = group.udpDropsByFd().getOrDefault(snapshot.udpFd(), 0L);
+      tcpTotals = tcpTotals.plus(snapshot.tcp());
+      udpTotals = udpTotals.plus(snapshot.udp());
+      dropTotal += drops;
+      accepted[i] = snapshot.tcp().accepted();
+      datagrams[i] = snapshot.udp().datagramsIn();
+      if (snapshot.draining()) {
+        draining.add(i);
+      }
       instances.add(new JsonObject()
           .put("id", i)
-          .put("eventLoop", snapshot.getString("eventLoop"))
-          .put("tcp", tcp)
-          .put("udp", udp)
-          .put("rates", rates[i] == null ? new JsonObject() : rates[i])
+          .put("eventLoop", snapshot.eventLoop())
+          .put(SnapshotJson.TCP, SnapshotJson.tcp(snapshot.tcp()))
+          .put(SnapshotJson.UDP, SnapshotJson.udp(snapshot.udp(), drops))
+          .put("rates", SnapshotJson.rates(rates[i]))
           .put("ageMs", latest[i] == null ? null : ageMs[i])
           .put("stale", stale.contains(i))
-          .put("draining", snapshot.getBoolean("draining", false)));
+          .put("draining", snapshot.draining()));
     }
-    udpTotals.put("drops", instances.stream().mapToLong(o -> ((JsonObject) o).getJsonObject("udp").getLong("drops"))
-        .sum());
     return new JsonObject()
         .put("transport", settings.transport())
         .put("balancing", settings.balancing())
@@ -56,32 +53,14 @@ final class StatsReport {
         .put("uptimeMs", uptimeMs)
         .put("statsIntervalMs", settings.intervalMs())
         .put("instances", instances)
-        .put("totals", new JsonObject().put("tcp", tcpTotals).put("udp", udpTotals))
+        .put("totals", new JsonObject()
+            .put(SnapshotJson.TCP, SnapshotJson.tcp(tcpTotals))
+            .put(SnapshotJson.UDP, SnapshotJson.udp(udpTotals, dropTotal)))
         .put("fairness", new JsonObject()
             .put("tcpAccepted", Fairness.of(accepted).toJson().put("lastInterval", tcpInterval.toJson()))
             .put("udpDatagramsIn", Fairness.of(datagrams).toJson().put("lastInterval", udpInterval.toJson())))
         .put("stale", new JsonArray(List.copyOf(stale)))
-        .put("draining", new JsonArray(instances.stream().map(o -> (JsonObject) o)
-            .filter(o -> o.getBoolean("draining")).map(o -> o.getInteger("id")).toList()))
+        .put("draining", draining)
         .put("group", group.toJson());
-  }
-
-  static JsonObject empty(int id) {
-    return new JsonObject().put("id", id).put("eventLoop", null).put("udpFd", -1)
-        .put("tcp", zeros(TCP)).put("udp", zeros(UDP));
-  }
-
-  private static JsonObject zeros(String[] keys) {
-    JsonObject o = new JsonObject();
-    for (String k : keys) {
-      o.put(k, 0L);
-    }
-    return o;
-  }
-
-  private static void add(JsonObject into, JsonObject from, String[] keys) {
-    for (String k : keys) {
-      into.put(k, into.getLong(k) + from.getLong(k, 0L));
-    }
   }
 }

@@ -1,13 +1,22 @@
 package io.reuseport.admin;
 
 import io.reuseport.app.RunningServer;
-import io.reuseport.testsupport.Clients;
-import io.reuseport.testsupport.Servers;
+import io.reuseport.testsupport.AsyncServers;
+import io.reuseport.testsupport.VertxClients;
+import io.reuseport.testsupport.VertxClients.Lines;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonObject;
+import io.vertx.core.net.NetClient;
+import io.vertx.core.net.NetSocket;
+import io.vertx.junit5.VertxExtension;
+import io.vertx.junit5.VertxTestContext;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.openqa.selenium.By;
 import org.openqa.selenium.WebElement;
 import org.openqa.selenium.chrome.ChromeDriver;
@@ -18,21 +27,16 @@ import org.openqa.selenium.logging.LogType;
 import org.openqa.selenium.logging.LoggingPreferences;
 import org.openqa.selenium.support.ui.WebDriverWait;
 
-import java.io.BufferedReader;
 import java.io.IOException;
-import java.io.InputStreamReader;
-import java.io.OutputStream;
-import java.net.DatagramPacket;
-import java.net.DatagramSocket;
-import java.net.InetSocketAddress;
-import java.net.Socket;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.function.BooleanSupplier;
 import java.util.logging.Level;
 import java.util.stream.Collectors;
@@ -46,8 +50,14 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
  * server in this JVM. The page loads without console errors, shows one bar group per instance, and its numbers
  * follow the loopback traffic the test sends, over server-sent events and, when those fail, over polling. Skipped
  * where Chromium is not installed (CI installs it in {@code .ci/run}).
+ *
+ * <p>WebDriver blocks by nature, so the test methods run on the JUnit thread and wait with WebDriver's polling
+ * waits for the page; the server starts and stops the vertx-junit5 way and the traffic comes from Vert.x clients.
  */
-@Timeout(120)
+@ExtendWith(VertxExtension.class)
+@Timeout(value = 120, unit = TimeUnit.SECONDS)
+// vertx-junit5 bounds its test contexts by its own @Timeout only (30 s without); JUnit's bounds the rest
+@io.vertx.junit5.Timeout(value = 120, timeUnit = TimeUnit.SECONDS)
 class DashboardBrowserTest {
 
   private static final Path CHROMIUM = Path.of("/usr/bin/chromium");
@@ -70,12 +80,20 @@ class DashboardBrowserTest {
   private ChromeDriver browser;
 
   @BeforeEach
-  void start() throws IOException {
+  void start(VertxTestContext test) throws IOException {
     assumeTrue(Files.isExecutable(CHROMIUM) && Files.isExecutable(CHROMEDRIVER),
         "needs Debian's chromium and chromium-driver (apt-get install chromium chromium-driver)");
+    startBrowser();
     // the stall service echoes like echo does, and can block one loop for the steering test
-    server = Servers.start(new JsonObject().put("instances", INSTANCES).put("statsIntervalMs", 200)
-        .put("service", "stall"));
+    AsyncServers.start(new JsonObject().put("instances", INSTANCES).put("statsIntervalMs", 200)
+        .put("service", "stall")).onComplete(test.succeeding(started -> {
+          server = started;
+          test.completeNow();
+        }));
+  }
+
+  /** Blocks: on the JUnit thread, like every WebDriver call. */
+  private void startBrowser() throws IOException {
     profile = Files.createTempDirectory("dashboard-chromium-");
     driverService = new ChromeDriverService.Builder()
         .usingDriverExecutable(CHROMEDRIVER.toFile())
@@ -93,15 +111,12 @@ class DashboardBrowserTest {
   }
 
   @AfterEach
-  void stop() throws IOException {
+  void stop(VertxTestContext test) throws IOException {
     if (browser != null) {
       browser.quit();
     }
     if (driverService != null) {
       driverService.stop();
-    }
-    if (server != null) {
-      server.stop().await();
     }
     if (profile != null) {
       try (Stream<Path> files = Files.walk(profile)) {
@@ -110,10 +125,11 @@ class DashboardBrowserTest {
         }
       }
     }
+    (server == null ? Future.<Void>succeededFuture() : server.stop()).onComplete(test.succeedingThenComplete());
   }
 
   @Test
-  void showsEveryInstanceAndFollowsTrafficOverServerSentEvents() throws IOException {
+  void showsEveryInstanceAndFollowsTrafficOverServerSentEvents(Vertx vertx) throws Exception {
     open();
     waitFor("a report over server-sent events", () -> "sse".equals(statusState()) && updates() > 0);
     assertThat(browser.findElement(By.id("instance-count")).getText()).isEqualTo(Integer.toString(INSTANCES));
@@ -121,7 +137,7 @@ class DashboardBrowserTest {
     long accepted = total("tcpAccepted");
     long datagrams = total("udpDatagramsIn");
 
-    sendTraffic();
+    sendTraffic(vertx);
 
     waitFor("the page to count the connections and datagrams sent",
         () -> total("tcpAccepted") >= accepted + CONNECTIONS && total("udpDatagramsIn") >= datagrams + DATAGRAMS);
@@ -133,14 +149,14 @@ class DashboardBrowserTest {
   }
 
   @Test
-  void fallsBackToPollingWhenServerSentEventsFail() throws IOException {
+  void fallsBackToPollingWhenServerSentEventsFail(Vertx vertx) throws Exception {
     browser.executeCdpCommand("Page.addScriptToEvaluateOnNewDocument", Map.of("source", BROKEN_EVENT_SOURCE));
     open();
     waitFor("a report from polling /stats", () -> "poll".equals(statusState()) && updates() > 0);
     assertOneBarGroupPerInstance();
     long accepted = total("tcpAccepted");
 
-    sendTraffic();
+    sendTraffic(vertx);
 
     waitFor("the page to count the connections sent", () -> total("tcpAccepted") >= accepted + CONNECTIONS);
     assertThat(statusState()).isEqualTo("poll");
@@ -148,28 +164,28 @@ class DashboardBrowserTest {
   }
 
   @Test
-  void showsTheSteeringModeAndMarksAnInstanceSteeredAroundWhileItStalls() throws IOException {
+  void showsTheSteeringModeAndMarksAnInstanceSteeredAroundWhileItStalls(Vertx vertx) throws Exception {
     open();
     waitFor("a first report", () -> updates() > 0);
     String selector = browser.findElement(By.cssSelector("[data-field='steering']")).getDomAttribute(
         "data-selector");
     assertThat(selector).isEqualTo(server.steering().active() ? "bpf" : "kernel");
     assumeTrue(server.steering().active(), "the steered-around mark needs the BPF selector (root, CAP_BPF)");
-    try (Socket stalled = Clients.connect(server.port())) {
-      stalled.setSoTimeout(10_000);
-      BufferedReader in = new BufferedReader(new InputStreamReader(stalled.getInputStream(),
-          StandardCharsets.US_ASCII));
-      stalled.getOutputStream().write("id\n".getBytes(StandardCharsets.US_ASCII));
-      String id = in.readLine().trim();
-      stalled.getOutputStream().write("stall 2500\n".getBytes(StandardCharsets.US_ASCII));
+    NetSocket stalled = await(vertx.createNetClient().connect(server.port(), VertxClients.LOOPBACK));
+    try {
+      Lines lines = Lines.of(stalled);
+      String id = await(stalled.write(Buffer.buffer("id\n")).compose(v -> lines.next())).trim();
+      await(stalled.write(Buffer.buffer("stall 2500\n")));
       By row = By.cssSelector(".instance-bar[data-instance='" + id + "']");
       waitFor("instance " + id + " marked steered around",
           () -> "true".equals(browser.findElement(row).getDomAttribute("data-steered")));
       assertThat(browser.findElement(row).findElement(By.cssSelector(".badge.steered")).getText())
           .startsWith("steered around since");
-      assertThat(in.readLine()).isEqualTo("stalled");
+      assertThat(await(lines.next())).isEqualTo("stalled");
       waitFor("instance " + id + " back in the table",
           () -> "false".equals(browser.findElement(row).getDomAttribute("data-steered")));
+    } finally {
+      await(stalled.close());
     }
     assertNoErrors();
   }
@@ -187,8 +203,8 @@ class DashboardBrowserTest {
   }
 
   @Test
-  void reopenedPageKeepsTheServersFiveMinuteHistory() throws IOException {
-    sendTraffic();
+  void reopenedPageKeepsTheServersFiveMinuteHistory(Vertx vertx) throws Exception {
+    sendTraffic(vertx);
     open();
     waitFor("a few reports", () -> updates() >= 5);
     browser.navigate().refresh();
@@ -204,23 +220,26 @@ class DashboardBrowserTest {
   }
 
   @Test
-  void showsRejectedConnectionsInTheProblemsTable() throws IOException {
-    server.stop().await();
-    server = Servers.start(new JsonObject().put("instances", INSTANCES).put("statsIntervalMs", 200)
-        .put("maxConnectionsPerInstance", 1));
+  void showsRejectedConnectionsInTheProblemsTable(Vertx vertx) throws Exception {
+    RunningServer stopping = server;
+    // stopped here: not again after the test, whatever happens next
+    server = null;
+    server = await(stopping.stop().compose(v -> AsyncServers.start(new JsonObject().put("instances", INSTANCES)
+        .put("statsIntervalMs", 200).put("maxConnectionsPerInstance", 1))));
     open();
     waitFor("a report over server-sent events", () -> "sse".equals(statusState()) && updates() > 0);
     assertThat(browser.findElements(By.cssSelector("#problems tbody tr"))).hasSize(INSTANCES + 1);
-    List<Socket> held = new java.util.ArrayList<>();
+    List<NetSocket> held = new ArrayList<>();
+    NetClient client = vertx.createNetClient();
     try {
       for (int i = 0; i < 10; i++) {
-        held.add(Clients.connect(server.port()));
+        held.add(await(client.connect(server.port(), VertxClients.LOOPBACK)));
       }
       // 3 instances with room for one connection each: at least 7 of the 10 are rejected
       waitFor("the rejections on the page", () -> problemTotal("tcpRejected") >= 7);
     } finally {
-      for (Socket s : held) {
-        s.close();
+      for (NetSocket s : held) {
+        await(s.close());
       }
     }
     WebElement total = browser.findElement(By.cssSelector("#problems tr.total [data-problem='tcpRejected']"));
@@ -252,22 +271,28 @@ class DashboardBrowserTest {
     }
   }
 
-  /** Fresh connections (new source ports, so the kernel spreads them) that each send a line, and datagrams. */
-  private void sendTraffic() throws IOException {
-    byte[] line = "hello dashboard\n".getBytes(StandardCharsets.UTF_8);
+  /**
+   * Fresh connections (new source ports, so the kernel spreads them) that each send a line, and datagrams from
+   * fresh sockets; each one echoed, so the server has counted it when this returns.
+   */
+  private void sendTraffic(Vertx vertx) throws Exception {
+    Buffer line = Buffer.buffer("hello dashboard\n");
+    NetClient client = vertx.createNetClient();
+    Future<Void> sent = Future.succeededFuture();
     for (int i = 0; i < CONNECTIONS; i++) {
-      try (Socket s = Clients.connect(server.port())) {
-        OutputStream out = s.getOutputStream();
-        out.write(line);
-        out.flush();
-      }
+      sent = sent.compose(v -> client.connect(server.port(), VertxClients.LOOPBACK))
+          .compose(socket -> VertxClients.exchange(socket, line, line.length()).compose(echoed -> socket.close()));
     }
-    InetSocketAddress target = new InetSocketAddress(Clients.LOOPBACK, server.port());
     for (int i = 0; i < DATAGRAMS; i++) {
-      try (DatagramSocket s = Clients.udp()) {
-        s.send(new DatagramPacket(line, line.length, target));
-      }
+      sent = sent.compose(v -> VertxClients.Udp.open(vertx))
+          .compose(udp -> udp.request(server.port(), line).compose(echoed -> udp.close()));
     }
+    await(sent);
+  }
+
+  /** Waits on the JUnit thread, as WebDriver does. */
+  private static <T> T await(Future<T> future) throws TimeoutException {
+    return future.await(WAIT.toSeconds(), TimeUnit.SECONDS);
   }
 
   private void assertNoErrors() {

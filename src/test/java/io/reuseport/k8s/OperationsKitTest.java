@@ -27,6 +27,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 import java.util.TreeSet;
+import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Collectors;
@@ -40,7 +41,9 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
  * expression or a dashboard query must be among its samples.
  */
 @ExtendWith(VertxExtension.class)
-@Timeout(60)
+@Timeout(value = 60, unit = TimeUnit.SECONDS)
+// vertx-junit5 bounds its test contexts by its own @Timeout only (30 s without); JUnit's bounds the rest
+@io.vertx.junit5.Timeout(value = 60, timeUnit = TimeUnit.SECONDS)
 class OperationsKitTest {
 
   /**

@@ -1,21 +1,22 @@
 package io.reuseport.load;
 
 import io.reuseport.app.RunningServer;
-import io.reuseport.testsupport.Servers;
+import io.reuseport.testsupport.AsyncServers;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpClient;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.json.JsonObject;
+import io.vertx.junit5.Timeout;
 import io.vertx.junit5.VertxExtension;
 import io.vertx.junit5.VertxTestContext;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.ExtendWith;
 
 import java.util.Arrays;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -25,21 +26,18 @@ import static org.assertj.core.api.Assertions.assertThat;
  * {@code /stats} counted. Each test starts a fresh server, so nothing else counts on it.
  */
 @ExtendWith(VertxExtension.class)
-@Timeout(60)
+@Timeout(value = 60, timeUnit = TimeUnit.SECONDS)
 class LoadAdminReportTest {
 
   private RunningServer server;
 
   @AfterEach
-  void stopServer() {
-    if (server != null) {
-      server.stop().await();
-    }
+  void stopServer(VertxTestContext test) {
+    (server == null ? Future.<Void>succeededFuture() : server.stop()).onComplete(test.succeedingThenComplete());
   }
 
   @Test
   void tcpEchoCountsItsPersistentConnections(Vertx vertx, VertxTestContext test) {
-    server = Servers.start(new JsonObject());
     runThenCompare(vertx, test, "tcp", "accepted", "clientConnections", new String[] {"--mode", "tcp-echo",
         "--concurrency", "32", "--duration", "30s", "--max-requests", "2000"}, report -> {
           assertThat(report.getJsonObject("distribution").getLong("total")).isEqualTo(32);
@@ -49,7 +47,6 @@ class LoadAdminReportTest {
 
   @Test
   void tcpEchoWithWarmUpCountsTheConnectionsOpenedDuringIt(Vertx vertx, VertxTestContext test) {
-    server = Servers.start(new JsonObject());
     runThenCompare(vertx, test, "tcp", "accepted", "clientConnections", new String[] {"--mode", "tcp-echo",
         "--concurrency", "16", "--duration", "30s", "--warmup", "300ms", "--max-requests", "500"}, report -> {
           assertThat(report.getJsonObject("distribution").getLong("total")).isEqualTo(16);
@@ -59,7 +56,6 @@ class LoadAdminReportTest {
 
   @Test
   void tcpChurnCountsEveryConnection(Vertx vertx, VertxTestContext test) {
-    server = Servers.start(new JsonObject());
     runThenCompare(vertx, test, "tcp", "accepted", "clientConnections", new String[] {"--mode", "tcp-churn",
         "--concurrency", "8", "--duration", "30s", "--max-requests", "300"}, report ->
             assertThat(report.getJsonObject("distribution").getLong("total")).isEqualTo(300));
@@ -67,7 +63,6 @@ class LoadAdminReportTest {
 
   @Test
   void udpEchoCountsEveryDatagram(Vertx vertx, VertxTestContext test) {
-    server = Servers.start(new JsonObject());
     runThenCompare(vertx, test, "udp", "datagramsIn", "clientDatagramsSent", new String[] {"--mode", "udp-echo",
         "--concurrency", "16", "--duration", "30s", "--max-requests", "1000"}, report ->
             assertThat(report.getJsonObject("distribution").getLong("total")).isEqualTo(1000));
@@ -80,9 +75,12 @@ class LoadAdminReportTest {
 
   private void runThenCompare(Vertx vertx, VertxTestContext test, String section, String counter, String clientCount,
                               String[] load, Check extra) {
-    String[] withTarget = concat(load, "--target", "127.0.0.1:" + server.port(), "--admin",
-        "http://127.0.0.1:" + server.adminPort());
-    LoadCli.runAsync(vertx, LoadCommand.EXIT_OK, withTarget)
+    AsyncServers.start(new JsonObject())
+        .compose(started -> {
+          server = started;
+          return LoadCli.runAsync(vertx, LoadCommand.EXIT_OK, concat(load, "--target", "127.0.0.1:" + server.port(),
+              "--admin", "http://127.0.0.1:" + server.adminPort()));
+        })
         .compose(report -> freshStats(vertx, server.adminPort()).map(stats -> List.of(report, stats)))
         .onComplete(test.succeeding(both -> test.verify(() -> {
           JsonObject report = both.get(0);

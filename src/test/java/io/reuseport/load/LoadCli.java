@@ -13,8 +13,8 @@ import java.util.concurrent.CompletableFuture;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * Runs the {@code load} command in this JVM with {@code --json} and returns its one JSON line. Blocks: call it from
- * a thread of neither Vertx (the test thread, or a plain executor).
+ * Runs the {@code load} command in this JVM with {@code --json} and hands back its one JSON line as a future; the
+ * command itself blocks, on a plain thread.
  */
 final class LoadCli {
 
@@ -30,11 +30,7 @@ final class LoadCli {
     return Future.fromCompletionStage(run, vertx.getOrCreateContext());
   }
 
-  static JsonObject run(String... args) {
-    return run(LoadCommand.EXIT_OK, args);
-  }
-
-  static JsonObject run(int expectedExit, String... args) {
+  private static JsonObject run(int expectedExit, String... args) {
     ByteArrayOutputStream out = new ByteArrayOutputStream();
     ByteArrayOutputStream err = new ByteArrayOutputStream();
     String[] withJson = Arrays.copyOf(args, args.length + 1);

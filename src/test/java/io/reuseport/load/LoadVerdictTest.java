@@ -1,19 +1,21 @@
 package io.reuseport.load;
 
 import io.reuseport.app.RunningServer;
-import io.reuseport.testsupport.Servers;
+import io.reuseport.testsupport.AsyncServers;
+import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 import io.vertx.core.net.NetServer;
+import io.vertx.junit5.Timeout;
 import io.vertx.junit5.VertxExtension;
 import io.vertx.junit5.VertxTestContext;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.ExtendWith;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -22,14 +24,18 @@ import static org.assertj.core.api.Assertions.assertThat;
  * attempts and fails the run, and {@code --max-error-rate} fails a run with more errors than it allows.
  */
 @ExtendWith(VertxExtension.class)
-@Timeout(60)
+@Timeout(value = 60, timeUnit = TimeUnit.SECONDS)
 class LoadVerdictTest {
 
   private final List<RunningServer> servers = new ArrayList<>();
 
   @AfterEach
-  void stopServers() {
-    servers.forEach(s -> s.stop().await());
+  void stopServers(VertxTestContext test) {
+    Future<Void> stopped = Future.succeededFuture();
+    for (RunningServer s : servers) {
+      stopped = stopped.transform(x -> s.stop());
+    }
+    stopped.onComplete(test.succeedingThenComplete());
   }
 
   @Test
@@ -53,10 +59,13 @@ class LoadVerdictTest {
   @Test
   void anErrorRateAboveTheLimitFailsTheRun(Vertx vertx, VertxTestContext test) {
     // one connection admitted, the others closed at once by the server: some requests succeed, some fail
-    RunningServer oneSlot = start(new JsonObject().put("instances", 1).put("maxConnectionsPerInstance", 1));
-    String target = "127.0.0.1:" + oneSlot.port();
-    LoadCli.runAsync(vertx, LoadCommand.EXIT_FAILED, "--mode", "tcp-echo", "--target", target, "--concurrency", "3",
-            "--duration", "30s", "--max-requests", "300", "--max-error-rate", "0")
+    String[] target = new String[1];
+    start(new JsonObject().put("instances", 1).put("maxConnectionsPerInstance", 1))
+        .compose(oneSlot -> {
+          target[0] = "127.0.0.1:" + oneSlot.port();
+          return LoadCli.runAsync(vertx, LoadCommand.EXIT_FAILED, "--mode", "tcp-echo", "--target", target[0],
+              "--concurrency", "3", "--duration", "30s", "--max-requests", "300", "--max-error-rate", "0");
+        })
         .compose(strict -> {
           test.verify(() -> {
             assertThat(strict.getLong("successes")).isPositive();
@@ -64,7 +73,7 @@ class LoadVerdictTest {
             assertThat(strict.getBoolean("passed")).isFalse();
             assertThat(strict.getString("failure")).contains("--max-error-rate");
           });
-          return LoadCli.runAsync(vertx, LoadCommand.EXIT_OK, "--mode", "tcp-echo", "--target", target,
+          return LoadCli.runAsync(vertx, LoadCommand.EXIT_OK, "--mode", "tcp-echo", "--target", target[0],
               "--concurrency", "3", "--duration", "30s", "--max-requests", "300", "--max-error-rate", "100%");
         })
         .onComplete(test.succeeding(lenient -> test.verify(() -> {
@@ -76,11 +85,11 @@ class LoadVerdictTest {
 
   @Test
   void noErrorsPassesTheStrictestLimit(Vertx vertx, VertxTestContext test) {
-    RunningServer echo = start(new JsonObject());
     // a generous timeout: a fresh server on a busy machine can take over a second to answer its first datagram
-    LoadCli.runAsync(vertx, LoadCommand.EXIT_OK, "--mode", "udp-echo", "--target", "127.0.0.1:" + echo.port(),
-            "--concurrency", "4", "--duration", "30s", "--max-requests", "200", "--timeout", "20s",
-            "--max-error-rate", "0")
+    start(new JsonObject())
+        .compose(echo -> LoadCli.runAsync(vertx, LoadCommand.EXIT_OK, "--mode", "udp-echo", "--target",
+            "127.0.0.1:" + echo.port(), "--concurrency", "4", "--duration", "30s", "--max-requests", "200",
+            "--timeout", "20s", "--max-error-rate", "0"))
         .onComplete(test.succeeding(r -> test.verify(() -> {
           assertThat(r.getBoolean("passed")).isTrue();
           assertThat(r.getDouble("errorRate")).isZero();
@@ -89,9 +98,11 @@ class LoadVerdictTest {
         })));
   }
 
-  private RunningServer start(JsonObject overrides) {
-    RunningServer server = Servers.start(overrides);
-    servers.add(server);
-    return server;
+  private Future<RunningServer> start(JsonObject overrides) {
+    return AsyncServers.start(overrides).andThen(started -> {
+      if (started.succeeded()) {
+        servers.add(started.result());
+      }
+    });
   }
 }

@@ -55,6 +55,7 @@ final class AdminProbe implements AutoCloseable {
         System.out.println("probe failed: started at " + java.time.Instant.ofEpochMilli(started) + ": " + e);
       }
       try {
+        // the probe's pace: a fresh connection every PAUSE_MS
         Thread.sleep(PAUSE_MS);
       } catch (InterruptedException e) {
         return;

@@ -3,142 +3,199 @@ package io.reuseport.reliability;
 import ch.qos.logback.classic.Level;
 import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.spi.ILoggingEvent;
-import ch.qos.logback.core.read.ListAppender;
+import ch.qos.logback.core.AppenderBase;
 import io.reuseport.app.RunningServer;
 import io.reuseport.stats.StatsCollector;
-import io.reuseport.testsupport.Admin;
-import io.reuseport.testsupport.Clients;
-import io.reuseport.testsupport.Servers;
-import io.reuseport.testsupport.StallService;
-import io.vertx.core.json.JsonArray;
+import io.reuseport.testsupport.AdminStats;
+import io.reuseport.testsupport.AsyncServers;
+import io.reuseport.testsupport.VertxClients;
+import io.reuseport.testsupport.VertxClients.Lines;
+import io.vertx.core.Context;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpClient;
 import io.vertx.core.json.JsonObject;
+import io.vertx.core.net.NetClient;
+import io.vertx.core.net.NetSocket;
+import io.vertx.junit5.Timeout;
+import io.vertx.junit5.VertxExtension;
+import io.vertx.junit5.VertxTestContext;
+import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.slf4j.LoggerFactory;
 
-import java.io.BufferedReader;
-import java.io.IOException;
-import java.io.InputStreamReader;
-import java.net.Socket;
-import java.net.SocketTimeoutException;
-import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * Faults inside one process: an instance whose event loop stalls, a service that throws.
  */
-@Timeout(90)
+@ExtendWith(VertxExtension.class)
+@Timeout(value = 90, timeUnit = TimeUnit.SECONDS)
 class FaultsTest {
 
   private static final int INTERVAL_MS = 500;
+  /** How long a fresh connection waits for its instance's id: those on the stalled instance never get it. */
+  private static final long ANSWER_MS = 1_000;
+
+  private final CollectorLog log = new CollectorLog();
+  private final Logger collectorLog = (Logger) LoggerFactory.getLogger(StatsCollector.class);
+  private final List<NetSocket> open = new ArrayList<>();
+  private RunningServer server;
+
+  @AfterEach
+  void stop(VertxTestContext test) {
+    collectorLog.detachAppender(log);
+    Future<Void> closed = Future.succeededFuture();
+    for (NetSocket s : open) {
+      closed = closed.transform(x -> s.close());
+    }
+    closed.transform(x -> server == null ? Future.succeededFuture() : server.stop())
+        .onComplete(test.succeedingThenComplete());
+  }
 
   @Test
-  void aStalledInstanceIsReportedStaleAndLoggedWhileTheOthersServeThenRecovers() throws Exception {
-    ListAppender<ILoggingEvent> log = new ListAppender<>();
-    // appended to by the collector's loop while the test reads it
-    log.list = new CopyOnWriteArrayList<>();
+  void aStalledInstanceIsReportedStaleAndLoggedWhileTheOthersServeThenRecovers(Vertx vertx, VertxTestContext test) {
     log.start();
-    Logger collectorLog = (Logger) LoggerFactory.getLogger(StatsCollector.class);
     collectorLog.addAppender(log);
-    RunningServer server = Servers.start(new JsonObject().put("service", "stall")
-        .put("statsIntervalMs", INTERVAL_MS));
-    try (Socket stalled = Clients.connect(server.port())) {
-      stalled.setSoTimeout(60_000);
-      BufferedReader in = new BufferedReader(new InputStreamReader(stalled.getInputStream(),
-          StandardCharsets.US_ASCII));
-      int id = askId(stalled, in);
-      long start = System.nanoTime();
-      stalled.getOutputStream().write("stall\n".getBytes(StandardCharsets.US_ASCII));
-      awaitStale(server.adminPort(), id, true);
-      long detectedMs = (System.nanoTime() - start) / 1_000_000;
-      System.out.printf("stall: instance %d reported stale after %d ms (stats interval %d ms)%n", id, detectedMs,
-          INTERVAL_MS);
-
-      // while it stalls, fresh connections (fresh 4-tuples) that reach another instance are served
-      assertThat(anotherInstanceAnswers(server.port(), id, 30)).as("another instance answered during the stall")
-          .isTrue();
-
-      assertThat(in.readLine()).isEqualTo("stalled");
-      awaitStale(server.adminPort(), id, false);
-      assertThat(log.list).anyMatch(e -> e.getLevel() == Level.WARN
-          && e.getFormattedMessage().contains("instance " + id + " is stale"));
-      // logged at the collector's next tick, which may come just after /stats cleared
-      while (log.list.stream().noneMatch(e -> e.getFormattedMessage().contains("instance " + id + " reports again"))) {
-        Thread.sleep(50);
-      }
-    } finally {
-      collectorLog.detachAppender(log);
-      server.stop().await();
-    }
+    HttpClient http = vertx.createHttpClient();
+    NetClient client = vertx.createNetClient();
+    start(new JsonObject().put("service", "stall").put("statsIntervalMs", INTERVAL_MS))
+        .compose(v -> client.connect(server.port(), VertxClients.LOOPBACK))
+        .compose(stalled -> {
+          open.add(stalled);
+          Lines lines = Lines.of(stalled);
+          return askId(stalled, lines).compose(id -> {
+            long start = System.nanoTime();
+            return stalled.write(Buffer.buffer("stall\n"))
+                .compose(v -> AdminStats.awaitReport(http, server.adminPort(), stats -> AdminStats.stale(stats, id)))
+                .compose(v -> {
+                  System.out.printf("stall: instance %d reported stale after %d ms (stats interval %d ms)%n", id,
+                      (System.nanoTime() - start) / 1_000_000, INTERVAL_MS);
+                  // while it stalls, fresh connections (fresh 4-tuples) that reach another instance are served
+                  return anotherInstanceAnswers(vertx, client, id, 30);
+                })
+                .compose(answered -> {
+                  test.verify(() -> assertThat(answered).as("another instance answered during the stall").isTrue());
+                  return lines.next();
+                })
+                .compose(line -> {
+                  test.verify(() -> assertThat(line).isEqualTo("stalled"));
+                  return AdminStats.awaitReport(http, server.adminPort(), stats -> !AdminStats.stale(stats, id));
+                })
+                .compose(v -> {
+                  test.verify(() -> assertThat(log.events).anyMatch(e -> e.getLevel() == Level.WARN
+                      && e.getFormattedMessage().contains("instance " + id + " is stale")));
+                  // logged at the collector's next tick, which may come just after the report cleared
+                  return log.await(vertx.getOrCreateContext(), "instance " + id + " reports again");
+                });
+          });
+        })
+        .onComplete(test.succeedingThenComplete());
   }
 
   @Test
-  void aServiceExceptionClosesThatConnectionOnly() throws Exception {
-    RunningServer server = Servers.start(new JsonObject().put("service", "stall").put("instances", 1));
-    try (Socket bad = Clients.connect(server.port()); Socket good = Clients.connect(server.port())) {
-      // generous: on a loaded machine an echo can take seconds; the test is about what happens, not how fast
-      good.setSoTimeout(30_000);
-      bad.setSoTimeout(30_000);
-      assertThat(echo(good, 'a')).isEqualTo('a');
-      bad.getOutputStream().write("boom\n".getBytes(StandardCharsets.US_ASCII));
-      assertThat(readOrEof(bad)).as("the connection whose data made the service throw").isEqualTo(-1);
-      assertThat(echo(good, 'b')).as("another connection of the same instance").isEqualTo('b');
-      try (Socket next = Clients.connect(server.port())) {
-        assertThat(echo(next, 'c')).isEqualTo('c');
-      }
-      assertThat(Servers.total(server, "tcp", "errors")).isEqualTo(1);
-    } finally {
-      server.stop().await();
-    }
+  void aServiceExceptionClosesThatConnectionOnly(Vertx vertx, VertxTestContext test) {
+    NetClient client = vertx.createNetClient();
+    start(new JsonObject().put("service", "stall").put("instances", 1))
+        .compose(v -> Future.all(client.connect(server.port(), VertxClients.LOOPBACK),
+            client.connect(server.port(), VertxClients.LOOPBACK)))
+        .compose(both -> {
+          NetSocket bad = both.resultAt(0);
+          NetSocket good = both.resultAt(1);
+          open.add(bad);
+          open.add(good);
+          return expectEcho(test, good, 'a')
+              .compose(v -> {
+                Future<Buffer> closed = VertxClients.closedByServer(bad);
+                return bad.write(Buffer.buffer("boom\n")).compose(x -> closed);
+              })
+              .compose(before -> {
+                test.verify(() -> assertThat(before.length())
+                    .as("bytes from the connection whose data made the service throw").isZero());
+                return expectEcho(test, good, 'b');
+              });
+        })
+        .compose(v -> client.connect(server.port(), VertxClients.LOOPBACK))
+        .compose(next -> expectEcho(test, next, 'c').andThen(x -> next.close()))
+        .compose(v -> AdminStats.fresh(vertx.createHttpClient(), server.adminPort()))
+        .onComplete(test.succeeding(stats -> test.verify(() -> {
+          assertThat(AdminStats.total(stats, "tcp", "errors")).isEqualTo(1);
+          test.completeNow();
+        })));
   }
 
-  private static int askId(Socket s, BufferedReader in) throws IOException {
-    s.getOutputStream().write("id\n".getBytes(StandardCharsets.US_ASCII));
-    return Integer.parseInt(in.readLine());
+  private Future<Void> start(JsonObject overrides) {
+    return AsyncServers.start(overrides).map(started -> {
+      server = started;
+      return null;
+    });
   }
 
-  /** Polls /stats until instance {@code id}'s stale flag is {@code expected} (bounded by the test's timeout). */
-  private static void awaitStale(int adminPort, int id, boolean expected) throws Exception {
-    while (true) {
-      JsonArray instances = new JsonObject(Admin.get(adminPort, "/stats").body()).getJsonArray("instances");
-      if (instances.getJsonObject(id).getBoolean("stale") == expected) {
-        return;
-      }
-      Thread.sleep(50);
-    }
+  private static Future<Integer> askId(NetSocket socket, Lines lines) {
+    return socket.write(Buffer.buffer("id\n")).compose(v -> lines.next()).map(Integer::parseInt);
   }
 
   /**
    * Fresh connections ask "id" until one is answered by an instance other than {@code stalled}; false after
-   * {@code attempts}. Those that land on the stalled instance time out.
+   * {@code attempts}. Those that land on the stalled instance get no answer within {@value #ANSWER_MS} ms.
    */
-  private static boolean anotherInstanceAnswers(int port, int stalled, int attempts) throws IOException {
-    for (int i = 0; i < attempts; i++) {
-      try (Socket s = Clients.connect(port)) {
-        s.setSoTimeout(1_000);
-        BufferedReader in = new BufferedReader(new InputStreamReader(s.getInputStream(), StandardCharsets.US_ASCII));
-        if (askId(s, in) != stalled) {
-          return true;
-        }
-      } catch (SocketTimeoutException onTheStalledInstance) {
-        // the next 4-tuple may hash elsewhere
-      }
+  private Future<Boolean> anotherInstanceAnswers(Vertx vertx, NetClient client, int stalled, int attempts) {
+    if (attempts == 0) {
+      return Future.succeededFuture(false);
     }
-    return false;
+    return client.connect(server.port(), VertxClients.LOOPBACK).compose(socket -> {
+      Promise<Integer> answer = Promise.promise();
+      long deadline = vertx.setTimer(ANSWER_MS, t -> answer.tryFail("no answer: on the stalled instance"));
+      askId(socket, Lines.of(socket)).onComplete(answer);
+      return answer.future().andThen(done -> {
+        vertx.cancelTimer(deadline);
+        socket.close();
+      });
+    }).transform(asked -> asked.succeeded() && asked.result() != stalled
+        // the next 4-tuple may hash elsewhere
+        ? Future.succeededFuture(true)
+        : anotherInstanceAnswers(vertx, client, stalled, attempts - 1));
   }
 
-  private static int echo(Socket s, int value) throws IOException {
-    s.getOutputStream().write(value);
-    return s.getInputStream().read();
+  private static Future<Void> expectEcho(VertxTestContext test, NetSocket socket, char value) {
+    return VertxClients.exchange(socket, Buffer.buffer(new byte[] {(byte) value}), 1).map(reply -> {
+      test.verify(() -> assertThat((char) reply.getByte(0)).isEqualTo(value));
+      return null;
+    });
   }
 
-  private static int readOrEof(Socket s) throws IOException {
-    try {
-      return s.getInputStream().read();
-    } catch (java.net.SocketException reset) {
-      return -1;
+  /** The collector's log as it is written, and a future for the first line that contains a text. */
+  private static final class CollectorLog extends AppenderBase<ILoggingEvent> {
+    /** Appended to by the collector's loop while the test reads it. */
+    final List<ILoggingEvent> events = new CopyOnWriteArrayList<>();
+    private final Map<String, CompletableFuture<ILoggingEvent>> awaited = new ConcurrentHashMap<>();
+
+    @Override
+    protected void append(ILoggingEvent event) {
+      events.add(event);
+      awaited.forEach((text, line) -> {
+        if (event.getFormattedMessage().contains(text)) {
+          line.complete(event);
+        }
+      });
+    }
+
+    /** Completes on {@code context} once a line containing {@code text} was logged, before this call or after. */
+    Future<ILoggingEvent> await(Context context, String text) {
+      CompletableFuture<ILoggingEvent> line = awaited.computeIfAbsent(text, t -> new CompletableFuture<>());
+      events.stream().filter(e -> e.getFormattedMessage().contains(text)).findFirst().ifPresent(line::complete);
+      return Future.fromCompletionStage(line, context);
     }
   }
 }

@@ -87,6 +87,7 @@ class FdLimitTest {
         JsonObject tcp;
         do {
           tcp = stats(admin).getJsonObject("totals").getJsonObject("tcp");
+          // poll pause on another process's counters: the loop ends on them
           Thread.sleep(50);
         } while (tcp.getLong("accepted") + tcp.getLong("rejected") < attempts);
         assertThat(tcp.getLong("active")).isEqualTo(cap);
@@ -128,6 +129,7 @@ class FdLimitTest {
         do {
           JsonObject stats = new JsonObject(http.get(AdminRoutes.STATS).substring(4));
           failures = stats.getJsonObject("totals").getJsonObject("tcp").getLong("acceptFailures");
+          // poll pause on another process's counters: the loop ends on them
           Thread.sleep(50);
         } while (failures < 5);
         assertThat(http.get(AdminRoutes.METRICS)).contains("reuseport_tcp_accept_failures_total{instance=");
@@ -198,7 +200,7 @@ class FdLimitTest {
         assertThat(m.find()).as(metrics).isTrue();
         return new JsonObject().put("rejected", (long) Double.parseDouble(m.group(1)));
       } catch (IOException closedOverTheCap) {
-        // the server had not yet seen all of the flood's connections close
+        // the server had not yet seen all of the flood's connections close: a retry pause, the loop ends on success
         Thread.sleep(50);
       }
     }

@@ -61,6 +61,7 @@ class PortHijackTest {
       // the group is read once per stats interval
       JsonObject group = Admin.freshStats(server.adminPort()).getJsonObject("group");
       while (group.getInteger("foreignTcp") == 0) {
+        // poll pause: a joiner raises no event, the kernel's group is read from /proc/net; the loop ends on it
         Thread.sleep(50);
         group = Admin.freshStats(server.adminPort()).getJsonObject("group");
       }

@@ -65,6 +65,7 @@ class SoakTest {
           samples.add(sample(server.pid(), (System.nanoTime() - start) / 1_000_000_000L)
               .put("tcpAttempts", churn.tcpAttempts.sum()).put("udpSent", churn.udpSent.sum())
               .put("persistentEchoes", echoes.sum()));
+          // the soak's sampling period, not a wait for anything
           Thread.sleep(sampleEveryMs);
         }
         samples.add(sample(server.pid(), seconds));

@@ -50,6 +50,7 @@ class SocketHealthTest {
 
       HttpResponse<String> ready = Admin.get(adminPort, "/health/ready");
       while (ready.statusCode() == 200) {
+        // poll pause on another process's readiness: the loop ends on the 503
         Thread.sleep(50);
         ready = Admin.get(adminPort, "/health/ready");
       }
@@ -58,7 +59,8 @@ class SocketHealthTest {
       assertThat(body.getString("status")).isEqualTo("degraded");
       assertThat(body.getJsonArray("reasons").encode()).contains("instance 0").contains("connected to");
       server.awaitLine("is connected to", 10);
-      Thread.sleep(2_500);  // two more checks: still one log line
+      // time for two more socket checks (one a second), to show they log nothing more: an absence has no event
+      Thread.sleep(2_500);
       assertThat(server.output()).filteredOn(l -> l.contains("is connected to")).hasSize(1);
 
       peer.abort();

@@ -47,6 +47,7 @@ class TakeoverAdminPortTest {
         }
         long probesAfter = probe.attempts.sum() + 20;
         while (probe.attempts.sum() < probesAfter) {
+          // poll pause: the loop ends once the probe has made 20 more attempts on the last process
           Thread.sleep(20);
         }
         churn.close();

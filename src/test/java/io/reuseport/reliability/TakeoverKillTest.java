@@ -70,7 +70,8 @@ class TakeoverKillTest {
           assertThat(next.awaitReadyPort(60)).isEqualTo(port);
           assertThat(old.awaitExit(60)).as("old output %s", old.output()).isZero();
           long failedBefore = churn.tcpFailed.sum();
-          Thread.sleep(1_000);  // churn on the new process for a while
+          // churn on the new process for a while: load over time, not a wait for anything
+          Thread.sleep(1_000);
           churn.close();
           figures.put("takeover", new JsonObject().put("tcpFailed", churn.tcpFailed.sum() - failedBefore));
           System.out.println("figure: SIGKILL of the new process, per point " + figures.encode() + ", churn "

@@ -41,7 +41,7 @@ class TakeoverTest {
         "--instances", "2", "--drain-timeout-seconds", "20", "--control-socket", control.toString());
     try (old; Socket held = Clients.connect(old.awaitReadyPort(60)); DatagramSocket flow = Clients.udp()) {
       int port = held.getPort();
-      awaitLine(old, "control socket " + control);
+      old.awaitLine("control socket " + control, 60);
       assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(control))).isEqualTo("rw-------");
       assertThat(echo(held, 1)).isEqualTo(1);
       assertThat(echoUdp(flow, port, 2)).isEqualTo(2);
@@ -63,7 +63,7 @@ class TakeoverTest {
         assertThat(KernelSockets.tcpListeners(port)).hasSize(3);
 
         // the new process took the control socket path over: the next upgrade finds it there
-        awaitLine(upgraded, "control socket " + control);
+        upgraded.awaitLine("control socket " + control, 60);
         ChildServer third = ChildServer.start(dir, Map.of(), "--host", "127.0.0.1", "--admin-port", "0",
             "--instances", "1", "--takeover", control.toString());
         try (third) {
@@ -91,7 +91,7 @@ class TakeoverTest {
       try (Socket fresh = Clients.connect(port)) {
         assertThat(echo(fresh, 7)).isEqualTo(7);
       }
-      awaitLine(child, "control socket " + control);
+      child.awaitLine("control socket " + control, 60);
       assertThat(control).exists();
       child.terminate();
       assertThat(child.awaitExit(60)).isZero();
@@ -103,12 +103,6 @@ class TakeoverTest {
   void controlSocketNeedsEpollAndReusePort() {
     assertThatThrownBy(() -> ConfigLoader.fromJson(new JsonObject().put("controlSocket", "/tmp/x.sock")
         .put("balancing", "shared"))).isInstanceOf(ConfigException.class).hasMessageContaining("controlSocket");
-  }
-
-  private static void awaitLine(ChildServer child, String text) throws InterruptedException {
-    while (child.output().stream().noneMatch(l -> l.contains(text))) {
-      Thread.sleep(20);
-    }
   }
 
   private static int echo(Socket s, int value) throws IOException {

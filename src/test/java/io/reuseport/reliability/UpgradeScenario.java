@@ -58,6 +58,7 @@ public final class UpgradeScenario {
     try (ChildServer old = ChildServer.start(dir, Map.of(), oldArgs.toArray(String[]::new))) {
       int port = old.awaitReadyPort(60);
       try (Churn churn = new Churn(port, tcpThreads, UDP_THREADS)) {
+        // churn on the old process for a while before the upgrade: load over time, not a wait for anything
         Thread.sleep(1_000);
         long before = churn.tcpAttempts.sum();
         long udpBefore = churn.udpSent.sum();
@@ -72,6 +73,7 @@ public final class UpgradeScenario {
           // at least a second after the old process left, and enough attempts since the new one started
           while ((churn.tcpAttempts.sum() - before < MIN_ATTEMPTS || System.nanoTime() - oldGone < 1_000_000_000L)
               && System.nanoTime() - started < TimeUnit.MILLISECONDS.toNanos(MAX_CHURN_MS)) {
+            // poll pause: the loop ends on the churn's counts and the clock, bounded by MAX_CHURN_MS
             Thread.sleep(100);
           }
           churn.close();

@@ -28,8 +28,9 @@ public final class EmbeddedTcp implements AutoCloseable {
   private EmbeddedTcp(Service service, WriteBufferWaterMark waterMark) {
     channel = new EmbeddedChannel();
     channel.config().setWriteBufferWaterMark(waterMark);
-    counters.tcpActive++;
-    channel.pipeline().addLast(new TcpConnectionHandler(service, counters, open, new IdleSweeper(open)));
+    ConnectionAdmission admission = new ConnectionAdmission(counters, Integer.MAX_VALUE);
+    admission.admit();
+    channel.pipeline().addLast(new TcpConnectionHandler(service, admission, open, new IdleSweeper(open)));
   }
 
   /** A connection to {@code service} with Netty's default write-queue marks (32 KiB low, 64 KiB high). */

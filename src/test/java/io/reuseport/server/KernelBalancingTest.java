@@ -6,12 +6,12 @@ import io.reuseport.testsupport.VertxClients;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
+import io.vertx.junit5.Timeout;
 import io.vertx.junit5.VertxExtension;
 import io.vertx.junit5.VertxTestContext;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.ExtendWith;
 
 import java.util.HashMap;
@@ -29,7 +29,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * even split: that is measured by the benchmarks, not asserted.
  */
 @ExtendWith(VertxExtension.class)
-@Timeout(value = 120, unit = TimeUnit.SECONDS)
+@Timeout(value = 120, timeUnit = TimeUnit.SECONDS)
 class KernelBalancingTest {
 
   private static final int INSTANCES = 4;

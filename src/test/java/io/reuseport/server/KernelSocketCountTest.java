@@ -4,10 +4,10 @@ import io.reuseport.app.RunningServer;
 import io.reuseport.stats.KernelSockets;
 import io.reuseport.testsupport.AsyncServers;
 import io.vertx.core.json.JsonObject;
+import io.vertx.junit5.Timeout;
 import io.vertx.junit5.VertxExtension;
 import io.vertx.junit5.VertxTestContext;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -21,7 +21,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * Counts the kernel's sockets on the port, not our objects.
  */
 @ExtendWith(VertxExtension.class)
-@Timeout(value = 60, unit = TimeUnit.SECONDS)
+@Timeout(value = 60, timeUnit = TimeUnit.SECONDS)
 class KernelSocketCountTest {
 
   @ParameterizedTest(name = "{0} instances")

@@ -1,6 +1,7 @@
 package io.reuseport.server;
 
 import io.reuseport.app.RunningServer;
+import io.reuseport.stats.InstanceSnapshot;
 import io.reuseport.testsupport.AsyncServers;
 import io.reuseport.testsupport.VertxClients;
 import io.vertx.core.Future;
@@ -8,11 +9,11 @@ import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonObject;
 import io.vertx.core.net.NetSocket;
+import io.vertx.junit5.Timeout;
 import io.vertx.junit5.VertxExtension;
 import io.vertx.junit5.VertxTestContext;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -30,7 +31,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * client cannot send, is echoed in {@code io.reuseport.testkit.ServerExtensionTest}.)
  */
 @ExtendWith(VertxExtension.class)
-@Timeout(value = 60, unit = TimeUnit.SECONDS)
+@Timeout(value = 60, timeUnit = TimeUnit.SECONDS)
 class ServicesTest {
 
   private static final int FOUR_MIB = 4 << 20;
@@ -141,10 +142,10 @@ class ServicesTest {
         .compose(v -> AsyncServers.snapshots(server))
         .onComplete(test.succeeding(snapshots -> test.verify(() -> {
           // the server read every byte and the datagram, and counted nothing sent
-          JsonObject counters = snapshots.get(0);
-          assertThat(counters.getJsonObject("tcp").getLong("bytesOut")).isZero();
-          assertThat(counters.getJsonObject("tcp").getLong("active")).as("still open").isEqualTo(1);
-          assertThat(counters.getJsonObject("udp").getLong("datagramsOut")).isZero();
+          InstanceSnapshot counters = snapshots.get(0);
+          assertThat(counters.tcp().bytesOut()).isZero();
+          assertThat(counters.tcp().active()).as("still open").isEqualTo(1);
+          assertThat(counters.udp().datagramsOut()).isZero();
           assertThat(answered).as("still silent").isFalse();
           assertThat(closed).as("still open").isFalse();
           // closed by the client, so that the server's drain has nothing to wait for

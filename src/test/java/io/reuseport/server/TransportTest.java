@@ -30,6 +30,8 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
  */
 @ExtendWith(VertxExtension.class)
 @Timeout(value = 120, unit = TimeUnit.SECONDS)
+// vertx-junit5 bounds its test contexts by its own @Timeout only (30 s without); JUnit's bounds the rest
+@io.vertx.junit5.Timeout(value = 120, timeUnit = TimeUnit.SECONDS)
 class TransportTest {
 
   @TempDir

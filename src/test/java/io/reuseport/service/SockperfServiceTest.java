@@ -1,24 +1,26 @@
 package io.reuseport.service;
 
 import io.reuseport.app.RunningServer;
-import io.reuseport.testsupport.Servers;
+import io.reuseport.testsupport.AsyncServers;
+import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.datagram.DatagramSocket;
 import io.vertx.core.json.JsonObject;
 import io.vertx.core.net.NetClient;
 import io.vertx.junit5.Checkpoint;
+import io.vertx.junit5.Timeout;
 import io.vertx.junit5.VertxExtension;
 import io.vertx.junit5.VertxTestContext;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -29,7 +31,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * one that must be answered, so "nothing else came back" is checked by order, not by waiting.
  */
 @ExtendWith(VertxExtension.class)
-@Timeout(60)
+@Timeout(value = 60, timeUnit = TimeUnit.SECONDS)
 class SockperfServiceTest {
 
   private static final int CLIENT = SockperfService.FROM_CLIENT;
@@ -39,16 +41,13 @@ class SockperfServiceTest {
   private RunningServer server;
 
   @AfterEach
-  void stop() {
-    if (server != null) {
-      server.stop().await();
-    }
+  void stop(VertxTestContext test) {
+    (server == null ? Future.<Void>succeededFuture() : server.stop()).onComplete(test.succeedingThenComplete());
   }
 
   @ParameterizedTest(name = "{0}")
   @ValueSource(strings = {"reuseport", "shared"})
   void tcpAnswersExactlyTheMessagesThatAskForAReply(String balancing, Vertx vertx, VertxTestContext test) {
-    server = Servers.start(new JsonObject().put("service", "sockperf").put("balancing", balancing));
     Buffer sent = Buffer.buffer()
         .appendBuffer(message(1, CLIENT | PONG | WARMUP, 64))     // warm-up: no reply
         .appendBuffer(message(2, CLIENT, 64))                     // throughput mode: no reply
@@ -57,50 +56,52 @@ class SockperfServiceTest {
         .appendBuffer(message(5, CLIENT | PONG, 14));             // header only: reply
     Buffer expected = Buffer.buffer().appendBuffer(message(3, PONG, 1_000)).appendBuffer(message(5, PONG, 14));
     NetClient client = vertx.createNetClient();
-    client.connect(server.port(), "127.0.0.1").onComplete(test.succeeding(socket -> {
-      Buffer received = Buffer.buffer();
-      socket.handler(data -> {
-        received.appendBuffer(data);
-        if (received.length() >= expected.length()) {
-          test.verify(() -> assertThat(received.getBytes()).isEqualTo(expected.getBytes()));
-          // closed before the server stops, or its drain would wait for this connection
-          socket.close().onComplete(test.succeedingThenComplete());
-        }
-      });
-      // in pieces of 7 bytes: messages and headers split across reads, several messages in one read
-      for (int at = 0; at < sent.length(); at += 7) {
-        socket.write(sent.getBuffer(at, Math.min(sent.length(), at + 7)));
-      }
-    }));
+    start(new JsonObject().put("balancing", balancing))
+        .compose(v -> client.connect(server.port(), "127.0.0.1"))
+        .onComplete(test.succeeding(socket -> {
+          Buffer received = Buffer.buffer();
+          socket.handler(data -> {
+            received.appendBuffer(data);
+            if (received.length() >= expected.length()) {
+              test.verify(() -> assertThat(received.getBytes()).isEqualTo(expected.getBytes()));
+              // closed before the server stops, or its drain would wait for this connection
+              socket.close().onComplete(test.succeedingThenComplete());
+            }
+          });
+          // in pieces of 7 bytes: messages and headers split across reads, several messages in one read
+          for (int at = 0; at < sent.length(); at += 7) {
+            socket.write(sent.getBuffer(at, Math.min(sent.length(), at + 7)));
+          }
+        }));
   }
 
   @Test
   void tcpMessageWithAnImpossibleLengthClosesThatConnectionOnly(Vertx vertx, VertxTestContext test) {
-    server = Servers.start(new JsonObject().put("service", "sockperf"));
     Checkpoint closed = test.checkpoint();
     Checkpoint answeredAfterwards = test.checkpoint();
     NetClient client = vertx.createNetClient();
-    client.connect(server.port(), "127.0.0.1").onComplete(test.succeeding(bad -> {
-      bad.closeHandler(v -> {
-        closed.flag();
-        client.connect(server.port(), "127.0.0.1").onComplete(test.succeeding(good -> {
-          good.handler(reply -> test.verify(() -> {
-            assertThat(reply.getLong(0)).isEqualTo(9);
-            good.close().onComplete(test.succeeding(done -> answeredAfterwards.flag()));
-          }));
-          good.write(message(9, CLIENT | PONG, 32));
+    start(new JsonObject())
+        .compose(v -> client.connect(server.port(), "127.0.0.1"))
+        .onComplete(test.succeeding(bad -> {
+          bad.closeHandler(v -> {
+            closed.flag();
+            client.connect(server.port(), "127.0.0.1").onComplete(test.succeeding(good -> {
+              good.handler(reply -> test.verify(() -> {
+                assertThat(reply.getLong(0)).isEqualTo(9);
+                good.close().onComplete(test.succeeding(done -> answeredAfterwards.flag()));
+              }));
+              good.write(message(9, CLIENT | PONG, 32));
+            }));
+          });
+          bad.write(Buffer.buffer().appendLong(1).appendUnsignedShort(CLIENT | PONG).appendUnsignedInt(3)
+              .appendBytes(new byte[20]));
         }));
-      });
-      bad.write(Buffer.buffer().appendLong(1).appendUnsignedShort(CLIENT | PONG).appendUnsignedInt(3)
-          .appendBytes(new byte[20]));
-    }));
   }
 
   @ParameterizedTest(name = "{0}")
   @ValueSource(strings = {"reuseport", "shared"})
   void udpAnswersEachMessageThatAsksForAReplyAndDropsMalformedDatagrams(String balancing, Vertx vertx,
                                                                        VertxTestContext test) {
-    server = Servers.start(new JsonObject().put("service", "sockperf").put("balancing", balancing));
     List<Buffer> expected = List.of(message(3, PONG, 1_400), message(5, PONG, 100), message(7, PONG, 14));
     List<Buffer> received = new ArrayList<>();
     DatagramSocket socket = vertx.createDatagramSocket();
@@ -125,7 +126,17 @@ class SockperfServiceTest {
         // its length says 500 but it holds 64 bytes: dropped, the socket keeps serving
         message(8, CLIENT | PONG, 64).setUnsignedInt(10, 500),
         message(7, CLIENT | PONG, 14));
-    socket.listen(0, "127.0.0.1").onComplete(test.succeeding(bound -> sendInOrder(socket, datagrams, 0, test)));
+    start(new JsonObject().put("balancing", balancing))
+        .compose(v -> socket.listen(0, "127.0.0.1"))
+        .onComplete(test.succeeding(bound -> sendInOrder(socket, datagrams, 0, test)));
+  }
+
+  /** Starts the sockperf service with {@code overrides}. */
+  private Future<Void> start(JsonObject overrides) {
+    return AsyncServers.start(overrides.put("service", "sockperf")).map(started -> {
+      server = started;
+      return null;
+    });
   }
 
   private void sendInOrder(DatagramSocket socket, List<Buffer> datagrams, int next, VertxTestContext test) {

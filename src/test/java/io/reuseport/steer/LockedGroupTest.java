@@ -130,6 +130,7 @@ class LockedGroupTest {
     JsonObject group = Admin.freshStats(adminPort).getJsonObject("group");
     while ((group.getInteger("foreignTcp") < 1 || group.getInteger("foreignUdp") < 1)
         && System.nanoTime() < deadline) {
+      // poll pause: a stranger joining the group raises no event; the loop ends on it or the deadline
       Thread.sleep(50);
       group = Admin.freshStats(adminPort).getJsonObject("group");
     }

@@ -144,6 +144,7 @@ class SteeringStallTest {
       long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(2);
       while (!server.steering().toJson().getJsonArray("instances").getJsonObject(stall.instance)
           .getBoolean("steeredAround") && System.nanoTime() < deadline) {
+        // poll pause: the steering view has no change event; the loop ends on the flag or the deadline
         Thread.sleep(10);
       }
       int[] during = instancesOf(flows, server.port());
@@ -184,6 +185,7 @@ class SteeringStallTest {
         if (mine.getBoolean("steeredAround")) {
           break;
         }
+        // poll pause of /stats: the loop ends on the flag or with the stall
         Thread.sleep(20);
         // it stays steered around until it has run again for the recovery time after the stall
       } while (stall.elapsedMs() < STALL_MS + 500);

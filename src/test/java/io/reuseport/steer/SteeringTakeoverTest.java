@@ -42,9 +42,7 @@ class SteeringTakeoverTest {
         "--instances", "2", "--service", "stall", "--control-socket", control.toString());
     try (old) {
       int port = old.awaitReadyPort(60);
-      while (old.output().stream().noneMatch(l -> l.contains("control socket " + control))) {
-        Thread.sleep(20);
-      }
+      old.awaitLine("control socket " + control, 60);
       ChildServer upgraded = ChildServer.start(dir, Map.of(), "--host", "127.0.0.1", "--admin-port", "0",
           "--instances", "2", "--service", "stall", "--takeover", control.toString());
       try (upgraded) {

@@ -10,6 +10,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -23,6 +24,9 @@ public final class ChildServer implements AutoCloseable {
 
   private final Process process;
   private final List<String> output = new CopyOnWriteArrayList<>();
+  /** Notified by the reader at each line of output and when the output ends: the waits below wake on it. */
+  private final Object newOutput = new Object();
+  private volatile boolean outputEnded;
   private final Thread reader;
 
   private ChildServer(Process process) {
@@ -88,20 +92,17 @@ public final class ChildServer implements AutoCloseable {
 
   /** Waits for the ready line and returns the port it names. */
   public int awaitReadyPort(long seconds) throws InterruptedException {
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
-    while (System.nanoTime() < deadline) {
+    return awaitOutput(seconds, () -> {
       for (String line : output) {
         Matcher m = READY.matcher(line);
         if (m.find()) {
           return Integer.parseInt(m.group(1));
         }
       }
-      if (!process.isAlive()) {
-        throw new AssertionError("child exited " + process.exitValue() + " before ready: " + output);
-      }
-      Thread.sleep(20);
-    }
-    throw new AssertionError("child not ready within " + seconds + " s: " + output);
+      return null;
+    }, () -> outputEnded
+        ? "child exited " + exitCode() + " before ready: " + output
+        : "child not ready within " + seconds + " s: " + output);
   }
 
   /** Waits for the ready line and returns the admin port it names. */
@@ -123,26 +124,44 @@ public final class ChildServer implements AutoCloseable {
 
   /** Waits for a line containing {@code text} and returns it. */
   public String awaitLine(String text, long seconds) throws InterruptedException {
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
-    while (System.nanoTime() < deadline) {
-      for (String line : output) {
-        if (line.contains(text)) {
-          return line;
-        }
-      }
-      Thread.sleep(5);
-    }
-    throw new AssertionError("no line with '" + text + "' within " + seconds + " s: " + output);
+    return awaitOutput(seconds, () -> output.stream().filter(l -> l.contains(text)).findFirst().orElse(null),
+        () -> "no line with '" + text + "' within " + seconds + " s: " + output);
   }
 
   /** Waits until {@code count} lines contain {@code text} (e.g. one "abandoned" line per killed takeover). */
   public void awaitLineCount(String text, int count, long seconds) throws InterruptedException {
+    awaitOutput(seconds, () -> output.stream().filter(l -> l.contains(text)).count() >= count ? Boolean.TRUE : null,
+        () -> count + " lines with '" + text + "' expected within " + seconds + " s: " + output);
+  }
+
+  /**
+   * Waits until {@code found} gives a value (null: not yet), looking again at each line the child writes. Fails with
+   * {@code failure} after {@code seconds}, or as soon as the output has ended without it.
+   */
+  private <T> T awaitOutput(long seconds, Supplier<T> found, Supplier<String> failure) throws InterruptedException {
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
-    while (output.stream().filter(l -> l.contains(text)).count() < count) {
-      if (System.nanoTime() > deadline) {
-        throw new AssertionError(count + " lines with '" + text + "' expected within " + seconds + " s: " + output);
+    synchronized (newOutput) {
+      while (true) {
+        T value = found.get();
+        if (value != null) {
+          return value;
+        }
+        long left = deadline - System.nanoTime();
+        if (left <= 0 || outputEnded) {
+          throw new AssertionError(failure.get());
+        }
+        TimeUnit.NANOSECONDS.timedWait(newOutput, left);
       }
-      Thread.sleep(10);
+    }
+  }
+
+  /** The exit code, once the child has gone (its output ended), for a failure message. */
+  private String exitCode() {
+    try {
+      return process.waitFor(5, TimeUnit.SECONDS) ? Integer.toString(process.exitValue()) : "(still running)";
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return "(unknown)";
     }
   }
 
@@ -177,9 +196,17 @@ public final class ChildServer implements AutoCloseable {
       String line;
       while ((line = in.readLine()) != null) {
         output.add(line);
+        synchronized (newOutput) {
+          newOutput.notifyAll();
+        }
       }
     } catch (IOException e) {
       // the child is gone
+    } finally {
+      outputEnded = true;
+      synchronized (newOutput) {
+        newOutput.notifyAll();
+      }
     }
   }
 

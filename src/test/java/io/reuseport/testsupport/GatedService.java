@@ -33,6 +33,7 @@ public final class GatedService implements Service {
       Promise<Void> current = gate;
       Thread opener = new Thread(() -> {
         try {
+          // the slow start itself, as -Dgated.openAfterMs asks for: a delay, not a wait for anything
           Thread.sleep(openAfterMs);
         } catch (InterruptedException e) {
           Thread.currentThread().interrupt();

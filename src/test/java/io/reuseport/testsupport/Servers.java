@@ -3,6 +3,7 @@ package io.reuseport.testsupport;
 import io.reuseport.app.ReusePortServer;
 import io.reuseport.app.RunningServer;
 import io.reuseport.config.ConfigLoader;
+import io.reuseport.stats.InstanceSnapshot;
 import io.reuseport.stats.StatsAddresses;
 import io.vertx.core.json.JsonObject;
 
@@ -30,16 +31,17 @@ public final class Servers {
   }
 
   /** A fresh snapshot of every instance's counters, asked over the event bus. */
-  public static List<JsonObject> snapshots(RunningServer server) {
-    List<JsonObject> all = new ArrayList<>();
+  public static List<InstanceSnapshot> snapshots(RunningServer server) {
+    List<InstanceSnapshot> all = new ArrayList<>();
     for (int id = 0; id < server.instances().size(); id++) {
-      all.add((JsonObject) server.vertx().eventBus().request(StatsAddresses.instance(id), null).await().body());
+      all.add((InstanceSnapshot) server.vertx().eventBus().request(StatsAddresses.instance(id), null).await()
+          .body());
     }
     return all;
   }
 
-  /** The sum of one counter over every instance, e.g. {@code ("tcp", "rejected")}. */
+  /** The sum of one counter over every instance, by its name in {@code /stats}, e.g. {@code ("tcp", "rejected")}. */
   public static long total(RunningServer server, String group, String counter) {
-    return snapshots(server).stream().mapToLong(s -> s.getJsonObject(group).getLong(counter)).sum();
+    return snapshots(server).stream().mapToLong(AsyncServers.byName(group, counter)).sum();
   }
 }

@@ -61,6 +61,7 @@ public final class StallService implements Service {
 
   private static void sleep(long ms) {
     try {
+      // the stall itself: this instance's event loop blocked on purpose
       Thread.sleep(ms);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();

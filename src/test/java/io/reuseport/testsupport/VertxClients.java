@@ -9,7 +9,9 @@ import io.vertx.core.datagram.DatagramSocketOptions;
 import io.vertx.core.http.HttpClient;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.net.NetSocket;
+import io.vertx.core.parsetools.RecordParser;
 
+import java.util.ArrayDeque;
 import java.util.Queue;
 import java.util.concurrent.ConcurrentLinkedQueue;
 
@@ -67,6 +69,27 @@ public final class VertxClients {
     return closed.future();
   }
 
+  /**
+   * Connects, writes {@code request} as raw bytes and completes with the first {@code count} bytes of the answer,
+   * or with all that came before the server closed; then closes. A write the server cut short is no failure: it may
+   * answer and close before reading everything, and the answer is still there to read.
+   */
+  public static Future<Buffer> head(Vertx vertx, int port, Buffer request, int count) {
+    return vertx.createNetClient().connect(port, LOOPBACK).compose(socket -> {
+      Promise<Buffer> head = Promise.promise();
+      Buffer received = Buffer.buffer();
+      socket.handler(data -> {
+        received.appendBuffer(data);
+        if (received.length() >= count) {
+          head.tryComplete(received.slice(0, count));
+        }
+      });
+      socket.closeHandler(v -> head.tryComplete(received));
+      socket.write(request);
+      return head.future().andThen(done -> socket.close());
+    });
+  }
+
   /** {@code GET} on the admin server. */
   public static Future<Answer> get(HttpClient http, int port, String path) {
     return http.request(HttpMethod.GET, port, LOOPBACK, path)
@@ -112,6 +135,51 @@ public final class VertxClients {
 
     public Future<Void> close() {
       return socket.close();
+    }
+  }
+
+  /** The lines a socket receives, handed out in order; attach before writing what they answer. */
+  public static final class Lines {
+    private final Queue<String> arrived = new ArrayDeque<>();
+    private final Queue<Promise<String>> waiting = new ArrayDeque<>();
+    private boolean closed;
+
+    private Lines() {
+    }
+
+    public static Lines of(NetSocket socket) {
+      Lines lines = new Lines();
+      socket.handler(RecordParser.newDelimited("\n", line -> lines.arrived(line.toString())));
+      socket.closeHandler(v -> lines.closed());
+      return lines;
+    }
+
+    /** The next line, without its newline; fails if the connection closes first. */
+    public synchronized Future<String> next() {
+      if (!arrived.isEmpty()) {
+        return Future.succeededFuture(arrived.poll());
+      }
+      if (closed) {
+        return Future.failedFuture("connection closed before the line");
+      }
+      Promise<String> line = Promise.promise();
+      waiting.add(line);
+      return line.future();
+    }
+
+    private synchronized void arrived(String line) {
+      Promise<String> next = waiting.poll();
+      if (next == null) {
+        arrived.add(line);
+      } else {
+        next.complete(line);
+      }
+    }
+
+    private synchronized void closed() {
+      closed = true;
+      waiting.forEach(p -> p.tryFail("connection closed before the line"));
+      waiting.clear();
     }
   }
 }

@@ -1,0 +1,55 @@
+package io.reuseport.stats;
+
+/**
+ * One instance's counters at one moment: copied on the instance's event loop ({@link InstanceCounters#snapshot}),
+ * sent over the local event bus as it is ({@link InstanceSnapshotCodec}), kept by the collector and read by the
+ * meters. Immutable, so any thread may read it. {@link SnapshotJson} is the one place that names its fields in JSON.
+ *
+ * @param id the instance's id, 0..N-1
+ * @param eventLoop the name of the instance's event loop thread; null in an {@link #empty} snapshot
+ * @param udpFd the UDP socket's file descriptor, to find its kernel drop count; -1 when unknown
+ * @param draining whether the instance started its drain: from then on its reports stop by design, not by a stall
+ */
+public record InstanceSnapshot(int id, String eventLoop, int udpFd, boolean draining, TcpCounts tcp,
+                               UdpCounts udp) {
+
+  /** What an instance that has not reported yet counts: nothing. */
+  public static InstanceSnapshot empty(int id) {
+    return new InstanceSnapshot(id, null, -1, false, TcpCounts.ZERO, UdpCounts.ZERO);
+  }
+
+  /**
+   * The TCP counters.
+   *
+   * @param acceptFailures {@code accept()} calls that failed (EMFILE at the descriptor limit, ...); the connection
+   *     stays queued
+   */
+  public record TcpCounts(long accepted, long active, long closed, long rejected, long bytesIn, long bytesOut,
+                          long errors, long acceptFailures) {
+
+    public static final TcpCounts ZERO = new TcpCounts(0, 0, 0, 0, 0, 0, 0, 0);
+
+    /** The sum of both, counter by counter (for totals over the instances). */
+    public TcpCounts plus(TcpCounts o) {
+      return new TcpCounts(accepted + o.accepted, active + o.active, closed + o.closed, rejected + o.rejected,
+          bytesIn + o.bytesIn, bytesOut + o.bytesOut, errors + o.errors, acceptFailures + o.acceptFailures);
+    }
+  }
+
+  /**
+   * The UDP counters.
+   *
+   * @param replyDrops replies not sent because the socket's send queue was full
+   */
+  public record UdpCounts(long datagramsIn, long datagramsOut, long bytesIn, long bytesOut, long errors,
+                          long replyDrops) {
+
+    public static final UdpCounts ZERO = new UdpCounts(0, 0, 0, 0, 0, 0);
+
+    /** The sum of both, counter by counter (for totals over the instances). */
+    public UdpCounts plus(UdpCounts o) {
+      return new UdpCounts(datagramsIn + o.datagramsIn, datagramsOut + o.datagramsOut, bytesIn + o.bytesIn,
+          bytesOut + o.bytesOut, errors + o.errors, replyDrops + o.replyDrops);
+    }
+  }
+}
