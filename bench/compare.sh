@@ -24,6 +24,9 @@
 # the machine skews every number; the report records the load average either way).
 # --server-warmup: before round 1, each load runs this long against each server, uncounted, so that no server is
 # measured with a cold JIT in round 1 (default 3; 0 skips).
+# The report replaces the output file, except for sections other scripts made that were appended to it by hand:
+# "## Steering..." (bench/steering.sh) always, and "## sockperf..." unless this run has --sockperf; they are carried
+# over from the file being replaced, at the end.
 set -euo pipefail
 
 ROUNDS=3
@@ -61,7 +64,7 @@ while [ $# -gt 0 ]; do
     --server-warmup) SERVER_WARMUP=$2; shift 2 ;;
     --out) OUT=$2; PUBLISH=0; shift 2 ;;
     --sockperf) SOCKPERF=1; shift ;;
-    -h|--help) sed -n '2,27p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,30p' "$0"; exit 0 ;;
     *) echo "compare.sh: unknown argument $1 (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -467,6 +470,21 @@ UNITS=("conn/s" "msg/s" "dgram/s")
   sort -t$'\t' -k1,1 -k2,2 -k3,3n "$RESULTS" | awk -F'\t' '{
     printf "| %s | %s | %s | %.0f | %s | %s | %s | %s | %s |\n", $1, $2, $3, $4, $5, $6, $7, $8, $9 }'
 } >"$WORK/report.md"
+
+# carried_section PREFIX: the section of the file being replaced whose "## " heading starts with PREFIX, up to the
+# next "## " heading
+carried_section() {
+  [ -f "$OUT" ] || return 0
+  awk -v p="$1" 'index($0, p) == 1 { on = 1; print; next } /^## / { on = 0 } on' "$OUT"
+}
+{
+  [ "$SOCKPERF" = 1 ] || carried_section "## sockperf"
+  carried_section "## Steering"
+} >"$WORK/carried.md"
+if [ -s "$WORK/carried.md" ]; then
+  log "kept from the previous $OUT: $(grep '^## ' "$WORK/carried.md" | cut -c4-40 | paste -sd ';' -)"
+  cat "$WORK/carried.md" >>"$WORK/report.md"
+fi
 
 mkdir -p "$(dirname "$OUT")"
 cp "$WORK/report.md" "$OUT"

@@ -136,6 +136,7 @@ public final class ConfigLoader {
         (String) v.get(Setting.CONTROL_SOCKET),
         (Integer) v.get(Setting.MAX_ADMIN_CONNECTIONS),
         (Steering) v.get(Setting.STEERING),
-        (Integer) v.get(Setting.STALL_THRESHOLD_MS));
+        (Integer) v.get(Setting.STALL_THRESHOLD_MS),
+        (Boolean) v.get(Setting.TCP_HALF_CLOSE));
   }
 }

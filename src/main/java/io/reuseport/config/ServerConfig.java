@@ -25,7 +25,8 @@ public record ServerConfig(
     String controlSocket,
     int maxAdminConnections,
     Steering steering,
-    int stallThresholdMs) {
+    int stallThresholdMs,
+    boolean tcpHalfClose) {
 
   public ServerConfig {
     if (transport == TransportKind.NIO && balancing == Balancing.REUSEPORT) {
@@ -58,21 +59,22 @@ public record ServerConfig(
     return new ServerConfig(host, newPort, instances, balancing, transport, service, acceptBacklog,
         maxConnectionsPerInstance, idleTimeoutSeconds, drainTimeoutSeconds, udpReceiveBufferBytes, adminHost,
         adminPort, statsIntervalMs, fairnessWarnBelow, fairnessMinSample, controlSocket, maxAdminConnections,
-        steering, stallThresholdMs);
+        steering, stallThresholdMs, tcpHalfClose);
   }
 
   /** The configuration with a lower connection cap per instance (to fit the file descriptor limit). */
   public ServerConfig withMaxConnectionsPerInstance(int cap) {
     return new ServerConfig(host, port, instances, balancing, transport, service, acceptBacklog, cap,
         idleTimeoutSeconds, drainTimeoutSeconds, udpReceiveBufferBytes, adminHost, adminPort, statsIntervalMs,
-        fairnessWarnBelow, fairnessMinSample, controlSocket, maxAdminConnections, steering, stallThresholdMs);
+        fairnessWarnBelow, fairnessMinSample, controlSocket, maxAdminConnections, steering, stallThresholdMs,
+        tcpHalfClose);
   }
 
   public ServerConfig withControlSocket(String path) {
     return new ServerConfig(host, port, instances, balancing, transport, service, acceptBacklog,
         maxConnectionsPerInstance, idleTimeoutSeconds, drainTimeoutSeconds, udpReceiveBufferBytes, adminHost,
         adminPort, statsIntervalMs, fairnessWarnBelow, fairnessMinSample, path, maxAdminConnections, steering,
-        stallThresholdMs);
+        stallThresholdMs, tcpHalfClose);
   }
 
   /** The configuration as JSON, with the same keys as the file: it travels to verticles this way. */
@@ -97,6 +99,7 @@ public record ServerConfig(
         .put(Setting.CONTROL_SOCKET.key(), controlSocket)
         .put(Setting.MAX_ADMIN_CONNECTIONS.key(), maxAdminConnections)
         .put(Setting.STEERING.key(), steering.id())
-        .put(Setting.STALL_THRESHOLD_MS.key(), stallThresholdMs);
+        .put(Setting.STALL_THRESHOLD_MS.key(), stallThresholdMs)
+        .put(Setting.TCP_HALF_CLOSE.key(), tcpHalfClose);
   }
 }

@@ -2,6 +2,7 @@ package io.reuseport.server;
 
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.buffer.ByteBuf;
+import io.netty.channel.AdaptiveRecvByteBufAllocator;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFactory;
 import io.netty.channel.ChannelFuture;
@@ -9,6 +10,7 @@ import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoop;
 import io.netty.channel.FixedRecvByteBufAllocator;
+import io.netty.channel.RecvByteBufAllocator;
 import io.netty.channel.ServerChannel;
 import io.netty.channel.epoll.EpollChannelOption;
 import io.netty.channel.epoll.EpollDatagramChannel;
@@ -31,6 +33,10 @@ import io.vertx.core.spi.transport.Transport;
 
 import java.net.Inet4Address;
 import java.net.InetSocketAddress;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Function;
 
 /**
  * Binds sockets on one verticle's own Netty event loop, below the Vert.x API, with Vert.x's transport. This is the
@@ -44,15 +50,23 @@ final class ReusePortBinder {
   static final int MAX_DATAGRAM = 65_536;
   /** Datagrams per {@code recvmmsg} call on epoll. */
   static final int BATCH = 8;
+  /** Netty's default for stream channels ({@code ChannelMetadata.defaultMaxMessagesPerRead} of epoll's). */
+  private static final int STREAM_READS_PER_EVENT = 16;
 
   private final ContextInternal context;
   private final Transport transport;
   private final TransportKind kind;
+  private final boolean halfClose;
 
-  ReusePortBinder(Vertx vertx, Context context, TransportKind kind) {
+  /**
+   * @param halfClose whether a connection whose peer shut its sending side down stays open for the replies (Netty's
+   *     {@code ALLOW_HALF_CLOSURE}; see the {@code tcpHalfClose} setting)
+   */
+  ReusePortBinder(Vertx vertx, Context context, TransportKind kind, boolean halfClose) {
     this.context = (ContextInternal) context;
     this.transport = ((VertxInternal) vertx).transport();
     this.kind = kind;
+    this.halfClose = halfClose;
   }
 
   /** The Netty event loop of the verticle this binder belongs to. */
@@ -64,48 +78,61 @@ final class ReusePortBinder {
    * Binds one TCP listener with {@code SO_REUSEPORT}; it accepts and serves its connections on this loop.
    *
    * @param listenerHandler goes in the listener's own pipeline (it sees the listener's accept errors)
+   * @param setup sets up each accepted connection once it is registered on this loop
    */
   Future<Channel> bindTcp(InetSocketAddress address, int backlog, ChannelHandler listenerHandler,
-                          ChannelHandler childInitializer) {
-    ServerBootstrap bootstrap = new ServerBootstrap()
-        .group(eventLoop())
-        .channelFactory(serverChannelFactory(address))
-        .handler(listenerHandler)
-        .childHandler(childInitializer);
-    NetServerOptions options = new NetServerOptions()
+                          ConnectionAcceptor.Setup setup) {
+    // the options Vert.x's transport gives a NetServer's listener, as its own TCP server does
+    ServerBootstrap options = new ServerBootstrap();
+    transport.configure(new NetServerOptions()
         .setReusePort(true)
         .setReuseAddress(true)
-        .setAcceptBacklog(backlog)
-        .setTcpNoDelay(true);
-    transport.configure(options, false, bootstrap);
-    // Vert.x sets these to their kernel defaults on every accepted socket: a setsockopt each, per connection, for
-    // nothing
-    bootstrap.childOption(ChannelOption.SO_KEEPALIVE, null);
-    bootstrap.childOption(EpollChannelOption.TCP_QUICKACK, null);
-    bootstrap.childOption(EpollChannelOption.TCP_CORK, null);
-    // Netty's epoll socket config already enables TCP_NODELAY when it builds each accepted channel (on every
-    // platform but Android): setting it again is a second setsockopt per connection
-    if (kind == TransportKind.EPOLL) {
-      bootstrap.childOption(ChannelOption.TCP_NODELAY, null);
-    }
-    // half-closed peers (shutdown(SHUT_WR)) still get their pending replies before we close
-    bootstrap.childOption(ChannelOption.ALLOW_HALF_CLOSURE, true);
-    return toFuture(bootstrap.bind(address));
+        .setAcceptBacklog(backlog), false, options);
+    Channel listener = serverChannelFactory(address).newChannel();
+    ConnectionAcceptor.setOptions(listener, List.copyOf(options.config().options().entrySet()));
+    // Not Vert.x's options for each connection: they set keep-alive, quick ack and cork to the kernel's defaults and
+    // TCP_NODELAY, which Netty's epoll and io_uring socket configs already enable when they build each accepted
+    // channel (on every platform but Android): a setsockopt each per connection for nothing
+    return serve(listener, listenerHandler, setup, registered -> toFuture(listener.bind(address)));
   }
 
   /**
    * Serves a TCP listener that is already bound and listening (received from the process taken over) on this loop,
-   * exactly as {@link #bindTcp} serves its own. Epoll only: the descriptor is wrapped in an epoll channel.
+   * exactly as {@link #bindTcp} serves its own. Epoll only: the descriptor is wrapped in an epoll channel, whose
+   * connections get {@code TCP_NODELAY} from Netty.
    */
-  Future<Channel> adoptTcp(int fd, ChannelHandler listenerHandler, ChannelHandler childInitializer) {
-    ServerBootstrap bootstrap = new ServerBootstrap()
-        .group(eventLoop())
-        .channelFactory(() -> new EpollServerSocketChannel(fd))
-        .handler(listenerHandler)
-        .childHandler(childInitializer)
-        .childOption(ChannelOption.TCP_NODELAY, true)
-        .childOption(ChannelOption.ALLOW_HALF_CLOSURE, true);
-    return toFuture(bootstrap.register());
+  Future<Channel> adoptTcp(int fd, ChannelHandler listenerHandler, ConnectionAcceptor.Setup setup) {
+    return serve(new EpollServerSocketChannel(fd), listenerHandler, setup, Future::succeededFuture);
+  }
+
+  /**
+   * Registers a listener on this loop with its handler and a {@link ConnectionAcceptor}, then runs {@code start}
+   * (bind, or nothing for a listener that already listens); closes the listener if either fails.
+   */
+  private Future<Channel> serve(Channel listener, ChannelHandler listenerHandler, ConnectionAcceptor.Setup setup,
+                                Function<Channel, Future<Channel>> start) {
+    Map<ChannelOption<?>, Object> connectionOptions = new LinkedHashMap<>();
+    // By default half-closed peers (shutdown(SHUT_WR)) still get their pending replies before we close, and the
+    // service hears of the end; that costs a shutdown(SHUT_RD) per connection, which closing at once saves
+    connectionOptions.put(ChannelOption.ALLOW_HALF_CLOSURE, halfClose);
+    if (listener instanceof EpollServerSocketChannel) {
+      // one read-size predictor for all of this listener's connections instead of one each (each connection still
+      // has its own predictions): 32 bytes less per open connection
+      connectionOptions.put(ChannelOption.RCVBUF_ALLOCATOR, streamReadSizes());
+    }
+    listener.pipeline().addLast(listenerHandler, new ConnectionAcceptor(setup, connectionOptions));
+    return toFuture(eventLoop().register(listener))
+        .compose(start)
+        .onFailure(err -> listener.close());
+  }
+
+  /**
+   * What Netty's epoll transport gives each stream channel by default, as one shareable object:
+   * {@link AdaptiveRecvByteBufAllocator} keeps no state per channel (its handles do), and 16 reads per readiness
+   * event is Netty's default for TCP.
+   */
+  private static RecvByteBufAllocator streamReadSizes() {
+    return new AdaptiveRecvByteBufAllocator().maxMessagesPerRead(STREAM_READS_PER_EVENT);
   }
 
   /** Serves a UDP socket that is already bound (received from the process taken over) on this loop. */

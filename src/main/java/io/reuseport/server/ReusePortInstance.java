@@ -1,7 +1,6 @@
 package io.reuseport.server;
 
 import io.netty.channel.Channel;
-import io.netty.channel.ChannelInitializer;
 import io.netty.channel.unix.UnixChannel;
 import io.reuseport.config.ServerConfig;
 import io.reuseport.service.Service;
@@ -72,7 +71,7 @@ final class ReusePortInstance extends VerticleBase implements ServerInstance {
     counters = new InstanceCounters(id, Thread.currentThread().getName());
     admission = new ConnectionAdmission(counters, conf.maxConnectionsPerInstance());
     service = Services.find(conf.service()).create(new ServiceContext(id, vertx));
-    binder = new ReusePortBinder(vertx, context, conf.transport().resolved());
+    binder = new ReusePortBinder(vertx, context, conf.transport().resolved(), conf.tcpHalfClose());
 
     return service.ready()
         .compose(ready -> inherited.isEmpty() ? bindOwn() : adoptInherited())
@@ -282,7 +281,7 @@ final class ReusePortInstance extends VerticleBase implements ServerInstance {
   }
 
   /** Admits or rejects each accepted connection of one listener, then sets up its pipeline. */
-  private final class Initializer extends ChannelInitializer<Channel> {
+  private final class Initializer implements ConnectionAcceptor.Setup {
     private final Service service;
     /** The same listener's accept errors. */
     private final AcceptFailures failures;
@@ -293,13 +292,14 @@ final class ReusePortInstance extends VerticleBase implements ServerInstance {
     }
 
     @Override
-    protected void initChannel(Channel ch) {
+    public void setUp(Channel ch) {
       failures.accepted();
       if (!admission.admit()) {
         ch.close();
         return;
       }
-      ch.pipeline().addLast(new TcpConnectionHandler(service, admission, open, idleSweeper));
+      ch.pipeline().addLast(TcpConnectionHandler.NAME,
+          new TcpConnectionHandler(service, admission, open, idleSweeper));
     }
   }
 }

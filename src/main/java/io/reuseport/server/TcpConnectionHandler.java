@@ -23,6 +23,8 @@ import java.util.Set;
 final class TcpConnectionHandler extends ChannelInboundHandlerAdapter implements Service.TcpSession {
 
   private static final Logger LOG = LoggerFactory.getLogger(TcpConnectionHandler.class);
+  /** Its name in the pipeline: a given name spares Netty generating one per connection. */
+  static final String NAME = "connection";
 
   private final Service service;
   private final ConnectionAdmission admission;

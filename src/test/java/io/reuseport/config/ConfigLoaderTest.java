@@ -98,4 +98,17 @@ class ConfigLoaderTest {
     // auto with shared balancing is allowed: it uses the kernel's hash and says why
     assertThat(ConfigLoader.fromJson(new JsonObject().put("balancing", "shared")).steerable()).isFalse();
   }
+
+  @Test
+  void tcpHalfCloseIsOnByDefaultAndTakesTrueOrFalseOnly() {
+    assertThat(ServerConfig.defaults().tcpHalfClose()).isTrue();
+    assertThat(ConfigLoader.fromJson(new JsonObject().put("tcpHalfClose", false)).tcpHalfClose()).isFalse();
+    assertThat(ConfigLoader.load(null, Map.of("REUSEPORT_TCP_HALF_CLOSE", "FALSE"),
+        Map.of()).tcpHalfClose()).isFalse();
+    assertThat(ConfigLoader.load(null, Map.of(), Map.of(Setting.TCP_HALF_CLOSE, "true")).tcpHalfClose()).isTrue();
+    assertThatThrownBy(() -> ConfigLoader.fromJson(new JsonObject().put("tcpHalfClose", "false")))
+        .hasMessage("invalid setting 'tcpHalfClose': expected true or false, got 'false'");
+    assertThatThrownBy(() -> ConfigLoader.load(null, Map.of(), Map.of(Setting.TCP_HALF_CLOSE, "no")))
+        .hasMessageContaining("'tcpHalfClose'").hasMessageContaining("expected true or false, got 'no'");
+  }
 }

@@ -1,0 +1,48 @@
+package io.reuseport.testsupport;
+
+import io.reuseport.service.Service;
+import io.reuseport.service.ServiceContext;
+import io.reuseport.service.ServiceProvider;
+import io.vertx.core.buffer.Buffer;
+
+/**
+ * A test service that shows whether it heard of a peer's end: echoes, and when the peer shuts its sending side down
+ * ({@code onEnd}) writes {@value #FAREWELL} and closes.
+ */
+public final class FarewellService implements Service {
+
+  public static final String FAREWELL = "bye\n";
+
+  @Override
+  public TcpHandler onConnect(TcpSession session) {
+    return new TcpHandler() {
+      @Override
+      public void onData(Buffer data) {
+        session.write(data);
+      }
+
+      @Override
+      public void onEnd() {
+        session.write(Buffer.buffer(FAREWELL));
+        session.close();
+      }
+    };
+  }
+
+  @Override
+  public void onDatagram(Buffer payload, DatagramReply sender) {
+    sender.send(payload);
+  }
+
+  public static final class Provider implements ServiceProvider {
+    @Override
+    public String name() {
+      return "farewell";
+    }
+
+    @Override
+    public Service create(ServiceContext context) {
+      return new FarewellService();
+    }
+  }
+}
