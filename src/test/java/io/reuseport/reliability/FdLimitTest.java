@@ -114,6 +114,12 @@ class FdLimitTest {
     try (child; KeepAliveHttp http = new KeepAliveHttp(awaitAdmin(child))) {
       int port = child.awaitReadyPort(60);
       assertThat(http.get(AdminRoutes.LIVE)).startsWith("200 ");
+      // one connection served first: the child loads its connection classes from target/classes, one file each,
+      // which at the limit below would fail (NoClassDefFoundError) instead of accept()
+      try (Socket warmUp = Clients.connect(port)) {
+        warmUp.getOutputStream().write(1);
+        assertThat(warmUp.getInputStream().read()).isEqualTo(1);
+      }
       long open;
       try (Stream<Path> fds = Files.list(Path.of("/proc", Long.toString(child.pid()), "fd"))) {
         open = fds.count();
