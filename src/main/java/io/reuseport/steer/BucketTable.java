@@ -48,6 +48,22 @@ public final class BucketTable {
     return table;
   }
 
+  /**
+   * The health the program sees, which decides whether a known UDP flow stays with its instance. While no instance
+   * is healthy every one counts as healthy, as every bucket goes home ({@link #assign}): each known flow stays where
+   * it is, rather than move back to its bucket's home now and again when one instance runs.
+   *
+   * @param healthy per instance, whether it gets new traffic
+   */
+  public static boolean[] flowHealth(boolean[] healthy) {
+    for (boolean h : healthy) {
+      if (h) {
+        return healthy.clone();
+      }
+    }
+    return allHealthy(healthy.length);
+  }
+
   private static boolean[] allHealthy(int n) {
     boolean[] all = new boolean[n];
     Arrays.fill(all, true);

@@ -1,17 +1,24 @@
 package io.reuseport.steer;
 
+import java.util.concurrent.atomic.AtomicIntegerArray;
 import java.util.concurrent.atomic.AtomicLongArray;
 
 /**
  * Each instance's last sign of progress: a periodic task on the instance's own event loop stamps it, so a blocked
- * loop stops stamping. Written by the loops, read by the {@link Watchdog}'s thread.
+ * loop stops stamping. The first stamp also records which kernel thread the loop is, so that the {@link Watchdog}
+ * can ask the scheduler whether a silent loop was stuck or waiting for a CPU ({@link LoopCpu}). Written by the
+ * loops, read by the watchdog's thread.
  */
 public final class Heartbeats {
 
+  private static final int NOT_YET = 0;
+
   private final AtomicLongArray stamps;
+  private final AtomicIntegerArray threads;
 
   public Heartbeats(int instances) {
     stamps = new AtomicLongArray(instances);
+    threads = new AtomicIntegerArray(instances);
     long now = System.nanoTime();
     for (int i = 0; i < instances; i++) {
       stamps.set(i, now);
@@ -29,10 +36,20 @@ public final class Heartbeats {
   /** Called on instance {@code id}'s event loop: it is running. */
   public void stamp(int id) {
     stamps.set(id, System.nanoTime());
+    if (threads.get(id) == NOT_YET) {
+      // once per loop: a read of /proc/thread-self, no blocking I/O
+      threads.set(id, LoopCpu.currentThreadId());
+    }
   }
 
   long last(int id) {
     return stamps.get(id);
+  }
+
+  /** Instance {@code id}'s kernel thread id, or {@link LoopCpu#UNKNOWN_THREAD} (also before its first stamp). */
+  int thread(int id) {
+    int tid = threads.get(id);
+    return tid == NOT_YET ? LoopCpu.UNKNOWN_THREAD : tid;
   }
 
   int size() {

@@ -53,12 +53,15 @@ final class Watchdog {
     });
   }
 
-  /** Writes the table with every instance in, then checks every {@code periodMs}. */
+  /**
+   * Writes the table with every instance in, then checks every {@code periodMs} after the last check ended (a late
+   * check is not followed by a burst of catch-up checks).
+   */
   void start() {
-    selector.writeHealth(judge.healthy());
+    selector.writeHealth(BucketTable.flowHealth(judge.healthy()));
     selector.writeTable(table);
     heartbeats.stampAll();
-    thread.scheduleAtFixedRate(this::check, periodMs, periodMs, TimeUnit.MILLISECONDS);
+    thread.scheduleWithFixedDelay(this::check, periodMs, periodMs, TimeUnit.MILLISECONDS);
   }
 
   /** Stops judging (draining or handing over is not a stall); the table stays as it is. */
@@ -85,7 +88,19 @@ final class Watchdog {
     return why.get(id);
   }
 
+  /**
+   * One check; never throws: an exception escaping a periodic task would cancel every later check without a word,
+   * leaving an instance steered around for good.
+   */
   private void check() {
+    try {
+      checkOnce();
+    } catch (RuntimeException e) {
+      LOG.error("steering: watchdog check failed, trying again in {} ms", periodMs, e);
+    }
+  }
+
+  private void checkOnce() {
     try {
       sockets.retry(selector);
     } catch (RuntimeException e) {
@@ -93,17 +108,19 @@ final class Watchdog {
     }
     int n = heartbeats.size();
     long[] stamps = new long[n];
+    LoopCpu.Times[] cpu = new LoopCpu.Times[n];
     for (int i = 0; i < n; i++) {
+      cpu[i] = LoopCpu.read(heartbeats.thread(i));
       stamps[i] = heartbeats.last(i);
     }
-    List<StallJudge.Change> changes = judge.check(System.nanoTime(), stamps);
+    List<StallJudge.Change> changes = judge.check(System.nanoTime(), stamps, cpu);
     if (changes.isEmpty()) {
       return;
     }
     int[] next = BucketTable.assign(judge.healthy());
     try {
       // health first: a known flow of an instance out moves at once, before its buckets do
-      selector.writeHealth(judge.healthy());
+      selector.writeHealth(BucketTable.flowHealth(judge.healthy()));
       selector.writeTable(next);
     } catch (RuntimeException e) {
       // a map write only fails on a bug of ours; keep the old table rather than stop watching
@@ -121,12 +138,13 @@ final class Watchdog {
     if (c.out()) {
       outSinceMs.set(id, System.currentTimeMillis() - c.stalledForMs());
       why.set(id, "event loop made no progress for over " + thresholdMs + " ms");
+      String silence = silence(c);
       if (healthyList().isEmpty()) {
-        LOG.warn("steering: instance {} stalled (no progress for {} ms) but no other instance is healthy: the"
-            + " kernel's hash decides until one runs again", id, c.stalledForMs());
+        LOG.warn("steering: instance {} stalled ({}) but no other instance is healthy: every bucket stays with its"
+            + " own instance until one runs again", id, silence);
       } else {
-        LOG.warn("steering: instance {} stalled (no progress for {} ms): new connections and datagrams go to"
-            + " instances {}", id, c.stalledForMs(), healthyList());
+        LOG.warn("steering: instance {} stalled ({}): new connections and datagrams go to instances {}", id,
+            silence, healthyList());
       }
     } else {
       LOG.info("steering: instance {} runs again: back in the table after {} ms steered around", id,
@@ -134,6 +152,13 @@ final class Watchdog {
       outSinceMs.set(id, 0);
       why.set(id, null);
     }
+  }
+
+  /** What the silence was made of: enough for an operator to tell a stuck loop from a starved machine. */
+  private static String silence(StallJudge.Change c) {
+    String cpu = c.ranMs() < 0 ? "the scheduler's view unavailable"
+        : "its thread on a CPU " + c.ranMs() + " ms, waiting for one " + c.waitedMs() + " ms";
+    return "no progress for " + c.stalledForMs() + " ms: " + cpu + "; " + c.couldRunMs() + " ms counted";
   }
 
   private List<Integer> healthyList() {

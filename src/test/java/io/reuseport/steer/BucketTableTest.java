@@ -44,4 +44,10 @@ class BucketTableTest {
     assertThat(BucketTable.assign(new boolean[] {false, false}))
         .isEqualTo(BucketTable.assign(new boolean[] {true, true}));
   }
+
+  @Test
+  void whileNoInstanceIsHealthyEveryFlowKeepsItsInstance() {
+    assertThat(BucketTable.flowHealth(new boolean[] {false, false, false})).containsOnly(true);
+    assertThat(BucketTable.flowHealth(new boolean[] {false, true, false})).containsExactly(false, true, false);
+  }
 }
