@@ -57,8 +57,8 @@ class EveryInstanceStalledTest {
         flow.setSoTimeout(ANSWER_MS);
         flows.add(flow);
       }
-      Socket first = connectionTo(server.port(), 0);
-      Socket second = connectionTo(server.port(), 1);
+      Socket first = Clients.connectionToInstance(server.port(), 0);
+      Socket second = Clients.connectionToInstance(server.port(), 1);
       // a busy machine can hold a fresh JVM's loop up for a moment: start from every instance in the table
       awaitEveryInstanceIn(server);
       int[] before = ask(flows, server.port());
@@ -155,20 +155,5 @@ class EveryInstanceStalledTest {
       out[i] = instances.getJsonObject(i).getBoolean("steeredAround");
     }
     return out;
-  }
-
-  /** A connection that the kernel put on instance {@code id} (asked with {@code id}; the others are closed). */
-  private static Socket connectionTo(int port, int id) throws IOException {
-    for (int attempt = 0; attempt < 200; attempt++) {
-      Socket s = Clients.connect(port);
-      s.getOutputStream().write("id\n".getBytes(StandardCharsets.US_ASCII));
-      String line = new BufferedReader(new InputStreamReader(s.getInputStream(), StandardCharsets.US_ASCII))
-          .readLine();
-      if (line != null && Integer.parseInt(line.trim()) == id) {
-        return s;
-      }
-      s.close();
-    }
-    throw new IllegalStateException("no connection reached instance " + id);
   }
 }

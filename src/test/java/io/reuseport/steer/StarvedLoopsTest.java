@@ -11,10 +11,8 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
-import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.InputStreamReader;
 import java.io.OutputStream;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
@@ -72,7 +70,7 @@ class StarvedLoopsTest {
 
   @Test
   void loopsStarvedAlikeAreNotSteeredAroundButAStuckOneStillIs() throws Exception {
-    Socket toStall = connectionTo(0);
+    Socket toStall = Clients.connectionToInstance(server.port(), 0);
     startStreams();
     quota = CpuQuota.create();
     quota.add(loopThread(0));
@@ -142,7 +140,7 @@ class StarvedLoopsTest {
   /** One streaming echo connection per instance, each past its first echoed bytes. */
   private void startStreams() throws Exception {
     for (int id = 0; id < 2; id++) {
-      streams.add(new Stream(connectionTo(id)));
+      streams.add(new Stream(Clients.connectionToInstance(server.port(), id)));
     }
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
     while (streams.stream().anyMatch(s -> s.echoed.get() == 0) && System.nanoTime() < deadline) {
@@ -153,21 +151,6 @@ class StarvedLoopsTest {
 
   private long[] echoed() {
     return streams.stream().mapToLong(s -> s.echoed.get()).toArray();
-  }
-
-  /** A connection that the kernel put on instance {@code id} (asked with {@code id}; the others are closed). */
-  private Socket connectionTo(int id) throws IOException {
-    for (int attempt = 0; attempt < 200; attempt++) {
-      Socket s = Clients.connect(server.port());
-      s.getOutputStream().write("id\n".getBytes(StandardCharsets.US_ASCII));
-      String line = new BufferedReader(new InputStreamReader(s.getInputStream(), StandardCharsets.US_ASCII))
-          .readLine();
-      if (line != null && Integer.parseInt(line.trim()) == id) {
-        return s;
-      }
-      s.close();
-    }
-    throw new IllegalStateException("no connection reached instance " + id);
   }
 
   /** Writes zeros as fast as the instance echoes them back, on two threads of its own, until closed. */

@@ -54,4 +54,22 @@ public final class Clients {
     s.setSoTimeout(TIMEOUT_MS);
     return s;
   }
+
+  /**
+   * A connection that the kernel put on instance {@code id} of a server running the steering tests' stall service
+   * (it answers "id" with its instance id); connections that landed elsewhere are closed.
+   */
+  public static Socket connectionToInstance(int port, int id) throws IOException {
+    for (int attempt = 0; attempt < 200; attempt++) {
+      Socket s = connect(port);
+      s.getOutputStream().write("id\n".getBytes(StandardCharsets.US_ASCII));
+      String line = new BufferedReader(new InputStreamReader(s.getInputStream(), StandardCharsets.US_ASCII))
+          .readLine();
+      if (line != null && Integer.parseInt(line.trim()) == id) {
+        return s;
+      }
+      s.close();
+    }
+    throw new IllegalStateException("no connection reached instance " + id);
+  }
 }
