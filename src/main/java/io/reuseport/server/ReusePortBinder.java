@@ -111,19 +111,25 @@ final class ReusePortBinder {
    */
   private Future<Channel> serve(Channel listener, ChannelHandler listenerHandler, ConnectionAcceptor.Setup setup,
                                 Function<Channel, Future<Channel>> start) {
-    Map<ChannelOption<?>, Object> connectionOptions = new LinkedHashMap<>();
-    // By default half-closed peers (shutdown(SHUT_WR)) still get their pending replies before we close, and the
-    // service hears of the end; that costs a shutdown(SHUT_RD) per connection, which closing at once saves
-    connectionOptions.put(ChannelOption.ALLOW_HALF_CLOSURE, halfClose);
-    if (listener instanceof EpollServerSocketChannel) {
-      // one read-size predictor for all of this listener's connections instead of one each (each connection still
-      // has its own predictions): 32 bytes less per open connection
-      connectionOptions.put(ChannelOption.RCVBUF_ALLOCATOR, streamReadSizes());
-    }
-    listener.pipeline().addLast(listenerHandler, new ConnectionAcceptor(setup, connectionOptions));
+    ConnectionAcceptor acceptor = new ConnectionAcceptor(setup, connectionOptions(listener, halfClose));
+    listener.pipeline().addLast(listenerHandler, acceptor);
     return toFuture(eventLoop().register(listener))
         .compose(start)
         .onFailure(err -> listener.close());
+  }
+
+  /** The options each connection of {@code listener} gets before it is registered (Netty's child options). */
+  static Map<ChannelOption<?>, Object> connectionOptions(Channel listener, boolean halfClose) {
+    Map<ChannelOption<?>, Object> options = new LinkedHashMap<>();
+    // By default half-closed peers (shutdown(SHUT_WR)) still get their pending replies before we close, and the
+    // service hears of the end; that costs a shutdown(SHUT_RD) per connection, which closing at once saves
+    options.put(ChannelOption.ALLOW_HALF_CLOSURE, halfClose);
+    if (listener instanceof EpollServerSocketChannel) {
+      // one read-size predictor for all of this listener's connections instead of one each (each connection still
+      // has its own predictions): 32 bytes less per open connection
+      options.put(ChannelOption.RCVBUF_ALLOCATOR, streamReadSizes());
+    }
+    return options;
   }
 
   /**

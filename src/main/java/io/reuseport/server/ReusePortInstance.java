@@ -106,8 +106,8 @@ final class ReusePortInstance extends VerticleBase implements ServerInstance {
 
   private Future<Void> bindOwn() {
     InetSocketAddress address = new InetSocketAddress(conf.host(), conf.port());
-    Initializer initializer = new Initializer(service);
-    return binder.bindTcp(address, conf.acceptBacklog(), initializer.failures, initializer)
+    ConnectionSetup setup = newConnectionSetup();
+    return binder.bindTcp(address, conf.acceptBacklog(), setup.failures(), setup)
         .recover(err -> Future.failedFuture(BindFailure.of("TCP", conf, err)))
         .compose(tcp -> {
           tcpListeners.add(tcp);
@@ -121,11 +121,16 @@ final class ReusePortInstance extends VerticleBase implements ServerInstance {
         });
   }
 
+  /** One per listener: it ends that listener's run of accept failures. */
+  private ConnectionSetup newConnectionSetup() {
+    return new ConnectionSetup(service, admission, open, idleSweeper);
+  }
+
   private Future<Void> adoptInherited() {
     List<Future<?>> adopted = new ArrayList<>();
     for (int fd : inherited.tcpFds()) {
-      Initializer initializer = new Initializer(service);
-      adopted.add(binder.adoptTcp(fd, initializer.failures, initializer).onSuccess(tcpListeners::add));
+      ConnectionSetup setup = newConnectionSetup();
+      adopted.add(binder.adoptTcp(fd, setup.failures(), setup).onSuccess(tcpListeners::add));
     }
     for (int fd : inherited.udpFds()) {
       // one handler per socket: it holds that socket's raw descriptor
@@ -278,28 +283,5 @@ final class ReusePortInstance extends VerticleBase implements ServerInstance {
 
   private static int localPort(Channel channel) {
     return ((InetSocketAddress) channel.localAddress()).getPort();
-  }
-
-  /** Admits or rejects each accepted connection of one listener, then sets up its pipeline. */
-  private final class Initializer implements ConnectionAcceptor.Setup {
-    private final Service service;
-    /** The same listener's accept errors. */
-    private final AcceptFailures failures;
-
-    Initializer(Service service) {
-      this.service = service;
-      this.failures = new AcceptFailures(counters);
-    }
-
-    @Override
-    public void setUp(Channel ch) {
-      failures.accepted();
-      if (!admission.admit()) {
-        ch.close();
-        return;
-      }
-      ch.pipeline().addLast(TcpConnectionHandler.NAME,
-          new TcpConnectionHandler(service, admission, open, idleSweeper));
-    }
   }
 }
