@@ -9,6 +9,7 @@ import io.netty.channel.epoll.EpollServerSocketChannel;
 import io.netty.channel.socket.SocketProtocolFamily;
 import io.netty.channel.unix.FileDescriptor;
 import io.netty.channel.unix.Socket;
+import io.netty.util.concurrent.DefaultThreadFactory;
 import io.reuseport.server.ServerHandlers;
 import io.reuseport.service.EchoService;
 import org.openjdk.jmh.annotations.Benchmark;
@@ -56,7 +57,7 @@ import java.util.concurrent.TimeUnit;
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.NANOSECONDS)
 @Fork(1)
-@Warmup(iterations = 3, time = 1)
+@Warmup(iterations = 10, time = 1)
 @Measurement(iterations = 5, time = 1)
 public class AcceptedChannelBenchmark {
 
@@ -71,7 +72,6 @@ public class AcceptedChannelBenchmark {
   @Param({"sockets", "netty", "server"})
   public String path;
 
-  private EventLoopGroup group;
   private EventLoop loop;
   private EpollServerSocketChannel listener;
   private Socket listening;
@@ -82,7 +82,10 @@ public class AcceptedChannelBenchmark {
 
   @Setup(Level.Trial)
   public void setUp() throws Exception {
-    group = new MultiThreadIoEventLoopGroup(1, EpollIoHandler.newFactory());
+    // a daemon thread, left running until this fork's JVM exits: ended in the tear-down, it would end before the
+    // profiler reads its CPU time for the last iteration
+    EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, new DefaultThreadFactory("bench-loop", true),
+        EpollIoHandler.newFactory());
     loop = group.next();
     listener = new EpollServerSocketChannel(SocketProtocolFamily.INET);
     // the accept loop is this benchmark's: epoll never reads the listener
@@ -103,7 +106,6 @@ public class AcceptedChannelBenchmark {
   @TearDown(Level.Trial)
   public void tearDown() throws Exception {
     listener.close().sync();
-    group.shutdownGracefully(0, 1, TimeUnit.SECONDS).sync();
     if (server.openConnections() != 0 || server.counters().tcpAccepted != server.counters().tcpClosed) {
       throw new IllegalStateException("connections left open: " + server.openConnections());
     }
