@@ -47,7 +47,8 @@ cat > "$WORK/logback-jmh.xml" <<'XML'
 </configuration>
 XML
 
-log "$(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(java -version 2>&1 | head -1)"
+CPU=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')
+log "$(nproc) cores, $CPU, kernel $(uname -r), $(java -version 2>&1 | head -1)"
 log "load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
 # bounded defaults, each unless the caller gave that option (JMH refuses an option given twice)
 DEFAULTS=()
