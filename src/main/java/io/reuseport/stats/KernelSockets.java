@@ -2,8 +2,10 @@ package io.reuseport.stats;
 
 import java.io.BufferedReader;
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -13,7 +15,8 @@ import java.util.Set;
 /**
  * The kernel's view of the sockets on a port, read from {@code /proc/net/{tcp,tcp6,udp,udp6}}: the members of a
  * port's reuseport group are what the kernel lists there, not what the process believes it bound. Blocking file
- * reads: call it off the event loop.
+ * reads: call it off the event loop. A file that cannot be read (other than one that does not exist) throws
+ * {@link UncheckedIOException}: at the descriptor limit "nothing read" is not "no sockets".
  */
 public final class KernelSockets {
 
@@ -59,8 +62,11 @@ public final class KernelSockets {
           // the fd closed while we listed it
         }
       }
-    } catch (IOException e) {
+    } catch (NoSuchFileException e) {
       // no /proc/self/fd: nothing is known to be ours
+    } catch (IOException e) {
+      // e.g. EMFILE at the descriptor limit: an empty set would make every socket on the port look foreign
+      throw new UncheckedIOException(e);
     }
     return inodes;
   }
@@ -83,8 +89,12 @@ public final class KernelSockets {
           rows.add(line);
         }
       }
-    } catch (IOException e) {
+    } catch (NoSuchFileException e) {
+      // e.g. no tcp6 without IPv6: no such sockets
       return List.of();
+    } catch (IOException e) {
+      // e.g. EMFILE at the descriptor limit: not the same as no sockets on the port
+      throw new UncheckedIOException(e);
     }
     return parse(name, rows, port);
   }

@@ -15,12 +15,25 @@ import java.util.Set;
  * how many are this process's, how many belong to another process (a process of the same user joins silently and
  * takes a share of the traffic), and each UDP socket's kernel drop count.
  *
+ * <p>Reading it takes file descriptors ({@code /proc/self/fd}, {@code /proc/net/*}): at the descriptor limit the
+ * read fails, and the group is the last one read, marked {@link #unavailable} with the reason, rather than an
+ * empty group (or one where every socket looks foreign, when only {@code /proc/self/fd} could not be opened).
+ *
  * @param udpDropsByFd kernel drops of this process's UDP sockets on the port, by file descriptor
+ * @param unavailable why the last read failed (these are the figures of the read before it), or null
  */
 public record PortGroup(int tcpListeners, int udpSockets, int foreignTcp, int foreignUdp,
-                        Map<Integer, Long> udpDropsByFd) {
+                        Map<Integer, Long> udpDropsByFd, String unavailable) {
 
-  /** Reads {@code /proc}; blocking, call it off the event loop. */
+  public PortGroup(int tcpListeners, int udpSockets, int foreignTcp, int foreignUdp, Map<Integer, Long> udpDropsByFd) {
+    this(tcpListeners, udpSockets, foreignTcp, foreignUdp, udpDropsByFd, null);
+  }
+
+  /**
+   * Reads {@code /proc}; blocking, call it off the event loop.
+   *
+   * @throws java.io.UncheckedIOException when a file cannot be read (e.g. EMFILE at the descriptor limit)
+   */
   public static PortGroup read(int port, List<Integer> ourUdpFds) {
     Set<Long> own = KernelSockets.ownInodes();
     List<KernelSockets.Entry> tcp = KernelSockets.tcpListeners(port);
@@ -44,6 +57,11 @@ public record PortGroup(int tcpListeners, int udpSockets, int foreignTcp, int fo
     return new PortGroup(0, 0, 0, 0, Map.of());
   }
 
+  /** These figures, marked as not read this time, and why. */
+  public PortGroup unavailable(String why) {
+    return new PortGroup(tcpListeners, udpSockets, foreignTcp, foreignUdp, udpDropsByFd, why);
+  }
+
   public boolean hasForeignMembers() {
     return foreignTcp > 0 || foreignUdp > 0;
   }
@@ -55,7 +73,9 @@ public record PortGroup(int tcpListeners, int udpSockets, int foreignTcp, int fo
         .put("ourTcp", tcpListeners - foreignTcp)
         .put("ourUdp", udpSockets - foreignUdp)
         .put("foreignTcp", foreignTcp)
-        .put("foreignUdp", foreignUdp);
+        .put("foreignUdp", foreignUdp)
+        .put("available", unavailable == null)
+        .put("unavailable", unavailable);
   }
 
   private static Long inodeOf(int fd) {

@@ -9,6 +9,7 @@ import io.vertx.core.json.JsonObject;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.io.UncheckedIOException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicReferenceArray;
@@ -288,9 +289,19 @@ public final class StatsCollector extends VerticleBase {
         fds.add(s.udpFd());
       }
     }
-    return vertx.executeBlocking(() -> PortGroup.read(settings.port(), fds), false).onSuccess(read -> {
+    return vertx.executeBlocking(() -> PortGroup.read(settings.port(), fds), false).onFailure(err -> {
+      // e.g. no descriptor left for /proc: the rest of the report stands, the group says why it is old
+      String why = "cannot read " + (err instanceof UncheckedIOException ? err.getCause() : err).getMessage();
+      if (group.unavailable() == null) {
+        LOG.warn("port {}'s group: {}; /stats shows the last group read, marked unavailable", settings.port(), why);
+      }
+      group = group.unavailable(why);
+    }).onSuccess(read -> {
       PortGroup before = group;
       group = read;
+      if (before.unavailable() != null) {
+        LOG.info("port {}'s group read again", settings.port());
+      }
       if (read.hasForeignMembers() && (read.foreignTcp() != before.foreignTcp()
           || read.foreignUdp() != before.foreignUdp())) {
         if (locksGroup()) {
