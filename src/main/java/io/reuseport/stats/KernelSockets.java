@@ -20,6 +20,8 @@ import java.util.Set;
  */
 public final class KernelSockets {
 
+  /** TCP state ESTABLISHED in {@code /proc/net/tcp}. */
+  private static final int TCP_ESTABLISHED = 0x01;
   /** TCP state LISTEN in {@code /proc/net/tcp}. */
   private static final int TCP_LISTEN = 0x0A;
   /** UDP sockets show state 07 (TCP_CLOSE) when unconnected. */
@@ -45,6 +47,17 @@ public final class KernelSockets {
     List<Entry> all = new ArrayList<>(read("udp", port, false));
     all.addAll(read("udp6", port, false));
     all.removeIf(e -> e.state() != UDP_UNCONNECTED);
+    return all;
+  }
+
+  /**
+   * Accepted TCP connections on {@code port} that a process holds (a connection still in an accept queue has no
+   * inode yet), IPv4 and IPv6. Reads every row of the port, not only the listeners: call it when it matters.
+   */
+  public static List<Entry> acceptedConnections(int port) {
+    List<Entry> all = new ArrayList<>(read("tcp", port, false));
+    all.addAll(read("tcp6", port, false));
+    all.removeIf(e -> e.state() != TCP_ESTABLISHED || e.inode() == 0);
     return all;
   }
 

@@ -6,6 +6,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -20,13 +21,15 @@ import java.util.Set;
  * empty group (or one where every socket looks foreign, when only {@code /proc/self/fd} could not be opened).
  *
  * @param udpDropsByFd kernel drops of this process's UDP sockets on the port, by file descriptor
+ * @param foreignConnections inodes of the connections on the port that another process accepted, read only while
+ *     a foreign TCP listener is in the group (empty otherwise)
  * @param unavailable why the last read failed (these are the figures of the read before it), or null
  */
 public record PortGroup(int tcpListeners, int udpSockets, int foreignTcp, int foreignUdp,
-                        Map<Integer, Long> udpDropsByFd, String unavailable) {
+                        Map<Integer, Long> udpDropsByFd, Set<Long> foreignConnections, String unavailable) {
 
   public PortGroup(int tcpListeners, int udpSockets, int foreignTcp, int foreignUdp, Map<Integer, Long> udpDropsByFd) {
-    this(tcpListeners, udpSockets, foreignTcp, foreignUdp, udpDropsByFd, null);
+    this(tcpListeners, udpSockets, foreignTcp, foreignUdp, udpDropsByFd, Set.of(), null);
   }
 
   /**
@@ -47,10 +50,19 @@ public record PortGroup(int tcpListeners, int udpSockets, int foreignTcp, int fo
         dropsByFd.put(fd, dropsByInode.get(inode));
       }
     }
-    return new PortGroup(tcp.size(), udp.size(),
-        (int) tcp.stream().filter(e -> !own.contains(e.inode())).count(),
+    int foreignTcp = (int) tcp.stream().filter(e -> !own.contains(e.inode())).count();
+    Set<Long> foreignConnections = new HashSet<>();
+    if (foreignTcp > 0) {
+      // every row of the port, which under churn is many: only while another process shares it. Ours are what we
+      // hold between two reads: one we accepted or closed in the meantime would otherwise look foreign
+      KernelSockets.acceptedConnections(port).forEach(e -> foreignConnections.add(e.inode()));
+      foreignConnections.removeAll(KernelSockets.ownInodes());
+      foreignConnections.retainAll(KernelSockets.acceptedConnections(port).stream()
+          .map(KernelSockets.Entry::inode).toList());
+    }
+    return new PortGroup(tcp.size(), udp.size(), foreignTcp,
         (int) udp.stream().filter(e -> !own.contains(e.inode())).count(),
-        Map.copyOf(dropsByFd));
+        Map.copyOf(dropsByFd), Set.copyOf(foreignConnections), null);
   }
 
   public static PortGroup unknown() {
@@ -59,7 +71,7 @@ public record PortGroup(int tcpListeners, int udpSockets, int foreignTcp, int fo
 
   /** These figures, marked as not read this time, and why. */
   public PortGroup unavailable(String why) {
-    return new PortGroup(tcpListeners, udpSockets, foreignTcp, foreignUdp, udpDropsByFd, why);
+    return new PortGroup(tcpListeners, udpSockets, foreignTcp, foreignUdp, udpDropsByFd, foreignConnections, why);
   }
 
   public boolean hasForeignMembers() {

@@ -35,6 +35,8 @@ public final class Steering {
   private volatile String reason;
   private volatile Watchdog watchdog;
   private volatile SocketSlots slots;
+  /** Whether this process handed its sockets to the process that took it over. */
+  private volatile boolean handedOver;
 
   private Steering(ServerConfig config, Selector selector, String reason) {
     this.configured = config.steering();
@@ -181,6 +183,7 @@ public final class Steering {
    * The new process has attached its own program by then, so this one's table no longer matters.
    */
   public void handOver() {
+    handedOver = true;
     stop();
     Selector loaded = selector;
     SocketSlots mine = slots;
@@ -208,10 +211,12 @@ public final class Steering {
 
   /**
    * Whether sockets of other processes in the group get nothing: while the selector is attached, it always selects
-   * one of ours (see {@link SelectorProgram}).
+   * one of ours (see {@link SelectorProgram}). Not after a hand-over (the group's sockets are the successor's, out of
+   * our maps). A process of the same user that attaches a selector of its own replaces ours, which this process is
+   * not told: the stats collector notices it when other processes' sockets accept new connections.
    */
   public boolean locksGroup() {
-    return selector != null && watchdog != null;
+    return selector != null && watchdog != null && !handedOver;
   }
 
   /** The {@code steering} part of {@code /stats}. */
@@ -232,6 +237,7 @@ public final class Steering {
         .put("selector", active() ? "bpf" : "kernel")
         .put("reason", reason)
         .put("locksGroup", locksGroup())
+        .put("handedOver", handedOver)
         .put("stallThresholdMs", thresholdMs)
         .put("instances", perInstance);
   }
