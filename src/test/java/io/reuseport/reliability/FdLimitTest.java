@@ -39,8 +39,7 @@ class FdLimitTest {
 
   @Test
   void sixHundredKeepAliveAdminConnectionsDoNotStopTheEchoService() throws Exception {
-    ChildServer child = ChildServer.startWithFdLimit(dir, FD_LIMIT, Map.of(), "--host", "127.0.0.1", "--port", "0",
-        "--admin-host", "127.0.0.1", "--admin-port", "0", "--instances", "2");
+    ChildServer child = ChildServer.startWithFdLimit(dir, FD_LIMIT, Map.of(), onLoopback("--instances", "2"));
     List<Socket> flood = new ArrayList<>();
     try (child) {
       int port = child.awaitReadyPort(60);
@@ -70,8 +69,7 @@ class FdLimitTest {
 
   @Test
   void anExhaustedServicePortLeavesStatsAndLivenessAnswering() throws Exception {
-    ChildServer child = ChildServer.startWithFdLimit(dir, FD_LIMIT, Map.of(), "--host", "127.0.0.1", "--port", "0",
-        "--admin-host", "127.0.0.1", "--admin-port", "0", "--instances", "1");
+    ChildServer child = ChildServer.startWithFdLimit(dir, FD_LIMIT, Map.of(), onLoopback("--instances", "1"));
     List<Socket> clients = new ArrayList<>();
     try (child) {
       int port = child.awaitReadyPort(60);
@@ -108,8 +106,7 @@ class FdLimitTest {
 
   @Test
   void acceptFailuresAtTheLimitAreCountedAndLoggedOncePerEpisode() throws Exception {
-    ChildServer child = ChildServer.start(dir, Map.of(), "--host", "127.0.0.1", "--port", "0",
-        "--admin-host", "127.0.0.1", "--admin-port", "0", "--instances", "2", "--stats-interval-ms", "200");
+    ChildServer child = ChildServer.start(dir, Map.of(), onLoopback("--instances", "2", "--stats-interval-ms", "200"));
     List<Socket> clients = new ArrayList<>();
     try (child; KeepAliveHttp http = new KeepAliveHttp(awaitAdmin(child))) {
       int port = child.awaitReadyPort(60);
@@ -169,6 +166,12 @@ class FdLimitTest {
         s.close();
       }
     }
+  }
+
+  /** The server's arguments: both ports on loopback, chosen by the kernel, then {@code more}. */
+  private static String[] onLoopback(String... more) {
+    return Stream.concat(Stream.of("--host", "127.0.0.1", "--port", "0", "--admin-host", "127.0.0.1",
+        "--admin-port", "0"), Stream.of(more)).toArray(String[]::new);
   }
 
   private static int awaitAdmin(ChildServer child) throws InterruptedException {
