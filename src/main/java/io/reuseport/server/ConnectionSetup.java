@@ -39,6 +39,13 @@ final class ConnectionSetup implements ConnectionAcceptor.Setup {
       connection.close();
       return;
     }
-    connection.pipeline().addLast(TcpConnectionHandler.NAME, new TcpConnectionHandler(service, admission, open, idle));
+    try {
+      connection.pipeline().addLast(TcpConnectionHandler.NAME,
+          new TcpConnectionHandler(service, admission, open, idle));
+    } catch (Throwable t) {
+      // no handler to count its close (e.g. its class failed to load): undo the admission; the acceptor closes it
+      admission.closed(true);
+      throw t;
+    }
   }
 }
