@@ -2,7 +2,10 @@
  * A light TCP churn client for bench/compare.sh --c-client: connect, send PAYLOAD bytes, read them back, close,
  * repeat, CONCURRENCY connections in flight on one thread with epoll. The Java `load` client costs a server on the
  * same 2-core machine about a core; this one leaves the server more of the machine.
- * Loopback only (refuses other addresses); bounded by DURATION; prints one JSON line like `load --json`.
+ * Loopback only (refuses other addresses); bounded by DURATION; prints one JSON line like `load --json`, with the
+ * client's own CPU time per counted connection ("clientCpuUsPerConn") and whether its one thread was busy at least
+ * 90 % of the counted window ("clientCpuSaturated": then the client, not the server, bounds the throughput);
+ * "cpuCoresUsed" and "machineCpuLoad" (busy share of all cores, /proc/stat) as the Java client reports them.
  *
  *   gcc -O2 -o /tmp/churn bench/churn.c
  *   /tmp/churn 127.0.0.1 PORT CONCURRENCY DURATION_S WARMUP_S PAYLOAD
@@ -29,6 +32,26 @@ static long long now_ns(void) {
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
   return ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+static long long cpu_ns(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+  return ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+/* busy and total clock ticks of all cores since boot (/proc/stat's first line); 0 and 0 when unreadable */
+static void machine_ticks(long long *busy, long long *total) {
+  long long v[8] = { 0 };
+  *busy = *total = 0;
+  FILE *f = fopen("/proc/stat", "r");
+  if (f == NULL) { return; }
+  int got = fscanf(f, "cpu %lld %lld %lld %lld %lld %lld %lld %lld",
+                   &v[0], &v[1], &v[2], &v[3], &v[4], &v[5], &v[6], &v[7]);
+  fclose(f);
+  if (got != 8) { return; }
+  for (int i = 0; i < 8; i++) { *total += v[i]; }
+  *busy = *total - v[3] - v[4]; /* all but idle and iowait */
 }
 
 static int cmp_u32(const void *a, const void *b) {
@@ -92,9 +115,18 @@ int main(int argc, char **argv) {
   int open = concurrency;
   struct epoll_event events[256];
   long long last_scan = begin;
+  /* the client's CPU time over the counted window: read when the loop first passes its start and its end */
+  long long cpu_at_start = -1, cpu_at_stop = -1, wall_at_start = 0, wall_at_stop = 0;
+  long long busy_at_start = 0, total_at_start = 0, busy_at_stop = 0, total_at_stop = 0;
   while (open > 0 && now_ns() < hard_stop) {
     int ready = epoll_wait(ep, events, 256, 100);
     long long t = now_ns();
+    if (cpu_at_start < 0 && t >= counted_from) {
+      cpu_at_start = cpu_ns(); wall_at_start = t; machine_ticks(&busy_at_start, &total_at_start);
+    }
+    if (cpu_at_stop < 0 && t >= stop) {
+      cpu_at_stop = cpu_ns(); wall_at_stop = t; machine_ticks(&busy_at_stop, &total_at_stop);
+    }
     for (int e = 0; e < ready; e++) {
       int i = (int) events[e].data.u32;
       struct slot *s = &slots[i];
@@ -142,11 +174,22 @@ int main(int argc, char **argv) {
       }
     }
   }
+  if (cpu_at_start < 0) { cpu_at_start = cpu_ns(); wall_at_start = now_ns(); }
+  if (cpu_at_stop < 0) {
+    cpu_at_stop = cpu_ns(); wall_at_stop = now_ns(); machine_ticks(&busy_at_stop, &total_at_stop);
+  }
+  double machine = total_at_stop > total_at_start
+      ? (double) (busy_at_stop - busy_at_start) / (double) (total_at_stop - total_at_start) : -1;
+  double busy = wall_at_stop > wall_at_start
+      ? (double) (cpu_at_stop - cpu_at_start) / (double) (wall_at_stop - wall_at_start) : 0;
+  double cpu_per_conn = successes ? (double) (cpu_at_stop - cpu_at_start) / 1000.0 / (double) successes : 0;
   qsort(lat, n, sizeof *lat, cmp_u32);
   uint32_t p50 = n ? lat[n / 2] : 0, p99 = n ? lat[(size_t) ((double) n * 0.99)] : 0, max = n ? lat[n - 1] : 0;
   printf("{\"mode\":\"tcp-churn\",\"client\":\"c\",\"requests\":%lld,\"successes\":%lld,\"errors\":%lld,"
          "\"timeouts\":%lld,\"throughput\":%.1f,\"latencyUs\":{\"p50\":%u,\"p99\":%u,\"max\":%u},"
-         "\"clientCpuSaturated\":false}\n",
-         successes + errors + timeouts, successes, errors, timeouts, (double) successes / duration, p50, p99, max);
+         "\"cpuCoresUsed\":%.2f,\"machineCpuLoad\":%.3f,\"clientCpuUsPerConn\":%.2f,"
+         "\"clientCpuSaturated\":%s}\n",
+         successes + errors + timeouts, successes, errors, timeouts, (double) successes / duration, p50, p99, max,
+         busy, machine, cpu_per_conn, busy >= 0.9 ? "true" : "false");
   return 0;
 }

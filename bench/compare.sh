@@ -20,6 +20,9 @@
 # --out FILE: write the report there instead, and leave README.md alone (for trial runs).
 # --c-client: drive tcp-churn with bench/churn.c (built with gcc) instead of the Java load client, which on a
 # 2-core machine takes about a core from the servers it measures.
+# Both clients report their own CPU and the machine's busy share; the report's "Who bounds churn throughput" section
+# turns them into client CPU per connection, the highest reuseport / shared ratio the shared machine allows, and each
+# server's capacity (connections per second of server CPU), which is what the machine-bound throughput cannot show.
 # --wait-quiet: before starting, wait up to SECONDS for the 1-minute load average to drop below 1 (other work on
 # the machine skews every number; the report records the load average either way).
 # --server-warmup: before round 1, each load runs this long against each server, uncounted, so that no server is
@@ -250,9 +253,11 @@ for round in $(seq 1 "$ROUNDS"); do
         t="$(field "$json" throughput)" -v s=$((DURATION + WARMUP)) \
         'BEGIN { if (a == "" || b == "" || t == "" || t <= 0) print ""; else printf "%.2f", (b - a) * 1e6 / hz / (t * s) }')
       p99=$({ grep -o '"p99":[0-9]*' <<<"$json" || true; } | cut -d: -f2)
-      printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "${LOADS[$li]}" "${NAMES[$i]}" "$round" \
+      # load server round throughput p99 errors timeouts client-saturated server-CPU/op client-cores machine-load
+      printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "${LOADS[$li]}" "${NAMES[$i]}" "$round" \
         "$(field "$json" throughput)" "${p99:-0}" "$(field "$json" errors)" "$(field "$json" timeouts)" \
-        "$(field "$json" clientCpuSaturated)" "$cpu_us" >>"$RESULTS"
+        "$(field "$json" clientCpuSaturated)" "$cpu_us" "$(field "$json" cpuCoresUsed)" \
+        "$(field "$json" machineCpuLoad)" >>"$RESULTS"
       jain=$({ grep -o '"jain":[0-9.]*' <<<"$json" || true; } | cut -d: -f2)
       log "round $round ${LOADS[$li]} ${NAMES[$i]}: $(field "$json" throughput)/s p99 ${p99:-?} us" \
         "server CPU ${cpu_us:-?} us/op${jain:+ jain $jain}"
@@ -261,7 +266,8 @@ for round in $(seq 1 "$ROUNDS"); do
 done
 
 median() { # load name column
-  awk -F'\t' -v l="$1" -v n="$2" -v c="$3" '$1 == l && $2 == n { print $c }' "$RESULTS" | sort -g |
+  awk -F'\t' -v l="$1" -v n="$2" -v c="$3" '$1 == l && $2 == n && $c != "" && $c != "null" { print $c }' \
+    "$RESULTS" | sort -g |
     awk '{ v[NR] = $1 } END { if (NR == 0) print ""; else if (NR % 2) print v[(NR + 1) / 2];
       else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
 }
@@ -429,11 +435,44 @@ UNITS=("conn/s" "msg/s" "dgram/s")
     "$(ratio "$(median tcp-churn "$R" 4)" "$(median tcp-churn "$S" 4)")"
   target_row "TCP churn throughput: reuseport-$INSTANCES / C reference" 0.95 \
     "$(ratio "$(median tcp-churn "$R" 4)" "$(median tcp-churn "$C" 4)")"
+  target_row "TCP churn capacity (connections per second of server CPU): reuseport-$INSTANCES / shared-$INSTANCES" \
+    1.3 "$(ratio "$(median tcp-churn "$S" 9)" "$(median tcp-churn "$R" 9)")"
   echo "| server memory per idle connection | <= 2 KB | — | not measured here: bench/idle-memory.sh |"
   echo
   saturated=$(awk -F'\t' '$8 == "true"' "$RESULTS" | wc -l)
   echo "Runs in which the load client's own CPU was saturated (>= 90 % of all cores): $saturated of" \
     "$(wc -l <"$RESULTS")."
+  echo
+  echo "## Who bounds churn throughput (tcp-churn, medians)"
+  echo
+  echo "The client and the servers share the machine: where it is all busy, churn throughput measures the client's"
+  echo "CPU per connection plus the server's, not the server alone. Client CPU per connection = its busy cores"
+  echo "over its throughput; capacity = connections per second of server CPU (1 / server CPU per connection), what"
+  echo "a machine with the client elsewhere would let each server reach per core. The highest reuseport / shared"
+  echo "throughput ratio this machine allows with this client is (client + shared) / (client + reuseport) CPU."
+  echo
+  echo "| server | conn/s | server CPU µs/conn | client CPU µs/conn | client cores busy | machine busy |" \
+    "capacity, conn per server CPU-second |"
+  echo "|---|---:|---:|---:|---:|---:|---:|"
+  for i in "${STARTED[@]}"; do
+    n=${NAMES[$i]}
+    thr=$(median tcp-churn "$n" 4)
+    srv=$(median tcp-churn "$n" 9)
+    cores=$(median tcp-churn "$n" 10)
+    machine=$(median tcp-churn "$n" 11)
+    awk -v n="$n" -v t="$thr" -v s="$srv" -v c="$cores" -v m="$machine" 'BEGIN {
+      cl = (t > 0 && c != "") ? sprintf("%.1f", c * 1e6 / t) : "—"
+      capacity = (s + 0 > 0) ? sprintf("%.0f", 1e6 / s) : "—"
+      printf "| %s | %s | %s | %s | %s | %s | %s |\n", n, t == "" ? "—" : sprintf("%.0f", t), s == "" ? "—" : s, cl,
+        c == "" ? "—" : c, m == "" ? "—" : sprintf("%.0f %%", m * 100), capacity }'
+  done
+  client_us=$(awk -v t="$(median tcp-churn "$R" 4)" -v c="$(median tcp-churn "$R" 10)" \
+    'BEGIN { if (t > 0 && c != "") printf "%.2f", c * 1e6 / t }')
+  echo
+  echo "Highest reuseport-$INSTANCES / shared-$INSTANCES churn throughput ratio with this client on this machine:" \
+    "$(awk -v c="$client_us" -v s="$(median tcp-churn "$S" 9)" -v r="$(median tcp-churn "$R" 9)" \
+      'BEGIN { if (c == "" || s == "" || r == "") print "—"; else printf "%.2f", (c + s) / (c + r) }');" \
+    "capacity ratio (server CPU alone): $(ratio "$(median tcp-churn "$S" 9)" "$(median tcp-churn "$R" 9)")."
   echo
   if [[ -f "$REPO/bench/ANALYSIS.md" ]]; then
     cat "$REPO/bench/ANALYSIS.md"

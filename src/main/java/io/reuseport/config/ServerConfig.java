@@ -36,18 +36,21 @@ public record ServerConfig(
     boolean epollReusePort = balancing == Balancing.REUSEPORT && transport.resolved() == TransportKind.EPOLL;
     if (!controlSocket.isEmpty() && !epollReusePort) {
       throw new ConfigException(Setting.CONTROL_SOCKET.key(),
-          "listener takeover passes epoll sockets: it needs --balancing reuseport and --transport epoll (or auto)");
+          "listener takeover passes epoll sockets (Netty's io_uring listener cannot adopt a descriptor): it needs"
+          + " --balancing reuseport and --transport epoll (or auto)");
     }
-    if (steering == Steering.BPF && !epollReusePort) {
+    if (steering == Steering.BPF && balancing != Balancing.REUSEPORT) {
       throw new ConfigException(Setting.STEERING.key(),
-          "the BPF selector steers a reuseport group of epoll sockets: bpf needs --balancing reuseport and"
-          + " --transport epoll (or auto); use auto or kernel");
+          "the BPF selector steers a reuseport group: bpf needs --balancing reuseport; use auto or kernel");
     }
   }
 
-  /** Whether this configuration has a reuseport group of epoll sockets, the only kind the BPF selector steers. */
+  /**
+   * Whether this configuration has a reuseport group of this process's own native sockets (epoll or io_uring), the
+   * only kind the BPF selector steers.
+   */
   public boolean steerable() {
-    return balancing == Balancing.REUSEPORT && transport.resolved() == TransportKind.EPOLL;
+    return balancing == Balancing.REUSEPORT && transport.resolved() != TransportKind.NIO;
   }
 
   /** The configuration with every built-in default. */

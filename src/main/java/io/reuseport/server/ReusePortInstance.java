@@ -86,7 +86,10 @@ final class ReusePortInstance extends VerticleBase implements ServerInstance {
         })
         .onSuccess(v -> {
           if (heartbeats != null) {
-            // a blocked loop stops stamping: that is what the watchdog looks for
+            // a blocked loop stops stamping: that is what the watchdog looks for; the first stamp, now, tells it
+            // which thread this loop is before its first check, not one period after it (a loop slow to start on
+            // a busy machine was judged without the scheduler's view and steered around)
+            heartbeats.stamp(id);
             vertx.setPeriodic(stampPeriodMs, timer -> heartbeats.stamp(id));
             // requests migrated here from a closed listener may not have woken this loop (AcceptPass)
             vertx.setPeriodic(AcceptPass.PERIOD_MS, timer -> acceptPass());

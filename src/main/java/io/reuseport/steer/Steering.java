@@ -5,6 +5,7 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.reuseport.config.ConfigException;
 import io.reuseport.config.ServerConfig;
 import io.reuseport.config.Setting;
+import io.reuseport.config.TransportKind;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import org.slf4j.Logger;
@@ -35,8 +36,16 @@ public final class Steering {
   private volatile String reason;
   private volatile Watchdog watchdog;
   private volatile SocketSlots slots;
+  /**
+   * Whether the group's sockets are {@code AF_INET} (epoll; see ReusePortBinder): only then does a locked group keep
+   * every IPv4 connection. Netty's io_uring listener is always a dual-stack {@code AF_INET6} socket, and an
+   * {@code AF_INET} socket of another process on the port is not in that group: the kernel's lookup prefers it for
+   * IPv4 over the whole group, whatever the selector does.
+   */
+  private final boolean ipv4Group;
 
   private Steering(ServerConfig config, Selector selector, String reason) {
+    this.ipv4Group = config.transport().resolved() == TransportKind.EPOLL;
     this.configured = config.steering();
     this.instances = config.instances();
     this.thresholdMs = config.stallThresholdMs();
@@ -58,7 +67,7 @@ public final class Steering {
     if (!config.steerable()) {
       // ServerConfig already refused bpf here
       return kernel(config, "balancing " + config.balancing().id() + ", transport " + config.transport().id()
-          + ": only a reuseport group of epoll sockets can be steered");
+          + ": only a reuseport group of native sockets (epoll or io_uring) can be steered");
     }
     if (config.instances() > SelectorProgram.MAX_SLOTS) {
       return refuseOrFallBack(config, config.instances() + " instances: the selector steers at most "
@@ -207,11 +216,12 @@ public final class Steering {
   }
 
   /**
-   * Whether sockets of other processes in the group get nothing: while the selector is attached, it always selects
-   * one of ours (see {@link SelectorProgram}).
+   * Whether sockets of other processes on the port get nothing: while the selector is attached, it always selects
+   * one of ours (see {@link SelectorProgram}). Not claimed on io_uring, where a foreign {@code AF_INET} socket
+   * outranks the group (see {@link #ipv4Group}).
    */
   public boolean locksGroup() {
-    return selector != null && watchdog != null;
+    return ipv4Group && selector != null && watchdog != null;
   }
 
   /** The {@code steering} part of {@code /stats}. */

@@ -2,6 +2,7 @@ package io.reuseport.bench;
 
 import io.reuseport.stats.KernelSockets;
 import io.reuseport.testsupport.Clients;
+import io.vertx.core.json.JsonObject;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -25,8 +26,9 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
  * bench/refserver.c, the C reference server bench/compare.sh measures against, built from the repo with gcc and run:
- * one SO_REUSEPORT listener and UDP socket per thread on one port (counted in /proc/net), echoing both. Blocks on
- * the compiler and the server process, which are separate programs. Skipped with a message where gcc is missing.
+ * one SO_REUSEPORT listener and UDP socket per thread on one port (counted in /proc/net), echoing both; and
+ * bench/churn.c, the C churn client, against it. Blocks on the compiler and the processes, which are separate
+ * programs. Skipped with a message where gcc is missing.
  */
 @Timeout(120)
 class RefServerTest {
@@ -63,6 +65,34 @@ class RefServerTest {
     } finally {
       server.destroy();
       server.waitFor(10, TimeUnit.SECONDS);
+    }
+  }
+
+  @Test
+  void churnClientReportsItsConnectionsAndItsOwnCpu(@TempDir Path dir) throws Exception {
+    assumeTrue(run("gcc", "--version") == 0, "gcc is not installed (Debian: apt-get install gcc): skipped");
+    Path server = dir.resolve("refserver");
+    Path churn = dir.resolve("churn");
+    assertThat(run("gcc", "-O2", "-pthread", "-o", server.toString(), "bench/refserver.c")).isZero();
+    assertThat(run("gcc", "-O2", "-o", churn.toString(), "bench/churn.c")).isZero();
+    Process ref = new ProcessBuilder(server.toString(), "0", "2", "127.0.0.1").start();
+    try {
+      BufferedReader log = new BufferedReader(new InputStreamReader(ref.getErrorStream(), StandardCharsets.UTF_8));
+      Matcher ready = READY.matcher(String.valueOf(log.readLine()));
+      assertThat(ready.find()).isTrue();
+      Process client = new ProcessBuilder(churn.toString(), "127.0.0.1", ready.group(2), "4", "1", "0", "32")
+          .redirectError(ProcessBuilder.Redirect.DISCARD).start();
+      String out = new String(client.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+      assertThat(client.waitFor(30, TimeUnit.SECONDS)).isTrue();
+      JsonObject report = new JsonObject(out.strip());
+      assertThat(report.getLong("successes")).isPositive().isEqualTo(report.getLong("requests"));
+      assertThat(report.getDouble("cpuCoresUsed")).isBetween(0.0, 1.0);
+      assertThat(report.getDouble("machineCpuLoad")).isBetween(0.0, 1.0);
+      assertThat(report.getDouble("clientCpuUsPerConn")).isPositive();
+      assertThat(report.getBoolean("clientCpuSaturated")).isEqualTo(report.getDouble("cpuCoresUsed") >= 0.9);
+    } finally {
+      ref.destroy();
+      ref.waitFor(10, TimeUnit.SECONDS);
     }
   }
 

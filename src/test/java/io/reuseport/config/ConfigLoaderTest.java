@@ -82,7 +82,7 @@ class ConfigLoaderTest {
   }
 
   @Test
-  void steeringDefaultsToAutoWithA300MsThresholdAndBpfNeedsAnEpollReusePortGroup() {
+  void steeringDefaultsToAutoWithA300MsThresholdAndBpfNeedsANativeReusePortGroup() {
     ServerConfig c = ServerConfig.defaults();
     assertThat(c.steering()).isEqualTo(Steering.AUTO);
     assertThat(c.stallThresholdMs()).isEqualTo(300);
@@ -97,6 +97,12 @@ class ConfigLoaderTest {
         .put("balancing", "shared"))).isInstanceOf(ConfigException.class).hasMessageContaining("'steering'");
     // auto with shared balancing is allowed: it uses the kernel's hash and says why
     assertThat(ConfigLoader.fromJson(new JsonObject().put("balancing", "shared")).steerable()).isFalse();
+    // io_uring sockets have descriptors like epoll's: the selector steers them (takeover still needs epoll)
+    assertThat(ConfigLoader.fromJson(new JsonObject().put("steering", "bpf").put("transport", "io_uring"))
+        .steerable()).isTrue();
+    assertThatThrownBy(() -> ConfigLoader.fromJson(new JsonObject().put("transport", "io_uring")
+        .put("controlSocket", "/tmp/x.sock"))).isInstanceOf(ConfigException.class)
+        .hasMessageContaining("'controlSocket'");
   }
 
   @Test

@@ -1,5 +1,6 @@
 package io.reuseport.steer;
 
+import io.netty.channel.uring.IoUring;
 import io.reuseport.app.RunningServer;
 import io.reuseport.testsupport.Admin;
 import io.reuseport.testsupport.Clients;
@@ -9,6 +10,8 @@ import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 import java.io.BufferedReader;
 import java.io.IOException;
@@ -34,8 +37,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * One instance's event loop blocked for 3 s, fresh connections and datagrams with a 1 s deadline from several
- * clients: the BPF selector steers around it, the kernel's hash does not. Blocking clients on purpose: what is
- * tested is where the kernel puts each new 4-tuple during a real stall. Root only (CAP_BPF).
+ * clients: the BPF selector steers around it, on epoll and on io_uring, the kernel's hash does not. Blocking
+ * clients on purpose: what is tested is where the kernel puts each new 4-tuple during a real stall. Root only
+ * (CAP_BPF).
  */
 @Timeout(120)
 class SteeringStallTest {
@@ -53,10 +57,13 @@ class SteeringStallTest {
         "skipped: the BPF selector needs root (CAP_BPF) to load");
   }
 
-  @Test
-  void withBpfEveryConnectionStartedHalfASecondIntoTheStallSucceedsAndTheInstanceComesBack() throws Exception {
-    RunningServer server = start("bpf");
+  @ParameterizedTest(name = "{0}")
+  @ValueSource(strings = {"epoll", "io_uring"})
+  void withBpfEveryConnectionStartedHalfASecondIntoTheStallSucceedsAndTheInstanceComesBack(String transport)
+      throws Exception {
+    RunningServer server = start("bpf", transport);
     try {
+      assertThat(server.transport()).isEqualTo(transport);
       assertThat(server.steering().active()).isTrue();
       // the HTTP client and the admin routes warmed up, so that reading them during the stall is quick
       Admin.get(server.adminPort(), "/stats");
@@ -111,9 +118,10 @@ class SteeringStallTest {
     }
   }
 
-  @Test
-  void withBpfNewUdpFlowsReachALiveInstanceDuringTheStall() throws Exception {
-    RunningServer server = start("bpf");
+  @ParameterizedTest(name = "{0}")
+  @ValueSource(strings = {"epoll", "io_uring"})
+  void withBpfNewUdpFlowsReachALiveInstanceDuringTheStall(String transport) throws Exception {
+    RunningServer server = start("bpf", transport);
     try {
       Stall stall = Stall.begin(server.port());
       List<Attempt> attempts = during(stall, () -> udpAttempt(server.port(), stall));
@@ -215,8 +223,16 @@ class SteeringStallTest {
   }
 
   private static RunningServer start(String steering) {
+    return start(steering, "epoll");
+  }
+
+  private static RunningServer start(String steering, String transport) {
+    if (transport.equals("io_uring")) {
+      Assumptions.assumeTrue(IoUring.isAvailable(), () -> "skipped: io_uring unavailable here: "
+          + IoUring.unavailabilityCause());
+    }
     return Servers.start(new JsonObject().put("service", "stall").put("instances", INSTANCES)
-        .put("steering", steering));
+        .put("steering", steering).put("transport", transport));
   }
 
   /** Runs {@code attempt} from several clients, one after the other each, until shortly before the stall ends. */
