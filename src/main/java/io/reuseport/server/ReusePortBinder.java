@@ -48,7 +48,10 @@ final class ReusePortBinder {
 
   /** Room for the largest UDP payload (65,507 bytes over IPv4, 65,527 over IPv6): datagrams are read whole. */
   static final int MAX_DATAGRAM = 65_536;
-  /** Datagrams per {@code recvmmsg} call on epoll. */
+  /**
+   * Datagrams per {@code recvmmsg} call on epoll. Measured against 16 and 32 (bench/ANALYSIS.md, UDP echo): 16 saved
+   * nothing, and at 32 the 2 MB batch buffer is beyond what Netty's allocator pools, so every read zeroes a new one.
+   */
   static final int BATCH = 8;
   /** Netty's default for stream channels ({@code ChannelMetadata.defaultMaxMessagesPerRead} of epoll's). */
   private static final int STREAM_READS_PER_EVENT = 16;
