@@ -57,7 +57,7 @@ while [ $# -gt 0 ]; do
   esac
 done
 
-log() { echo "starve.sh: $*" >&2; }
+. "$REPO/bench/lib.sh"
 WORK=$(mktemp -d /tmp/reuseport-starve.XXXXXX)
 RAW=$REPO/target/starve-bench
 SERVER_PID=
@@ -75,16 +75,10 @@ stop_starvation() {
   HOG_PIDS=()
 }
 stop_server() {
-  if [ -n "$POLLER_PID" ]; then
-    kill "$POLLER_PID" 2>/dev/null || true
-    wait "$POLLER_PID" 2>/dev/null || true
-    POLLER_PID=
-  fi
-  if [ -n "$SERVER_PID" ]; then
-    kill "$SERVER_PID" 2>/dev/null || true
-    wait "$SERVER_PID" 2>/dev/null || true
-    SERVER_PID=
-  fi
+  stop_pid "$POLLER_PID"
+  POLLER_PID=
+  stop_pid "$SERVER_PID"
+  SERVER_PID=
   if [ -n "$CGROUP" ]; then
     rmdir "$CGROUP" 2>/dev/null || true
     CGROUP=
@@ -133,12 +127,7 @@ start_server() {
     --admin-port 0 --instances "$INSTANCES" --steering "$steering" --stall-threshold-ms "$THRESHOLD" \
     > "$WORK/server-$2.log" 2>&1 &
   SERVER_PID=$!
-  for _ in $(seq 1 600); do
-    grep -q 'ready:' "$WORK/server-$2.log" && break
-    kill -0 "$SERVER_PID" 2>/dev/null || { log "server ($1) exited:"; cat "$WORK/server-$2.log" >&2; exit 1; }
-    sleep 0.1
-  done
-  grep -q 'ready:' "$WORK/server-$2.log" || { log "server ($1) not ready in 60 s"; exit 1; }
+  await_ready "$WORK/server-$2.log" "$SERVER_PID" || { log "server ($1) did not start"; exit 1; }
   PORT=$(sed -n 's/.*ready: .*instances, port \([0-9]\+\), admin port.*/\1/p' "$WORK/server-$2.log")
   ADMIN=$(sed -n 's/.*ready: .*admin port \([0-9]\+\).*/\1/p' "$WORK/server-$2.log")
 }
@@ -265,8 +254,4 @@ report() {
     done
   done
 }
-if [ -n "$OUT" ]; then
-  report | tee "$OUT"
-else
-  report
-fi
+print_report

@@ -37,16 +37,13 @@ while [ $# -gt 0 ]; do
   esac
 done
 
-log() { echo "steering.sh: $*" >&2; }
+. "$REPO/bench/lib.sh"
 WORK=$(mktemp -d /tmp/reuseport-steering.XXXXXX)
 SERVER_PID=
 
 stop_server() {
-  if [ -n "$SERVER_PID" ]; then
-    kill "$SERVER_PID" 2>/dev/null || true
-    wait "$SERVER_PID" 2>/dev/null || true
-    SERVER_PID=
-  fi
+  stop_pid "$SERVER_PID"
+  SERVER_PID=
 }
 RAW=$REPO/target/steering-bench
 trap 'stop_server; mkdir -p "$RAW" && cp "$WORK"/*.json "$RAW"/ 2>/dev/null; rm -rf "$WORK"' EXIT
@@ -67,12 +64,7 @@ start_server() {
   java -cp "$CP" io.reuseport.Main --host 127.0.0.1 --port "$PORT" --admin-port 0 --instances "$INSTANCES" \
     --service stall --steering "$1" > "$WORK/server-$1.log" 2>&1 &
   SERVER_PID=$!
-  for _ in $(seq 1 600); do
-    grep -q 'ready:' "$WORK/server-$1.log" && return 0
-    kill -0 "$SERVER_PID" 2>/dev/null || break
-    sleep 0.1
-  done
-  log "server ($1) did not start:"; cat "$WORK/server-$1.log" >&2; exit 1
+  await_ready "$WORK/server-$1.log" "$SERVER_PID" || { log "server ($1) did not start"; exit 1; }
 }
 
 # load MODE DURATION TIMEOUT: one bounded run of the load client, its JSON on stdout (exit 1 when no request
@@ -171,8 +163,4 @@ report() {
   done
 }
 declare -A t p e
-if [ -n "$OUT" ]; then
-  report | tee "$OUT"
-else
-  report
-fi
+print_report

@@ -182,8 +182,8 @@ public final class ReusePortServer {
                 config.balancing().id(), actual.port(), config.statsIntervalMs(), config.fairnessWarnBelow(),
                 config.fairnessMinSample()), steering::toJson);
             StatsMeters.bind(registry, collector, config.instances());
-            steering.bindLockedOut(registry, () -> collector.group().foreignTcp(),
-                () -> collector.group().foreignUdp());
+            steering.bindLockedOut(registry, () -> collector.selectorReplaced() ? 0 : collector.group().foreignTcp(),
+                () -> collector.selectorReplaced() ? 0 : collector.group().foreignUdp());
             collectorStarted = vertx.deployVerticle(collector)
                 .onSuccess(deployments::add)
                 .onSuccess(id -> checkCollectorLoop(collector, instances));

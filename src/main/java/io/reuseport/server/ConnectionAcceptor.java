@@ -26,7 +26,10 @@ final class ConnectionAcceptor extends ChannelInboundHandlerAdapter implements C
 
   private static final Logger LOG = LoggerFactory.getLogger(ConnectionAcceptor.class);
 
-  /** Sets up one accepted, registered connection: adds its handlers, or closes it. */
+  /**
+   * Sets up one accepted, registered connection: adds its handlers, or closes it. If it throws, it has undone what
+   * it counted for the connection, and the acceptor closes it.
+   */
   @FunctionalInterface
   interface Setup {
     void setUp(Channel connection);
@@ -62,8 +65,9 @@ final class ConnectionAcceptor extends ChannelInboundHandlerAdapter implements C
     }
     try {
       setup.setUp(connection);
-    } catch (RuntimeException e) {
-      LOG.warn("setting up connection {} failed, closing it: {}", connection.remoteAddress(), e.toString());
+    } catch (Throwable t) {
+      // an Error too, and not rethrown: Netty would only log it and leave the connection open with no handler
+      LOG.warn("setting up connection {} failed, closing it: {}", connection.remoteAddress(), t.toString());
       connection.close();
     }
   }

@@ -17,8 +17,10 @@ import java.lang.management.OperatingSystemMXBean;
  * <p>The JVM has already raised the soft limit to the hard one at start ({@code -XX:+MaxFDLimit}, its default).
  * When {@code instances × maxConnectionsPerInstance + maxAdminConnections} plus what the process needs for itself
  * (what is open now, each class path entry, 5 per event loop, {@link #HEADROOM}) does not fit in the limit, the
- * per-instance cap is lowered to what fits and a warning says so and what to raise; when not even one connection
- * per instance fits, start-up fails.
+ * per-instance cap is lowered to what fits, and a line says so with every number that went into it: a warning when
+ * the cap had to go below {@link #SHORT_SHARE} of the configured one, an info line when it is only trimmed (the
+ * default 2 × 10,000 under a limit of 20,000 loses 2 %; the cap is a ceiling, not a target). When not even one
+ * connection per instance fits, start-up fails.
  */
 public final class FdBudget {
 
@@ -27,6 +29,8 @@ public final class FdBudget {
   static final int HEADROOM = 64;
   /** Per event loop: its epoll, an eventfd and a timerfd; per instance also a TCP listener and a UDP socket. */
   static final int PER_LOOP = 5;
+  /** A lowered cap below this share of the configured one is worth a warning; above it, an info line. */
+  static final double SHORT_SHARE = 0.9;
 
   private FdBudget() {
   }
@@ -37,27 +41,74 @@ public final class FdBudget {
     if (limit <= 0) {
       return config;
     }
-    long reserved = open() + classPathEntries() + config.maxAdminConnections() + HEADROOM
-        + (long) PER_LOOP * (config.instances() + 1);
-    long needed = (long) config.instances() * config.maxConnectionsPerInstance() + reserved;
-    if (needed <= limit) {
-      LOG.debug("file descriptors: limit {}, need at most {}", limit, needed);
+    Fit fit = new Fit(limit, open(), classPathEntries(), config.instances() + 1, config.maxAdminConnections(),
+        config.instances(), config.maxConnectionsPerInstance());
+    if (fit.fits()) {
+      LOG.debug("file descriptors: limit {}, need at most {}", limit, fit.needed());
       return config;
     }
-    long perInstance = (limit - reserved) / config.instances();
-    if (perInstance < 1) {
+    if (fit.perInstance() < 1) {
       throw new StartupException(Setting.MAX_CONNECTIONS_PER_INSTANCE, "the file descriptor limit " + limit
-          + " (RLIMIT_NOFILE) leaves no room for connections: " + reserved + " are in use or reserved for the admin"
-          + " server (maxAdminConnections " + config.maxAdminConnections() + ") and the event loops; raise it"
+          + " (RLIMIT_NOFILE) leaves no room for connections: " + fit.reserved() + " are in use or reserved for the"
+          + " admin server (maxAdminConnections " + config.maxAdminConnections() + ") and the event loops; raise it"
           + " (ulimit -n, systemd LimitNOFILE=, the container's nofile ulimit) or lower maxAdminConnections", null);
     }
-    LOG.warn("file descriptor limit {} (RLIMIT_NOFILE) is below {} instance{} x {} connections + {} admin connections"
-        + " + {} for the process: serving at most {} connections per instance, so that /stats and the health probes"
-        + " still answer at that limit; raise the limit to {} (ulimit -n, systemd LimitNOFILE=, the container's nofile"
-        + " ulimit) for the configured {}", limit, config.instances(), config.instances() == 1 ? "" : "s",
-        config.maxConnectionsPerInstance(), config.maxAdminConnections(),
-        reserved - config.maxAdminConnections(), perInstance, needed, config.maxConnectionsPerInstance());
-    return config.withMaxConnectionsPerInstance((int) perInstance);
+    if (fit.reallyShort()) {
+      LOG.warn("{}", fit.message());
+    } else {
+      LOG.info("{}", fit.message());
+    }
+    return config.withMaxConnectionsPerInstance((int) fit.perInstance());
+  }
+
+  /**
+   * How the descriptors of one process divide up.
+   *
+   * @param limit RLIMIT_NOFILE
+   * @param openNow descriptors open when the server starts
+   * @param classPath class path entries (a jar is opened when the JVM first loads a class from it)
+   * @param eventLoops one per instance, one for the admin server and the collector
+   * @param admin maxAdminConnections
+   * @param configured maxConnectionsPerInstance as configured
+   */
+  record Fit(long limit, long openNow, long classPath, int eventLoops, int admin, int instances, int configured) {
+
+    /** What the process needs for itself. */
+    long forTheProcess() {
+      return openNow + classPath + (long) PER_LOOP * eventLoops + HEADROOM;
+    }
+
+    long reserved() {
+      return forTheProcess() + admin;
+    }
+
+    /** The limit that holds the configured caps. */
+    long needed() {
+      return (long) instances * configured + reserved();
+    }
+
+    boolean fits() {
+      return needed() <= limit;
+    }
+
+    long perInstance() {
+      return Math.min(configured, (limit - reserved()) / instances);
+    }
+
+    boolean reallyShort() {
+      return perInstance() < SHORT_SHARE * configured;
+    }
+
+    String message() {
+      return String.format("file descriptor limit %d (RLIMIT_NOFILE) is below %d instance%s x %d connections + %d"
+          + " admin connections + %d for the process (%d open now, %d class path entries, %d event loops x %d, %d"
+          + " spare): serving at most %d connections per instance (%d%% of the configured %d), so that /stats"
+          + " and the health probes still answer at that limit; raise the limit to %d (ulimit -n, systemd"
+          + " LimitNOFILE=, the container's nofile ulimit) for the configured caps",
+          limit, instances, instances == 1 ? "" : "s", configured, admin, forTheProcess(), openNow, classPath,
+          eventLoops, PER_LOOP, HEADROOM, perInstance(), 100 * perInstance() / configured, configured,
+          needed());
+    }
   }
 
   /** "limit N", for log lines about descriptors (counting the open ones may itself fail at the limit). */

@@ -301,8 +301,14 @@ final class ReusePortInstance extends VerticleBase implements ServerInstance {
         ch.close();
         return;
       }
-      ch.pipeline().addLast(TcpConnectionHandler.NAME,
-          new TcpConnectionHandler(service, admission, open, idleSweeper));
+      try {
+        ch.pipeline().addLast(TcpConnectionHandler.NAME,
+            new TcpConnectionHandler(service, admission, open, idleSweeper));
+      } catch (Throwable t) {
+        // no handler to count its close (e.g. its class failed to load): undo the admission; the acceptor closes it
+        admission.closed(true);
+        throw t;
+      }
     }
   }
 }

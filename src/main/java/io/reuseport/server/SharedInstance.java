@@ -123,19 +123,26 @@ final class SharedInstance extends VerticleBase implements ServerInstance {
     Service.TcpHandler handler;
     try {
       handler = service.onConnect(session);
-    } catch (RuntimeException e) {
-      session.serviceFailed(e);
+    } catch (Throwable t) {
+      // an Error too: Vert.x would only log it, and the connection would stay open and counted active
+      session.serviceFailed(t);
       return;
     }
     socket.handler(data -> {
       counters.tcpBytesIn += data.length();
       try {
         handler.onData(data);
-      } catch (Exception e) {
-        session.serviceFailed(e);
+      } catch (Throwable t) {
+        session.serviceFailed(t);
       }
     });
-    socket.endHandler(v -> handler.onEnd());
+    socket.endHandler(v -> {
+      try {
+        handler.onEnd();
+      } catch (Throwable t) {
+        session.serviceFailed(t);
+      }
+    });
   }
 
   private void received(DatagramPacket packet, Service service) {
@@ -205,9 +212,10 @@ final class SharedInstance extends VerticleBase implements ServerInstance {
       socket.close();
     }
 
-    void serviceFailed(Exception e) {
+    /** The service threw (an Error too, handled as the reuseport handler does): closed, one error. */
+    void serviceFailed(Throwable cause) {
       failed = true;
-      LOG.warn("service error on connection {}, closing it: {}", socket.remoteAddress(), e.toString());
+      LOG.warn("service error on connection {}, closing it: {}", socket.remoteAddress(), cause.toString());
       socket.close();
     }
   }

@@ -60,8 +60,10 @@ final class TcpConnectionHandler extends ChannelInboundHandlerAdapter implements
     open.add(channel);
     try {
       handler = service.onConnect(this);
-    } catch (RuntimeException e) {
-      fail(e);
+    } catch (Throwable t) {
+      // an Error too (a plug-in's missing class, a stack overflow): thrown out of here, Netty would remove this
+      // handler, log the error and leave the connection open, counted active, with nothing to close or count it
+      fail(t);
     }
   }
 
@@ -83,8 +85,8 @@ final class TcpConnectionHandler extends ChannelInboundHandlerAdapter implements
         currentIn = ReusePortBinder.wrap(buf);
         handler.onData(currentIn);
       }
-    } catch (Exception e) {
-      fail(e);
+    } catch (Throwable t) {
+      fail(t);
     } finally {
       currentIn = null;
       currentInBuf = null;
@@ -113,8 +115,8 @@ final class TcpConnectionHandler extends ChannelInboundHandlerAdapter implements
       if (handler != null) {
         try {
           handler.onEnd();
-        } catch (RuntimeException e) {
-          fail(e);
+        } catch (Throwable t) {
+          fail(t);
         }
       }
       channelReadComplete(ctx);
@@ -167,9 +169,13 @@ final class TcpConnectionHandler extends ChannelInboundHandlerAdapter implements
     return counters.instanceId;
   }
 
-  private void fail(Exception e) {
+  /**
+   * The service threw: the connection is closed and counts one error. Errors are handled as exceptions are, not
+   * rethrown: on an event loop, Netty and Vert.x would only catch and log them, and the connection would stay open.
+   */
+  private void fail(Throwable cause) {
     failed = true;
-    LOG.warn("service error on connection {}, closing it: {}", channel.remoteAddress(), e.toString());
+    LOG.warn("service error on connection {}, closing it: {}", channel.remoteAddress(), cause.toString());
     channel.close();
   }
 }

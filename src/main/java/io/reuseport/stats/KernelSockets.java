@@ -2,8 +2,10 @@ package io.reuseport.stats;
 
 import java.io.BufferedReader;
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -13,10 +15,13 @@ import java.util.Set;
 /**
  * The kernel's view of the sockets on a port, read from {@code /proc/net/{tcp,tcp6,udp,udp6}}: the members of a
  * port's reuseport group are what the kernel lists there, not what the process believes it bound. Blocking file
- * reads: call it off the event loop.
+ * reads: call it off the event loop. A file that cannot be read (other than one that does not exist) throws
+ * {@link UncheckedIOException}: at the descriptor limit "nothing read" is not "no sockets".
  */
 public final class KernelSockets {
 
+  /** TCP state ESTABLISHED in {@code /proc/net/tcp}. */
+  private static final int TCP_ESTABLISHED = 0x01;
   /** TCP state LISTEN in {@code /proc/net/tcp}. */
   private static final int TCP_LISTEN = 0x0A;
   /** UDP sockets show state 07 (TCP_CLOSE) when unconnected. */
@@ -45,6 +50,17 @@ public final class KernelSockets {
     return all;
   }
 
+  /**
+   * Accepted TCP connections on {@code port} that a process holds (a connection still in an accept queue has no
+   * inode yet), IPv4 and IPv6. Reads every row of the port, not only the listeners: call it when it matters.
+   */
+  public static List<Entry> acceptedConnections(int port) {
+    List<Entry> all = new ArrayList<>(read("tcp", port, false));
+    all.addAll(read("tcp6", port, false));
+    all.removeIf(e -> e.state() != TCP_ESTABLISHED || e.inode() == 0);
+    return all;
+  }
+
   /** Socket inodes this process holds open, from {@code /proc/self/fd}. */
   public static Set<Long> ownInodes() {
     Set<Long> inodes = new HashSet<>();
@@ -59,8 +75,11 @@ public final class KernelSockets {
           // the fd closed while we listed it
         }
       }
-    } catch (IOException e) {
+    } catch (NoSuchFileException e) {
       // no /proc/self/fd: nothing is known to be ours
+    } catch (IOException e) {
+      // e.g. EMFILE at the descriptor limit: an empty set would make every socket on the port look foreign
+      throw new UncheckedIOException(e);
     }
     return inodes;
   }
@@ -83,8 +102,12 @@ public final class KernelSockets {
           rows.add(line);
         }
       }
-    } catch (IOException e) {
+    } catch (NoSuchFileException e) {
+      // e.g. no tcp6 without IPv6: no such sockets
       return List.of();
+    } catch (IOException e) {
+      // e.g. EMFILE at the descriptor limit: not the same as no sockets on the port
+      throw new UncheckedIOException(e);
     }
     return parse(name, rows, port);
   }

@@ -9,8 +9,10 @@ import io.vertx.core.json.JsonObject;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.io.UncheckedIOException;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.atomic.AtomicReferenceArray;
 import java.util.function.Supplier;
 import java.util.function.ToLongFunction;
@@ -47,6 +49,10 @@ public final class StatsCollector extends VerticleBase {
   private volatile Fairness tcpInterval = Fairness.of(new long[0]);
   private volatile Fairness udpInterval = Fairness.of(new long[0]);
   private volatile PortGroup group = PortGroup.unknown();
+  /** Connections other processes had accepted on the port at the last read; null while no foreign TCP member. */
+  private Set<Long> foreignConnectionsBefore;
+  /** Whether another process's selector replaced ours: other processes' sockets accepted new connections. */
+  private volatile boolean selectorReplaced;
   private long lastTick;
   private long lastGroupRead;
   private volatile String eventLoop = "";
@@ -180,15 +186,33 @@ public final class StatsCollector extends VerticleBase {
         staleNow(now), now - startedAt));
   }
 
+  /**
+   * Whether another process attached a selector of its own to the port's group, replacing ours (a reuseport-server
+   * with steering started on the same port does, as in a plain upgrade); safe from any thread.
+   */
+  public boolean selectorReplaced() {
+    return selectorReplaced;
+  }
+
+  /** Whether our selector steers the group: attached, not handed over, not replaced by another process's. */
   private boolean locksGroup() {
     JsonObject view = steering.get();
-    return view != null && view.getBoolean("locksGroup", false);
+    return view != null && view.getBoolean("locksGroup", false) && !selectorReplaced;
+  }
+
+  /** Whether this process handed its sockets over: the group's members are the successor's now, not foreign. */
+  private boolean handedOver() {
+    JsonObject view = steering.get();
+    return view != null && view.getBoolean("handedOver", false);
   }
 
   private JsonObject withSteering(JsonObject report) {
     JsonObject view = steering.get();
     if (view == null) {
       return report;
+    }
+    if (selectorReplaced) {
+      view.put("locksGroup", false).put("replaced", "another process attached a selector of its own to the group");
     }
     report.put("steering", view);
     JsonObject members = report.getJsonObject("group");
@@ -288,15 +312,30 @@ public final class StatsCollector extends VerticleBase {
         fds.add(s.udpFd());
       }
     }
-    return vertx.executeBlocking(() -> PortGroup.read(settings.port(), fds), false).onSuccess(read -> {
+    return vertx.executeBlocking(() -> PortGroup.read(settings.port(), fds), false).onFailure(err -> {
+      // e.g. no descriptor left for /proc: the rest of the report stands, the group says why it is old
+      String why = "cannot read " + (err instanceof UncheckedIOException ? err.getCause() : err).getMessage();
+      if (group.unavailable() == null) {
+        LOG.warn("port {}'s group: {}; /stats shows the last group read, marked unavailable", settings.port(), why);
+      }
+      group = group.unavailable(why);
+    }).onSuccess(read -> {
       PortGroup before = group;
       group = read;
+      if (before.unavailable() != null) {
+        LOG.info("port {}'s group read again", settings.port());
+      }
+      if (handedOver()) {
+        // the sockets now foreign are the ones this process handed to its successor
+        return;
+      }
+      noticeReplacedSelector(read);
       if (read.hasForeignMembers() && (read.foreignTcp() != before.foreignTcp()
           || read.foreignUdp() != before.foreignUdp())) {
         if (locksGroup()) {
-          LOG.warn("another process joined port {}: {} foreign TCP listeners, {} foreign UDP sockets; the BPF"
-              + " selector locks them out (they get no traffic)", settings.port(), read.foreignTcp(),
-              read.foreignUdp());
+          LOG.warn("another process joined port {}: {} foreign TCP listeners, {} foreign UDP sockets; our BPF"
+              + " selector locks them out (they get no traffic) unless that process attaches a selector of its own",
+              settings.port(), read.foreignTcp(), read.foreignUdp());
         } else {
           LOG.warn("another process joined port {}: {} foreign TCP listeners, {} foreign UDP sockets take a share"
               + " of the traffic", settings.port(), read.foreignTcp(), read.foreignUdp());
@@ -306,6 +345,22 @@ public final class StatsCollector extends VerticleBase {
         LOG.info("no foreign member left on port {}", settings.port());
       }
     });
+  }
+
+  /**
+   * While our selector is attached, no other process's socket gets a connection; when one accepts a connection that
+   * it did not have at the last read, another selector steers the group (ours was replaced). Said once.
+   */
+  private void noticeReplacedSelector(PortGroup read) {
+    Set<Long> earlier = foreignConnectionsBefore;
+    foreignConnectionsBefore = read.foreignTcp() > 0 ? read.foreignConnections() : null;
+    if (earlier == null || !locksGroup() || earlier.containsAll(read.foreignConnections())) {
+      return;
+    }
+    selectorReplaced = true;
+    LOG.warn("port {}: another process's sockets accept new connections, so our BPF selector no longer steers the"
+        + " group: that process attached a selector of its own (a reuseport-server with steering does, as in a plain"
+        + " upgrade), and this process gets no new traffic", settings.port());
   }
 
   /** Reads the sysctl only when a second process shares the port, i.e. when closing a listener could lose. */

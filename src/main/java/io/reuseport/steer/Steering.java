@@ -36,6 +36,8 @@ public final class Steering {
   private volatile String reason;
   private volatile Watchdog watchdog;
   private volatile SocketSlots slots;
+  /** Whether this process handed its sockets to the process that took it over. */
+  private volatile boolean handedOver;
   /**
    * Whether the group's sockets are {@code AF_INET} (epoll; see ReusePortBinder): only then does a locked group keep
    * every IPv4 connection. Netty's io_uring listener is always a dual-stack {@code AF_INET6} socket, and an
@@ -190,6 +192,7 @@ public final class Steering {
    * The new process has attached its own program by then, so this one's table no longer matters.
    */
   public void handOver() {
+    handedOver = true;
     stop();
     Selector loaded = selector;
     SocketSlots mine = slots;
@@ -218,10 +221,12 @@ public final class Steering {
   /**
    * Whether sockets of other processes on the port get nothing: while the selector is attached, it always selects
    * one of ours (see {@link SelectorProgram}). Not claimed on io_uring, where a foreign {@code AF_INET} socket
-   * outranks the group (see {@link #ipv4Group}).
+   * outranks the group (see {@link #ipv4Group}), nor after a hand-over (the group's sockets are the successor's, out
+   * of our maps). A process of the same user that attaches a selector of its own replaces ours, which this process
+   * is not told: the stats collector notices it when other processes' sockets accept new connections.
    */
   public boolean locksGroup() {
-    return ipv4Group && selector != null && watchdog != null;
+    return ipv4Group && selector != null && watchdog != null && !handedOver;
   }
 
   /** The {@code steering} part of {@code /stats}. */
@@ -242,6 +247,7 @@ public final class Steering {
         .put("selector", active() ? "bpf" : "kernel")
         .put("reason", reason)
         .put("locksGroup", locksGroup())
+        .put("handedOver", handedOver)
         .put("stallThresholdMs", thresholdMs)
         .put("instances", perInstance);
   }

@@ -21,6 +21,7 @@ import io.vertx.core.transport.Transport;
 import io.vertx.junit5.VertxExtension;
 import io.vertx.junit5.VertxTestContext;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -36,13 +37,16 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
  * What each accepted connection gets from {@link ReusePortBinder} and {@link ConnectionAcceptor}, read back from
- * the sockets: the per-connection options the server no longer sets itself (Netty's configs do) are still in force.
+ * the sockets: the per-connection options the server no longer sets itself (Netty's configs do) are still in force,
+ * and a set-up that fails, even with an {@link Error}, closes its connection.
  */
 @ExtendWith(VertxExtension.class)
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
 class ConnectionAcceptorTest {
 
   private Vertx server;
+  /** Held: Vert.x closes a client (and its connections) once nothing refers to it, as if the server had. */
+  private NetClient client;
 
   @AfterEach
   void close(VertxTestContext test) {
@@ -75,7 +79,7 @@ class ConnectionAcceptorTest {
         }
       }).onComplete(bound);
     });
-    NetClient client = vertx.createNetClient();
+    client = vertx.createNetClient();
     bound.future()
         .compose(listener -> {
           int port = ((InetSocketAddress) listener.localAddress()).getPort();
@@ -96,6 +100,29 @@ class ConnectionAcceptorTest {
                 .as("read buffer after many 64-byte reads: larger than the message, so one read takes it")
                 .isEqualTo(ReusePortBinder.STREAM_MIN_READ_BYTES);
           }
+          test.completeNow();
+        })));
+  }
+
+  @Test
+  void aSetUpThatThrowsAnErrorClosesTheConnection(Vertx vertx, VertxTestContext test) {
+    assumeTrue(Epoll.isAvailable(), "epoll unavailable");
+    server = Vertx.builder().withTransport(Transport.EPOLL).build();
+    Context context = server.getOrCreateContext();
+    Promise<Channel> bound = Promise.promise();
+    context.runOnContext(v -> new ReusePortBinder(server, context, TransportKind.EPOLL, false)
+        .bindTcp(new InetSocketAddress("127.0.0.1", 0), 16, new ChannelInboundHandlerAdapter(), connection -> {
+          throw new NoClassDefFoundError("io/example/MissingHandler");
+        })
+        .onComplete(bound));
+    bound.future()
+        .compose(listener -> {
+          client = vertx.createNetClient();
+          return client.connect(((InetSocketAddress) listener.localAddress()).getPort(), VertxClients.LOOPBACK);
+        })
+        .compose(VertxClients::closedByServer)
+        .onComplete(test.succeeding(sent -> test.verify(() -> {
+          assertThat(sent.length()).as("bytes sent before closing").isZero();
           test.completeNow();
         })));
   }

@@ -105,23 +105,16 @@ class StallJudgeTest {
   void aStampSeenOnlyAtALateCheckCountsNoMoreThanThatCheck() {
     // seen on the starved machine: instance 0 stamped 20 ms after a check, then waited for a CPU; the judge's next
     // check came 370 ms later, when that stamp was 350 ms old
-    StallJudge judge = new StallJudge(2, THRESHOLD, RECOVERY);
-    Loop[] loops = {new Loop(), new Loop()};
-    long[] stamps = {0, 0};
+    TwoLoops two = new TwoLoops();
     long now = 0;
     for (; now <= 500 * MS; now += 50 * MS) {
-      loops[0].runnable(50 * MS, 0.9);
-      loops[1].runnable(50 * MS, 0.9);
-      stamps[0] = now;
-      stamps[1] = now;
-      assertThat(judge.check(now, stamps, times(loops))).isEmpty();
+      assertThat(two.bothRunAndStamp(now, 0.9)).isEmpty();
     }
     now = 870 * MS;
-    stamps[0] = 520 * MS;
-    stamps[1] = 860 * MS;
-    loops[0].runnable(370 * MS, 0.95);
-    loops[1].runnable(370 * MS, 0.95);
-    assertThat(judge.check(now, stamps, times(loops))).isEmpty();
+    two.stamps[0] = 520 * MS;
+    two.stamps[1] = 860 * MS;
+    two.bothRun(370 * MS, 0.95);
+    assertThat(two.check(now)).isEmpty();
   }
 
   @Test
@@ -145,35 +138,30 @@ class StallJudgeTest {
   void aLoopThatWaitsForACpuAsMuchAsTheOthersIsNotStalled() {
     // the whole machine starved: each loop waits for a CPU 95 % of the time it wants one; instance 1, with more
     // work per round, gets to its timer only every 1.5 s, instance 0 every 200 ms
-    StallJudge judge = new StallJudge(2, THRESHOLD, RECOVERY);
-    Loop[] loops = {new Loop(), new Loop()};
-    long[] stamps = {0, 0};
+    TwoLoops two = new TwoLoops();
     for (long now = 0; now <= 6_000 * MS; now += 50 * MS) {
-      loops[0].runnable(50 * MS, 0.95);
-      loops[1].runnable(50 * MS, 0.95);
+      two.bothRun(50 * MS, 0.95);
       if (now % (200 * MS) == 0) {
-        stamps[0] = now;
+        two.stamps[0] = now;
       }
       if (now % (1_500 * MS) == 0) {
-        stamps[1] = now;
+        two.stamps[1] = now;
       }
-      assertThat(judge.check(now, stamps, times(loops))).as("at %d ms", now / MS).isEmpty();
+      assertThat(two.check(now)).as("at %d ms", now / MS).isEmpty();
     }
   }
 
   @Test
   void aLoopThatAloneWaitsForACpuIsSteeredAround() {
     // instance 1's thread waits for a CPU all the time (pinned to a busy core, say); instance 0 has one to itself
-    StallJudge judge = new StallJudge(2, THRESHOLD, RECOVERY);
-    Loop[] loops = {new Loop(), new Loop()};
-    long[] stamps = {0, 0};
+    TwoLoops two = new TwoLoops();
     List<StallJudge.Change> out = List.of();
     long now = 0;
     for (; out.isEmpty() && now <= 2_000 * MS; now += 50 * MS) {
-      loops[0].runnable(5 * MS, 0);
-      loops[1].runnable(50 * MS, 1.0);
-      stamps[0] = now;
-      out = judge.check(now, stamps, times(loops));
+      two.loops[0].runnable(5 * MS, 0);
+      two.loops[1].runnable(50 * MS, 1.0);
+      two.stamps[0] = now;
+      out = two.check(now);
     }
     assertThat(out).extracting(StallJudge.Change::instance, StallJudge.Change::out).containsExactly(tuple(1, true));
     assertThat(now - 50 * MS).isBetween(THRESHOLD, THRESHOLD + 100 * MS);
@@ -183,18 +171,15 @@ class StallJudgeTest {
   void aStuckLoopOnAStarvedMachineGoesOutOnceItCouldHaveRunForTheThreshold() {
     // instance 1 spins in a handler and never gets back to its loop; like every thread it gets a CPU 10 % of the
     // time: it goes out once its 10 % add up to the threshold (3 s), not after 300 ms of waiting like everyone
-    StallJudge judge = new StallJudge(2, THRESHOLD, RECOVERY);
-    Loop[] loops = {new Loop(), new Loop()};
-    long[] stamps = {0, 0};
+    TwoLoops two = new TwoLoops();
     List<StallJudge.Change> out = List.of();
     long now = 0;
     for (; out.isEmpty() && now <= 10_000 * MS; now += 50 * MS) {
-      loops[0].runnable(50 * MS, 0.9);
-      loops[1].runnable(50 * MS, 0.9);
+      two.bothRun(50 * MS, 0.9);
       if (now % (200 * MS) == 0) {
-        stamps[0] = now;
+        two.stamps[0] = now;
       }
-      out = judge.check(now, stamps, times(loops));
+      out = two.check(now);
     }
     assertThat(out).hasSize(1);
     assertThat(out.get(0).instance()).isEqualTo(1);
@@ -206,53 +191,65 @@ class StallJudgeTest {
   void aLongWaitForACpuThatTheKernelHasNotAddedUpYetIsSeenFromTheThreadBeingRunnable() {
     // both loops runnable and waiting for a CPU for 1 s in one stretch: the kernel's totals do not move until they
     // get one; then it adds the whole wait at once, which must not count twice
-    StallJudge judge = new StallJudge(2, THRESHOLD, RECOVERY);
-    Loop[] loops = {new Loop(), new Loop()};
-    long[] stamps = {0, 0};
+    TwoLoops two = new TwoLoops();
     long now = 0;
     for (; now <= 500 * MS; now += 50 * MS) {
-      loops[0].runnable(50 * MS, 0.5);
-      loops[1].runnable(50 * MS, 0.5);
-      stamps[0] = now;
-      stamps[1] = now;
-      assertThat(judge.check(now, stamps, times(loops))).isEmpty();
+      assertThat(two.bothRunAndStamp(now, 0.5)).isEmpty();
     }
-    loops[0].waitingUnseen = true;
-    loops[1].waitingUnseen = true;
+    two.loops[0].waitingUnseen = true;
+    two.loops[1].waitingUnseen = true;
     for (long end = now + 1_000 * MS; now < end; now += 50 * MS) {
-      loops[0].runnable(50 * MS, 1.0);
-      loops[1].runnable(50 * MS, 1.0);
-      assertThat(judge.check(now, stamps, times(loops))).as("at %d ms", now / MS).isEmpty();
+      two.bothRun(50 * MS, 1.0);
+      assertThat(two.check(now)).as("at %d ms", now / MS).isEmpty();
     }
-    loops[0].waitingUnseen = false;
-    loops[1].waitingUnseen = false;
+    two.loops[0].waitingUnseen = false;
+    two.loops[1].waitingUnseen = false;
     for (long end = now + 1_000 * MS; now < end; now += 50 * MS) {
-      loops[0].runnable(50 * MS, 0.5);
-      loops[1].runnable(50 * MS, 0.5);
-      stamps[0] = now;
-      stamps[1] = now;
-      assertThat(judge.check(now, stamps, times(loops))).isEmpty();
+      assertThat(two.bothRunAndStamp(now, 0.5)).isEmpty();
     }
   }
 
   @Test
   void aLoopAsleepWithoutStampingIsStuckEvenWhenTheOthersWait() {
     // instance 1 blocks in a call (asleep, not runnable): waiting elsewhere excuses nothing
-    StallJudge judge = new StallJudge(2, THRESHOLD, RECOVERY);
-    Loop[] loops = {new Loop(), new Loop()};
-    long[] stamps = {0, 0};
+    TwoLoops two = new TwoLoops();
     List<StallJudge.Change> out = List.of();
     long now = 0;
     for (; out.isEmpty() && now <= 2_000 * MS; now += 50 * MS) {
-      loops[0].runnable(50 * MS, 0.9);
-      loops[1].asleep();
-      stamps[0] = now;
-      out = judge.check(now, stamps, times(loops));
+      two.loops[0].runnable(50 * MS, 0.9);
+      two.loops[1].asleep();
+      two.stamps[0] = now;
+      out = two.check(now);
     }
     assertThat(out).extracting(StallJudge.Change::instance, StallJudge.Change::out).containsExactly(tuple(1, true));
     assertThat(out.get(0).ranMs()).isZero();
     assertThat(out.get(0).waitedMs()).isZero();
     assertThat(now - 50 * MS).isBetween(THRESHOLD, THRESHOLD + 100 * MS);
+  }
+
+  /** The judge of two instances, their loops' stamps and the scheduler's view of their threads. */
+  private static final class TwoLoops {
+    final StallJudge judge = new StallJudge(2, THRESHOLD, RECOVERY);
+    final Loop[] loops = {new Loop(), new Loop()};
+    final long[] stamps = {0, 0};
+
+    /** Both loops runnable for {@code nanos}, waiting {@code waitingShare} of it for a CPU. */
+    void bothRun(long nanos, double waitingShare) {
+      loops[0].runnable(nanos, waitingShare);
+      loops[1].runnable(nanos, waitingShare);
+    }
+
+    /** Both loops run for 50 ms (waiting {@code waitingShare} of it) and stamp at {@code now}; then a check. */
+    List<StallJudge.Change> bothRunAndStamp(long now, double waitingShare) {
+      bothRun(50 * MS, waitingShare);
+      stamps[0] = now;
+      stamps[1] = now;
+      return check(now);
+    }
+
+    List<StallJudge.Change> check(long now) {
+      return judge.check(now, stamps, times(loops));
+    }
   }
 
   /** A loop's thread as the scheduler counts it. */

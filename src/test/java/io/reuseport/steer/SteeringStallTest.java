@@ -16,7 +16,6 @@ import org.junit.jupiter.params.provider.ValueSource;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
-import java.net.DatagramPacket;
 import java.net.DatagramSocket;
 import java.net.InetSocketAddress;
 import java.net.Socket;
@@ -207,14 +206,9 @@ class SteeringStallTest {
   /** Each flow asks its instance's id once; -1 for no answer within the deadline. */
   private static int[] instancesOf(List<DatagramSocket> flows, int port) {
     int[] ids = new int[flows.size()];
-    byte[] id = "id".getBytes(StandardCharsets.US_ASCII);
     for (int i = 0; i < ids.length; i++) {
-      DatagramSocket s = flows.get(i);
       try {
-        s.send(new DatagramPacket(id, id.length, new InetSocketAddress(Clients.LOOPBACK, port)));
-        DatagramPacket in = new DatagramPacket(new byte[64], 64);
-        s.receive(in);
-        ids[i] = Integer.parseInt(new String(in.getData(), 0, in.getLength(), StandardCharsets.US_ASCII).trim());
+        ids[i] = Clients.instanceOf(flows.get(i), port);
       } catch (IOException e) {
         ids[i] = -1;
       }
@@ -265,10 +259,8 @@ class SteeringStallTest {
     try (Socket s = new Socket()) {
       s.connect(new InetSocketAddress(Clients.LOOPBACK, port), DEADLINE_MS);
       s.setSoTimeout((int) Math.max(1, TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime())));
-      s.getOutputStream().write("id\n".getBytes(StandardCharsets.US_ASCII));
-      String line = new BufferedReader(new InputStreamReader(s.getInputStream(), StandardCharsets.US_ASCII))
-          .readLine();
-      return new Attempt(started, line != null, line == null ? -1 : Integer.parseInt(line.trim()));
+      int instance = Clients.instanceOf(s);
+      return new Attempt(started, instance >= 0, instance);
     } catch (IOException e) {
       return new Attempt(started, false, -1);
     }
@@ -279,12 +271,7 @@ class SteeringStallTest {
     long started = stall.elapsedMs();
     try (DatagramSocket s = new DatagramSocket(new InetSocketAddress(Clients.LOOPBACK, 0))) {
       s.setSoTimeout(DEADLINE_MS);
-      byte[] id = "id".getBytes(StandardCharsets.US_ASCII);
-      s.send(new DatagramPacket(id, id.length, new InetSocketAddress(Clients.LOOPBACK, port)));
-      DatagramPacket in = new DatagramPacket(new byte[64], 64);
-      s.receive(in);
-      return new Attempt(started, true,
-          Integer.parseInt(new String(in.getData(), 0, in.getLength(), StandardCharsets.US_ASCII).trim()));
+      return new Attempt(started, true, Clients.instanceOf(s, port));
     } catch (IOException e) {
       return new Attempt(started, false, -1);
     }
@@ -295,10 +282,7 @@ class SteeringStallTest {
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
     while (System.nanoTime() < deadline) {
       try (Socket s = Clients.connect(port)) {
-        s.getOutputStream().write("id\n".getBytes(StandardCharsets.US_ASCII));
-        String line = new BufferedReader(new InputStreamReader(s.getInputStream(), StandardCharsets.US_ASCII))
-            .readLine();
-        if (line != null && Integer.parseInt(line.trim()) == instance) {
+        if (Clients.instanceOf(s) == instance) {
           return true;
         }
       }
@@ -330,9 +314,9 @@ class SteeringStallTest {
     static Stall begin(int port) throws IOException {
       Socket s = Clients.connect(port);
       s.setSoTimeout((int) STALL_MS * 5);
+      // the service sends nothing more until the stall ends: a reader of its own for the id reads no further
+      int id = Clients.instanceOf(s);
       BufferedReader in = new BufferedReader(new InputStreamReader(s.getInputStream(), StandardCharsets.US_ASCII));
-      s.getOutputStream().write("id\n".getBytes(StandardCharsets.US_ASCII));
-      int id = Integer.parseInt(in.readLine().trim());
       s.getOutputStream().write(("stall " + STALL_MS + "\n").getBytes(StandardCharsets.US_ASCII));
       return new Stall(s, in, id, System.nanoTime());
     }

@@ -62,14 +62,31 @@ public final class Clients {
   public static Socket connectionToInstance(int port, int id) throws IOException {
     for (int attempt = 0; attempt < 200; attempt++) {
       Socket s = connect(port);
-      s.getOutputStream().write("id\n".getBytes(StandardCharsets.US_ASCII));
-      String line = new BufferedReader(new InputStreamReader(s.getInputStream(), StandardCharsets.US_ASCII))
-          .readLine();
-      if (line != null && Integer.parseInt(line.trim()) == id) {
+      if (instanceOf(s) == id) {
         return s;
       }
       s.close();
     }
     throw new IllegalStateException("no connection reached instance " + id);
+  }
+
+  /**
+   * Asks the stall service which instance serves {@code connection} ("id"); -1 when the connection closed
+   * instead. Bounded by the socket's timeout.
+   */
+  public static int instanceOf(Socket connection) throws IOException {
+    connection.getOutputStream().write("id\n".getBytes(StandardCharsets.US_ASCII));
+    String line = new BufferedReader(new InputStreamReader(connection.getInputStream(), StandardCharsets.US_ASCII))
+        .readLine();
+    return line == null ? -1 : Integer.parseInt(line.trim());
+  }
+
+  /** Asks the stall service which instance serves the flow of {@code socket} (a datagram "id"). */
+  public static int instanceOf(DatagramSocket socket, int port) throws IOException {
+    byte[] id = "id".getBytes(StandardCharsets.US_ASCII);
+    socket.send(new DatagramPacket(id, id.length, new InetSocketAddress(LOOPBACK, port)));
+    DatagramPacket in = new DatagramPacket(new byte[64], 64);
+    socket.receive(in);
+    return Integer.parseInt(new String(in.getData(), 0, in.getLength(), StandardCharsets.US_ASCII).trim());
   }
 }
