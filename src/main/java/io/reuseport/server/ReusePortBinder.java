@@ -48,10 +48,23 @@ final class ReusePortBinder {
 
   /** Room for the largest UDP payload (65,507 bytes over IPv4, 65,527 over IPv6): datagrams are read whole. */
   static final int MAX_DATAGRAM = 65_536;
-  /** Datagrams per {@code recvmmsg} call on epoll. */
+  /**
+   * Datagrams per {@code recvmmsg} call on epoll. Measured against 16 and 32 (bench/ANALYSIS.md, UDP echo): 16 saved
+   * nothing, and at 32 the 2 MB batch buffer is beyond what Netty's allocator pools, so every read zeroes a new one.
+   */
   static final int BATCH = 8;
   /** Netty's default for stream channels ({@code ChannelMetadata.defaultMaxMessagesPerRead} of epoll's). */
   private static final int STREAM_READS_PER_EVENT = 16;
+  /**
+   * The smallest read buffer a connection's predictor may choose (Netty's default is 64 bytes). A read that fills its
+   * buffer exactly tells Netty there may be more, so it reads again and gets {@code EAGAIN}: with a 64-byte floor,
+   * 64-byte messages cost two {@code recvfrom} each once the predictor has shrunk. 512 bytes keeps messages of up to
+   * 511 bytes at one read each; the buffer lives only until the read batch is flushed.
+   */
+  static final int STREAM_MIN_READ_BYTES = 512;
+  /** Netty's initial and largest read buffer for stream channels, unchanged. */
+  private static final int STREAM_INITIAL_READ_BYTES = 2048;
+  private static final int STREAM_MAX_READ_BYTES = 65_536;
 
   private final ContextInternal context;
   private final Transport transport;
@@ -133,12 +146,13 @@ final class ReusePortBinder {
   }
 
   /**
-   * What Netty's epoll transport gives each stream channel by default, as one shareable object:
-   * {@link AdaptiveRecvByteBufAllocator} keeps no state per channel (its handles do), and 16 reads per readiness
-   * event is Netty's default for TCP.
+   * What Netty's epoll transport gives each stream channel by default, as one shareable object, but for the smallest
+   * read buffer ({@link #STREAM_MIN_READ_BYTES}): {@link AdaptiveRecvByteBufAllocator} keeps no state per channel
+   * (its handles do), and 16 reads per readiness event is Netty's default for TCP.
    */
   private static RecvByteBufAllocator streamReadSizes() {
-    return new AdaptiveRecvByteBufAllocator().maxMessagesPerRead(STREAM_READS_PER_EVENT);
+    return new AdaptiveRecvByteBufAllocator(STREAM_MIN_READ_BYTES, STREAM_INITIAL_READ_BYTES, STREAM_MAX_READ_BYTES)
+        .maxMessagesPerRead(STREAM_READS_PER_EVENT);
   }
 
   /** Serves a UDP socket that is already bound (received from the process taken over) on this loop. */

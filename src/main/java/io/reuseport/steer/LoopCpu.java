@@ -1,9 +1,12 @@
 package io.reuseport.steer;
 
 import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 
 /**
  * What Linux's scheduler says about one thread of this process: how long it ran on a CPU and how long it was
@@ -14,7 +17,7 @@ import java.nio.file.Path;
  * It is how the {@link Watchdog} tells a loop that does not get to its timers because it is stuck from one that
  * waits for a CPU.
  */
-final class LoopCpu {
+final class LoopCpu implements AutoCloseable {
 
   /** A thread whose id could not be read (no {@code /proc}). */
   static final int UNKNOWN_THREAD = -1;
@@ -35,7 +38,19 @@ final class LoopCpu {
     }
   }
 
-  private LoopCpu() {
+  private static final LoopCpu NONE = new LoopCpu(UNKNOWN_THREAD, null, null);
+  /** Room for a task's {@code stat} line (about 300 bytes; the name is at most 64). */
+  private static final int BUFFER_BYTES = 1024;
+
+  private final int tid;
+  private final FileChannel schedstat;
+  private final FileChannel stat;
+  private final ByteBuffer buffer = ByteBuffer.allocate(BUFFER_BYTES);
+
+  private LoopCpu(int tid, FileChannel schedstat, FileChannel stat) {
+    this.tid = tid;
+    this.schedstat = schedstat;
+    this.stat = stat;
   }
 
   /** The calling thread's id in the kernel ({@code /proc/thread-self} names it), or {@link #UNKNOWN_THREAD}. */
@@ -48,24 +63,71 @@ final class LoopCpu {
     }
   }
 
-  /** The times of thread {@code tid} of this process so far, or {@link Times#UNKNOWN}. */
-  static Times read(int tid) {
+  /**
+   * A reader of thread {@code tid} of this process, its two files opened once: the watchdog reads them every
+   * check, and a read from offset 0 of an open {@code /proc} file ({@code pread}) is one system call where
+   * opening, reading and closing it each time were five. A reader that cannot open them reads
+   * {@link Times#UNKNOWN}.
+   */
+  static LoopCpu open(int tid) {
     if (tid <= 0) {
+      return NONE;
+    }
+    Path task = Path.of("/proc/self/task/" + tid);
+    FileChannel schedstat = null;
+    try {
+      schedstat = FileChannel.open(task.resolve("schedstat"), StandardOpenOption.READ);
+      return new LoopCpu(tid, schedstat, FileChannel.open(task.resolve("stat"), StandardOpenOption.READ));
+    } catch (IOException | RuntimeException e) {
+      closeQuietly(schedstat);
+      return NONE;
+    }
+  }
+
+  /** The thread this reads, or {@link #UNKNOWN_THREAD}. */
+  int thread() {
+    return tid;
+  }
+
+  /** The thread's times so far, or {@link Times#UNKNOWN} (no such thread any more, no statistics). */
+  Times read() {
+    if (schedstat == null) {
       return Times.UNKNOWN;
     }
     try {
-      Path task = Path.of("/proc/self/task/" + tid);
-      String[] fields = ascii(task.resolve("schedstat")).trim().split(" ");
-      String stat = ascii(task.resolve("stat"));
+      String[] fields = ascii(schedstat).trim().split(" ");
+      String line = ascii(stat);
       // "TID (name) S ...": the state follows the name, which may hold spaces and parentheses
-      char state = stat.charAt(stat.lastIndexOf(')') + 2);
+      char state = line.charAt(line.lastIndexOf(')') + 2);
       return new Times(Long.parseLong(fields[0]), Long.parseLong(fields[1]), state == 'R');
     } catch (IOException | RuntimeException e) {
       return Times.UNKNOWN;
     }
   }
 
-  private static String ascii(Path file) throws IOException {
-    return new String(Files.readAllBytes(file), StandardCharsets.US_ASCII);
+  @Override
+  public void close() {
+    closeQuietly(schedstat);
+    closeQuietly(stat);
+  }
+
+  /** The whole file from its start: a read at offset 0 makes the kernel render a {@code /proc} file afresh. */
+  private String ascii(FileChannel file) throws IOException {
+    buffer.clear();
+    int n = file.read(buffer, 0);
+    if (n <= 0) {
+      throw new IOException("empty");
+    }
+    return new String(buffer.array(), 0, n, StandardCharsets.US_ASCII);
+  }
+
+  private static void closeQuietly(FileChannel file) {
+    if (file != null) {
+      try {
+        file.close();
+      } catch (IOException e) {
+        // a /proc file: nothing was written that could be lost
+      }
+    }
   }
 }

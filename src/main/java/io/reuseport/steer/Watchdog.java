@@ -4,6 +4,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -32,6 +33,8 @@ final class Watchdog {
   private final AtomicReferenceArray<String> why;
   private final ScheduledExecutorService thread;
   private volatile int[] table;
+  /** Each loop's thread's scheduler statistics, files kept open; used by the watchdog's thread only. */
+  private final LoopCpu[] loops;
 
   Watchdog(Selector selector, SocketSlots sockets, Heartbeats heartbeats, long thresholdMs, long recoveryMs,
            long periodMs) {
@@ -45,6 +48,8 @@ final class Watchdog {
         TimeUnit.MILLISECONDS.toNanos(recoveryMs));
     this.outSinceMs = new AtomicLongArray(n);
     this.why = new AtomicReferenceArray<>(n);
+    this.loops = new LoopCpu[n];
+    Arrays.fill(loops, LoopCpu.open(LoopCpu.UNKNOWN_THREAD));
     this.table = BucketTable.assign(judge.healthy());
     this.thread = Executors.newSingleThreadScheduledExecutor(r -> {
       Thread t = new Thread(r, "steering-watchdog");
@@ -69,7 +74,11 @@ final class Watchdog {
     thread.shutdownNow();
     try {
       // a check under way finishes before the caller touches the selector
-      thread.awaitTermination(1, TimeUnit.SECONDS);
+      if (thread.awaitTermination(1, TimeUnit.SECONDS)) {
+        for (LoopCpu loop : loops) {
+          loop.close();
+        }
+      }
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }
@@ -110,7 +119,12 @@ final class Watchdog {
     long[] stamps = new long[n];
     LoopCpu.Times[] cpu = new LoopCpu.Times[n];
     for (int i = 0; i < n; i++) {
-      cpu[i] = LoopCpu.read(heartbeats.thread(i));
+      int tid = heartbeats.thread(i);
+      if (loops[i].thread() != tid) {
+        loops[i].close();
+        loops[i] = LoopCpu.open(tid);
+      }
+      cpu[i] = loops[i].read();
       stamps[i] = heartbeats.last(i);
     }
     List<StallJudge.Change> changes = judge.check(System.nanoTime(), stamps, cpu);

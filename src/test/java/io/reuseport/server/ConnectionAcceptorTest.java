@@ -3,8 +3,10 @@ package io.reuseport.server;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelOption;
+import io.netty.channel.DefaultChannelConfig;
 import io.netty.channel.MaxMessagesRecvByteBufAllocator;
 import io.netty.channel.RecvByteBufAllocator;
+import io.netty.channel.embedded.EmbeddedChannel;
 import io.netty.channel.epoll.Epoll;
 import io.netty.channel.uring.IoUring;
 import io.reuseport.config.TransportKind;
@@ -94,6 +96,9 @@ class ConnectionAcceptorTest {
             assertThat(accepted.get(1).config().<RecvByteBufAllocator>getRecvByteBufAllocator())
                 .as("one read-size predictor per listener").isSameAs(first);
             assertThat(((MaxMessagesRecvByteBufAllocator) first).maxMessagesPerRead()).isEqualTo(16);
+            assertThat(guessAfterSmallReads(first))
+                .as("read buffer after many 64-byte reads: larger than the message, so one read takes it")
+                .isEqualTo(ReusePortBinder.STREAM_MIN_READ_BYTES);
           }
           test.completeNow();
         })));
@@ -120,5 +125,21 @@ class ConnectionAcceptorTest {
           assertThat(sent.length()).as("bytes sent before closing").isZero();
           test.completeNow();
         })));
+  }
+
+  /**
+   * What the read-size predictor picks for a connection that only ever receives 64-byte messages: Netty's own floor
+   * (64) would make every read fill its buffer exactly, and Netty read again only to get {@code EAGAIN}.
+   */
+  private static int guessAfterSmallReads(RecvByteBufAllocator sizes) {
+    RecvByteBufAllocator.ExtendedHandle handle = (RecvByteBufAllocator.ExtendedHandle) sizes.newHandle();
+    for (int batch = 0; batch < 100; batch++) {
+      handle.reset(new DefaultChannelConfig(new EmbeddedChannel()));
+      handle.attemptedBytesRead(handle.guess());
+      handle.lastBytesRead(64);
+      handle.incMessagesRead(1);
+      handle.readComplete();
+    }
+    return handle.guess();
   }
 }
