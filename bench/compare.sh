@@ -440,8 +440,8 @@ UNITS=("conn/s" "msg/s" "dgram/s")
   echo "| server memory per idle connection | <= 2 KB | — | not measured here: bench/idle-memory.sh |"
   echo
   saturated=$(awk -F'\t' '$8 == "true"' "$RESULTS" | wc -l)
-  echo "Runs in which the load client's own CPU was saturated (>= 90 % of all cores): $saturated of" \
-    "$(wc -l <"$RESULTS")."
+  echo "Runs in which the load client's own CPU was saturated (the Java client: >= 90 % of all cores; bench/churn.c:" \
+    "its one thread >= 90 % busy): $saturated of $(wc -l <"$RESULTS")."
   echo
   echo "## Who bounds churn throughput (tcp-churn, medians)"
   echo
@@ -541,7 +541,9 @@ if [ "$PUBLISH" = 1 ] && grep -q '<!-- bench:figures:begin -->' "$REPO/README.md
   summary="$summary ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')), client on the same"
   summary="$summary machine, $quiet. Churn: reuseport"
   summary="$summary $(ratio "$(median tcp-churn "$R" 4)" "$(median tcp-churn "$S" 4)") ×"
-  summary="$summary Vert.x's shared \`NetServer\`; against the C reference server (\`bench/refserver.c\`): TCP echo"
+  summary="$summary Vert.x's shared \`NetServer\` in throughput (the client's CPU bounds it on a small machine),"
+  summary="$summary and shared costs $(ratio "$(median tcp-churn "$S" 9)" "$(median tcp-churn "$R" 9)") × its server"
+  summary="$summary CPU per connection; against the C reference server (\`bench/refserver.c\`): TCP echo"
   summary="$summary $(ratio "$(median tcp-echo "$R" 4)" "$(median tcp-echo "$C" 4)") ×, UDP echo"
   summary="$summary $(ratio "$(median udp-echo "$R" 4)" "$(median udp-echo "$C" 4)") ×, churn"
   summary="$summary $(ratio "$(median tcp-churn "$R" 4)" "$(median tcp-churn "$C" 4)") ×; server CPU per"
