@@ -182,6 +182,7 @@ int main(int argc, char **argv) {
       ? (double) (busy_at_stop - busy_at_start) / (double) (total_at_stop - total_at_start) : -1;
   double busy = wall_at_stop > wall_at_start
       ? (double) (cpu_at_stop - cpu_at_start) / (double) (wall_at_stop - wall_at_start) : 0;
+  busy = (double) (long long) (busy * 100 + 0.5) / 100; /* as printed, so that "saturated" agrees with it */
   double cpu_per_conn = successes ? (double) (cpu_at_stop - cpu_at_start) / 1000.0 / (double) successes : 0;
   qsort(lat, n, sizeof *lat, cmp_u32);
   uint32_t p50 = n ? lat[n / 2] : 0, p99 = n ? lat[(size_t) ((double) n * 0.99)] : 0, max = n ? lat[n - 1] : 0;
