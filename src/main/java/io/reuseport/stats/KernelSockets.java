@@ -61,15 +61,34 @@ public final class KernelSockets {
     return all;
   }
 
-  /** Socket inodes this process holds open, from {@code /proc/self/fd}. */
+  /** Socket inodes this process holds open, from {@code /proc/self/fd}: one {@code readlink} per descriptor. */
   public static Set<Long> ownInodes() {
+    return ownAmong(null);
+  }
+
+  /**
+   * Which of {@code wanted} (null: every socket) this process holds open. The kernel lists {@code /proc/self/fd} in
+   * descriptor order and the port's listeners and UDP sockets are among the first descriptors a server opens, so
+   * the listing stops once all of {@code wanted} are found: a check of the group costs a few {@code readlink}s, not
+   * one per open connection. Only a socket that is not ours makes it read to the end.
+   */
+  public static Set<Long> ownAmong(Set<Long> wanted) {
     Set<Long> inodes = new HashSet<>();
+    if (wanted != null && wanted.isEmpty()) {
+      return inodes;
+    }
     try (DirectoryStream<Path> fds = Files.newDirectoryStream(Path.of("/proc/self/fd"))) {
       for (Path fd : fds) {
         try {
           String target = Files.readSymbolicLink(fd).toString();
           if (target.startsWith("socket:[")) {
-            inodes.add(Long.parseLong(target.substring(8, target.length() - 1)));
+            long inode = Long.parseLong(target.substring(8, target.length() - 1));
+            if (wanted == null || wanted.contains(inode)) {
+              inodes.add(inode);
+            }
+            if (wanted != null && inodes.size() == wanted.size()) {
+              break;
+            }
           }
         } catch (IOException | RuntimeException e) {
           // the fd closed while we listed it

@@ -38,9 +38,12 @@ public record PortGroup(int tcpListeners, int udpSockets, int foreignTcp, int fo
    * @throws java.io.UncheckedIOException when a file cannot be read (e.g. EMFILE at the descriptor limit)
    */
   public static PortGroup read(int port, List<Integer> ourUdpFds) {
-    Set<Long> own = KernelSockets.ownInodes();
     List<KernelSockets.Entry> tcp = KernelSockets.tcpListeners(port);
     List<KernelSockets.Entry> udp = KernelSockets.udpSockets(port);
+    Set<Long> members = new HashSet<>();
+    tcp.forEach(e -> members.add(e.inode()));
+    udp.forEach(e -> members.add(e.inode()));
+    Set<Long> own = KernelSockets.ownAmong(members);
     Map<Long, Long> dropsByInode = new HashMap<>();
     udp.forEach(e -> dropsByInode.put(e.inode(), e.drops()));
     Map<Integer, Long> dropsByFd = new HashMap<>();

@@ -2,7 +2,11 @@ package io.reuseport.stats;
 
 import org.junit.jupiter.api.Test;
 
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -39,5 +43,23 @@ class KernelSocketsTest {
     assertThat(KernelSockets.state("  17: 0100007F:2328 0100007F:D4F2 06 00000000:00000000 03:00001770 00000000"))
         .isEqualTo(0x06);
     assertThat(KernelSockets.state("   0: 0100007F:2328")).isEqualTo(-1);
+  }
+
+  @Test
+  void ownAmongFindsThisProcesssListenersAndNothingElse() throws Exception {
+    try (ServerSocket a = new ServerSocket(0, 1, InetAddress.getLoopbackAddress());
+         ServerSocket b = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+      Set<Long> listeners = new HashSet<>();
+      KernelSockets.tcpListeners(a.getLocalPort()).forEach(e -> listeners.add(e.inode()));
+      KernelSockets.tcpListeners(b.getLocalPort()).forEach(e -> listeners.add(e.inode()));
+      assertThat(listeners).hasSize(2);
+      assertThat(KernelSockets.ownAmong(listeners)).isEqualTo(listeners);
+      assertThat(KernelSockets.ownInodes()).containsAll(listeners);
+      // no socket has inode 0 (nor is this one ours): the listing reads to its end and finds neither
+      Set<Long> withStranger = new HashSet<>(listeners);
+      withStranger.add(0L);
+      assertThat(KernelSockets.ownAmong(withStranger)).isEqualTo(listeners);
+      assertThat(KernelSockets.ownAmong(Set.of())).isEmpty();
+    }
   }
 }
