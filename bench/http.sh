@@ -11,16 +11,17 @@
 #
 #   bench/http.sh [--rounds N] [--duration SECONDS] [--instances N] [--server-warmup SECONDS]
 #                 [--servers nginx,vertx-shared,vertx-per-vertx,reuseport] [--wait-quiet SECONDS]
-#                 [--out FILE] [--json FILE]
+#                 [--into FILE | --out FILE] [--json FILE]
 #
-# Writes a markdown section ("## HTTP ...") to stdout and into docs/BENCHMARKS.md, replacing the section there of an
-# earlier run (bench/compare.sh carries it over when it rewrites that file); --out FILE writes it to FILE instead.
+# Writes a markdown section ("## HTTP ...") to stdout and into docs/BENCHMARKS.md (--into: another file), replacing
+# the section there of an earlier run (bench/compare.sh carries it over when it rewrites that file); --out FILE
+# writes the section alone to FILE instead.
 # --json FILE: every run and every median as JSON as well. --server-warmup: before round 1, each load runs this long
-# against each server, uncounted (the JIT; C2 needs most of it on a busy machine); default 10, 0 skips. --wait-quiet: wait up to SECONDS for
-# the 1-minute load average to drop below 1 first. Needs wrk (Debian wrk), h2load (nghttp2-client), nginx
-# (nginx-light) for the nginx peer, and for the Java servers the fat jar and the test classes (mvn -DskipTests
-# package): a server whose program is missing or that does not start is left out with a message. Every server it
-# starts is stopped when it exits; every load is bounded by --duration.
+# against each server, uncounted (the JIT: C2 needs most of it on a busy machine); default 10, 0 skips.
+# --wait-quiet: wait up to SECONDS for the 1-minute load average to drop below 1 first. Needs wrk (Debian wrk),
+# h2load (nghttp2-client), nginx (nginx-light) for the nginx peer, and for the Java servers the fat jar and the test
+# classes (mvn -DskipTests package): a server whose program is missing or that does not start is left out with a
+# message. Every server it starts is stopped when it exits; every load is bounded by --duration.
 set -euo pipefail
 
 ROUNDS=3
@@ -46,6 +47,7 @@ while [ $# -gt 0 ]; do
     --server-warmup) SERVER_WARMUP=$2; shift 2 ;;
     --servers) SERVERS=$2; shift 2 ;;
     --wait-quiet) WAIT_QUIET=$2; shift 2 ;;
+    --into) OUT=$2; REPLACE_SECTION=1; shift 2 ;;
     --out) OUT=$2; REPLACE_SECTION=0; shift 2 ;;
     --json) JSON_OUT=$2; shift 2 ;;
     -h|--help) sed -n '2,24p' "$0"; exit 0 ;;
@@ -413,7 +415,8 @@ report() {
     for i in "${STARTED[@]}"; do
       n=${NAMES[$i]}
       row="$row $(or_dash "$(median "$l" "$n" 8)") ($(( $(sum_col "$l" "$n" 6) + $(sum_col "$l" "$n" 7) ))),"
-      row="$row $(awk -v b="$(median "$l" "$n" 10)" 'BEGIN { if (b == "") print "—"; else printf "%.0f %%", b * 100 }') |"
+      row="$row $(awk -v b="$(median "$l" "$n" 10)" \
+        'BEGIN { if (b == "") print "—"; else printf "%.0f %%", b * 100 }') |"
     done
     echo "$row"
   done

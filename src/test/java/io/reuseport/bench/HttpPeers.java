@@ -30,7 +30,9 @@ import java.util.concurrent.CountDownLatch;
  * </ul>
  * Not a test: a main class, started by bench/http.sh from target/test-classes.
  *
- * <pre>java -cp target/reuseport-server.jar:target/test-classes io.reuseport.bench.HttpPeers shared|per-vertx PORT N</pre>
+ * <pre>
+ * java -cp target/reuseport-server.jar:target/test-classes io.reuseport.bench.HttpPeers shared|per-vertx PORT N
+ * </pre>
  */
 public final class HttpPeers {
 
