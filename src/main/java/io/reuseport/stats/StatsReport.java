@@ -21,6 +21,7 @@ final class StatsReport {
     JsonArray instances = new JsonArray();
     InstanceSnapshot.TcpCounts tcpTotals = InstanceSnapshot.TcpCounts.ZERO;
     InstanceSnapshot.UdpCounts udpTotals = InstanceSnapshot.UdpCounts.ZERO;
+    InstanceSnapshot.HttpCounts httpTotals = InstanceSnapshot.HttpCounts.ZERO;
     long dropTotal = 0;
     JsonArray draining = new JsonArray();
     long[] accepted = new long[latest.length];
@@ -30,6 +31,7 @@ final class StatsReport {
       long drops = group.udpDropsByFd().getOrDefault(snapshot.udpFd(), 0L);
       tcpTotals = tcpTotals.plus(snapshot.tcp());
       udpTotals = udpTotals.plus(snapshot.udp());
+      httpTotals = httpTotals.plus(snapshot.http());
       dropTotal += drops;
       accepted[i] = snapshot.tcp().accepted();
       datagrams[i] = snapshot.udp().datagramsIn();
@@ -41,6 +43,7 @@ final class StatsReport {
           .put("eventLoop", snapshot.eventLoop())
           .put(SnapshotJson.TCP, SnapshotJson.tcp(snapshot.tcp()))
           .put(SnapshotJson.UDP, SnapshotJson.udp(snapshot.udp(), drops))
+          .put(SnapshotJson.HTTP, SnapshotJson.http(snapshot.http()))
           .put("rates", SnapshotJson.rates(rates[i]))
           .put("ageMs", latest[i] == null ? null : ageMs[i])
           .put("stale", stale.contains(i))
@@ -55,7 +58,8 @@ final class StatsReport {
         .put("instances", instances)
         .put("totals", new JsonObject()
             .put(SnapshotJson.TCP, SnapshotJson.tcp(tcpTotals))
-            .put(SnapshotJson.UDP, SnapshotJson.udp(udpTotals, dropTotal)))
+            .put(SnapshotJson.UDP, SnapshotJson.udp(udpTotals, dropTotal))
+            .put(SnapshotJson.HTTP, SnapshotJson.http(httpTotals)))
         .put("fairness", new JsonObject()
             .put("tcpAccepted", Fairness.of(accepted).toJson().put("lastInterval", tcpInterval.toJson()))
             .put("udpDatagramsIn", Fairness.of(datagrams).toJson().put("lastInterval", udpInterval.toJson())))

@@ -156,7 +156,9 @@ public final class Steering {
       // the table before the program: from its first packet on, it steers to every instance
       dog.start();
       loaded.attach(sockets.get(0)[0]);
-      loaded.attach(sockets.get(0)[1]);
+      if (sockets.get(0)[1] >= 0) {
+        loaded.attach(sockets.get(0)[1]);
+      }
       watchdog = dog;
       reason = "the BPF selector steers (loaded and attached)";
       LOG.info("steering {}: BPF selector attached to the TCP and UDP groups; an instance whose event loop makes"
