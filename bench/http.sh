@@ -196,6 +196,22 @@ cpu_ticks() {
   done
   echo "$total"
 }
+# loop_ticks PID: CPU time of the threads that serve requests: a Java server's event loops and Vert.x's acceptor
+# (comm "vert.x-eventloo..." / "vert.x-acceptor..."), nginx's workers; not the JIT compilers, GC or background
+# threads, whose share of a run depends on how warm the JVM is and how busy the machine, not on the requests
+loop_ticks() {
+  local children
+  children=$(pgrep -P "$1" || true)
+  if [ -n "$children" ]; then
+    for p in $children; do cat "/proc/$p/stat" 2>/dev/null; done
+  else
+    for t in /proc/"$1"/task/*; do
+      case "$(cat "$t/comm" 2>/dev/null)" in
+        vert.x-eventloo*|vert.x-acceptor*) cat "$t/stat" 2>/dev/null ;;
+      esac
+    done
+  fi | awk '{ sub(/^.*\) /, ""); s += $12 + $13 } END { print s + 0 }'
+}
 # busy_jiffies: "busy total" jiffies of the whole machine so far (/proc/stat), for the machine's busy share
 busy_jiffies() {
   awk '/^cpu / { idle = $5 + $6; total = 0; for (i = 2; i <= 9; i++) total += $i; print total - idle, total }' \
@@ -290,22 +306,27 @@ for round in $(seq 1 "$ROUNDS"); do
       cmd=$(load_cmd "$li" "$i" "$DURATION")
       cut -d' ' -f1 /proc/loadavg >>"$WORK/loadavg.samples"
       cpu_before=$(cpu_ticks "${SERVER_PIDS[$i]}")
+      loops_before=$(loop_ticks "${SERVER_PIDS[$i]}")
       machine_before=$(busy_jiffies)
       opens_before=$(passive_opens)
       output=$(eval "$cmd" 2>&1) || { log "load failed: $cmd: $(tail -n 3 <<<"$output")"; continue; }
       cpu_after=$(cpu_ticks "${SERVER_PIDS[$i]}")
+      loops_after=$(loop_ticks "${SERVER_PIDS[$i]}")
       machine_after=$(busy_jiffies)
       opens=$(($(passive_opens) - opens_before))
       read -r requests rate errors non2xx p99 <<<"$(parse "${LOADS[$li]}" "$output")"
       cpu_us=$(awk -v a="$cpu_before" -v b="$cpu_after" -v hz="$CLK_TCK" -v r="$requests" \
         'BEGIN { if (r <= 0) print "-"; else printf "%.2f", (b - a) * 1e6 / hz / r }')
+      loop_us=$(awk -v a="$loops_before" -v b="$loops_after" -v hz="$CLK_TCK" -v r="$requests" \
+        'BEGIN { if (r <= 0) print "-"; else printf "%.2f", (b - a) * 1e6 / hz / r }')
       busy=$(awk -v a="$machine_before" -v b="$machine_after" 'BEGIN { split(a, x, " "); split(b, y, " ")
         t = y[2] - x[2]; if (t <= 0) print "-"; else printf "%.2f", (y[1] - x[1]) / t }')
       # load server round requests req/s errors non-2xx p99-ms server-CPU-us/req machine-busy-share connections
-      printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "${LOADS[$li]}" "${NAMES[$i]}" "$round" "$requests" \
-        "$rate" "$errors" "$non2xx" "$p99" "$cpu_us" "$busy" "$opens" >>"$RESULTS"
-      log "round $round ${LOADS[$li]} ${NAMES[$i]}: $rate req/s, server CPU $cpu_us us/req, errors $errors," \
-        "non-2xx $non2xx, machine busy $busy, $opens connections opened"
+      # loop-CPU-us/req
+      printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "${LOADS[$li]}" "${NAMES[$i]}" "$round" \
+        "$requests" "$rate" "$errors" "$non2xx" "$p99" "$cpu_us" "$busy" "$opens" "$loop_us" >>"$RESULTS"
+      log "round $round ${LOADS[$li]} ${NAMES[$i]}: $rate req/s, server CPU $cpu_us us/req (loops $loop_us)," \
+        "errors $errors, non-2xx $non2xx, machine busy $busy, $opens connections opened"
     done
   done
 done
@@ -402,6 +423,25 @@ report() {
       "$(ratio "$(median "$l" "$R" 9)" "$(median "$l" "$S" 9)") |"
   done
   echo
+  echo "### Event-loop CPU per request (µs, median): the threads that serve requests only"
+  echo
+  echo "The Java servers' event loops and Vert.x's acceptor thread (by thread name, \`/proc/PID/task\`), nginx's"
+  echo "workers: without the JIT compilers, GC and background threads (this server's steering watchdog and stats),"
+  echo "whose share of a short run depends on how warm the JVM is and how busy the machine, more than on the load."
+  echo
+  echo "$header reuseport / nginx | vertx-shared / nginx | reuseport / vertx-shared |"
+  echo "$sep---:|---:|---:|"
+  for li in "${!LOADS[@]}"; do
+    l=${LOADS[$li]}
+    row="| ${LOAD_TEXT[$li]} |"
+    for i in "${STARTED[@]}"; do
+      row="$row $(or_dash "$(median "$l" "${NAMES[$i]}" 12)") |"
+    done
+    echo "$row $(ratio "$(median "$l" "$R" 12)" "$(median "$l" "$X" 12)") |" \
+      "$(ratio "$(median "$l" "$S" 12)" "$(median "$l" "$X" 12)") |" \
+      "$(ratio "$(median "$l" "$R" 12)" "$(median "$l" "$S" 12)") |"
+  done
+  echo
   echo "### wrk's p99 latency in ms (median), errors + non-2xx (sum over the rounds), machine busy (median)"
   echo
   echo "Machine busy: the share of both cores' time not idle during the run (\`/proc/stat\`); near 100 % the"
@@ -462,11 +502,12 @@ report() {
   echo "Connections: TCP connections the kernel accepted during the run, machine-wide (\`/proc/net/snmp\`"
   echo "PassiveOpens): one per request with \`Connection: close\`, a few otherwise."
   echo
-  echo "| load | server | round | requests | req/s | errors | non-2xx | p99 ms | server CPU µs/req | machine busy |" \
-    "connections |"
-  echo "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+  echo "| load | server | round | requests | req/s | errors | non-2xx | p99 ms | server CPU µs/req |" \
+    "event-loop CPU µs/req | machine busy | connections |"
+  echo "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
   sort -t$'\t' -k1,1 -k2,2 -k3,3n "$RESULTS" | awk -F'\t' '{
-    printf "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11 }'
+    printf "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", $1, $2, $3, $4, $5, $6, $7, $8, $9, $12,
+      $10, $11 }'
   echo
   echo "</details>"
 }
@@ -489,7 +530,7 @@ json_report() {
         (NR > 1 ? "," : ""), $1, $2, $3, $4, $5
       printf "\"errors\":%s,\"non2xx\":%s,\"p99Ms\":%s,\"serverCpuUsPerRequest\":%s,\"machineBusy\":%s,", \
         $6, $7, n($8), n($9), n($10)
-      printf "\"connectionsOpened\":%s}", $11 }' "$RESULTS"
+      printf "\"connectionsOpened\":%s,\"loopCpuUsPerRequest\":%s}", $11, n($12) }' "$RESULTS"
   printf '],"medians":['
   first=1
   for li in "${!LOADS[@]}"; do
@@ -497,8 +538,9 @@ json_report() {
     for i in "${STARTED[@]}"; do
       [ "$first" = 1 ] || printf ','
       first=0
-      printf '{"load":"%s","server":"%s","requestsPerSecond":%s,"serverCpuUsPerRequest":%s}' "$l" "${NAMES[$i]}" \
+      printf '{"load":"%s","server":"%s","requestsPerSecond":%s,"serverCpuUsPerRequest":%s,' "$l" "${NAMES[$i]}" \
         "$(median "$l" "${NAMES[$i]}" 5 | sed 's/^$/null/')" "$(median "$l" "${NAMES[$i]}" 9 | sed 's/^$/null/')"
+      printf '"loopCpuUsPerRequest":%s}' "$(median "$l" "${NAMES[$i]}" 12 | sed 's/^$/null/')"
     done
   done
   printf ']}\n'
