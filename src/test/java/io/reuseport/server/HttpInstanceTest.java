@@ -169,8 +169,9 @@ class HttpInstanceTest {
           return Future.all(getOn(server.port(), "/status/204"), getOn(server.port(), "/status/503"),
               getOn(server.port(), "/id"));
         })
-        .compose(answered -> Future.all(getOn(server.adminPort(), "/stats?fresh=true"),
-            getOn(server.adminPort(), "/metrics")))
+        // the fresh report first: /metrics reads the collector's latest snapshots, which it brings in
+        .compose(answered -> getOn(server.adminPort(), "/stats?fresh=true"))
+        .compose(stats -> Future.all(Future.succeededFuture(stats), getOn(server.adminPort(), "/metrics")))
         .onComplete(test.succeeding(admin -> test.verify(() -> {
           JsonObject stats = ((HttpResponse<Buffer>) admin.resultAt(0)).bodyAsJsonObject();
           JsonObject http = stats.getJsonArray("instances").getJsonObject(0).getJsonObject("http");
