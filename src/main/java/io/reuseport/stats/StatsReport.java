@@ -16,8 +16,8 @@ final class StatsReport {
   }
 
   static JsonObject build(StatsCollectorOptions settings, InstanceSnapshot[] latest, long[] ageMs, Rates[] rates,
-                          PortGroup group, Fairness tcpInterval, Fairness udpInterval, List<Integer> stale,
-                          long uptimeMs) {
+                          PortGroup group, Fairness tcpInterval, Fairness udpInterval, Fairness httpInterval,
+                          List<Integer> stale, long uptimeMs) {
     JsonArray instances = new JsonArray();
     InstanceSnapshot.TcpCounts tcpTotals = InstanceSnapshot.TcpCounts.ZERO;
     InstanceSnapshot.UdpCounts udpTotals = InstanceSnapshot.UdpCounts.ZERO;
@@ -26,6 +26,7 @@ final class StatsReport {
     JsonArray draining = new JsonArray();
     long[] accepted = new long[latest.length];
     long[] datagrams = new long[latest.length];
+    long[] requests = new long[latest.length];
     for (int i = 0; i < latest.length; i++) {
       InstanceSnapshot snapshot = latest[i] == null ? InstanceSnapshot.empty(i) : latest[i];
       long drops = group.udpDropsByFd().getOrDefault(snapshot.udpFd(), 0L);
@@ -35,6 +36,7 @@ final class StatsReport {
       dropTotal += drops;
       accepted[i] = snapshot.tcp().accepted();
       datagrams[i] = snapshot.udp().datagramsIn();
+      requests[i] = snapshot.http().requests();
       if (snapshot.draining()) {
         draining.add(i);
       }
@@ -52,6 +54,7 @@ final class StatsReport {
     return new JsonObject()
         .put("transport", settings.transport())
         .put("balancing", settings.balancing())
+        .put("http", settings.http())
         .put("port", settings.port())
         .put("uptimeMs", uptimeMs)
         .put("statsIntervalMs", settings.intervalMs())
@@ -62,7 +65,8 @@ final class StatsReport {
             .put(SnapshotJson.HTTP, SnapshotJson.http(httpTotals)))
         .put("fairness", new JsonObject()
             .put("tcpAccepted", Fairness.of(accepted).toJson().put("lastInterval", tcpInterval.toJson()))
-            .put("udpDatagramsIn", Fairness.of(datagrams).toJson().put("lastInterval", udpInterval.toJson())))
+            .put("udpDatagramsIn", Fairness.of(datagrams).toJson().put("lastInterval", udpInterval.toJson()))
+            .put("httpRequests", Fairness.of(requests).toJson().put("lastInterval", httpInterval.toJson())))
         .put("stale", new JsonArray(List.copyOf(stale)))
         .put("draining", draining)
         .put("group", group.toJson());

@@ -161,9 +161,10 @@ public final class Steering {
       }
       watchdog = dog;
       reason = "the BPF selector steers (loaded and attached)";
-      LOG.info("steering {}: BPF selector attached to the TCP and UDP groups; an instance whose event loop makes"
+      LOG.info("steering {}: BPF selector attached to the {} group{}; an instance whose event loop makes"
           + " no progress for {} ms gets no new traffic until it has run again for {} ms", configured.id(),
-          thresholdMs, RECOVERY_THRESHOLDS * thresholdMs);
+          sockets.get(0)[1] >= 0 ? "TCP and UDP" : "TCP", sockets.get(0)[1] >= 0 ? "s" : "", thresholdMs,
+          RECOVERY_THRESHOLDS * thresholdMs);
     } catch (BpfException e) {
       stop();
       loaded.close();
