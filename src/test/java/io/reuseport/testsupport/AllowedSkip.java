@@ -7,6 +7,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Optional;
 import java.util.Set;
 import java.util.function.BooleanSupplier;
@@ -25,8 +26,12 @@ enum AllowedSkip {
   CGROUP_V1_CPU("no cgroup v1 CPU controller at /sys/fs/cgroup/cpu (a cgroup v2 only machine): the test gives single"
       + " threads a CPU quota through it", "cgroup v1 CPU controller",
       () -> !Files.exists(Path.of("/sys/fs/cgroup/cpu/cpu.cfs_quota_us")), "StarvedLoopsTest"),
-  KUBECTL("kubectl is not installed: .ci/run does not install it (Debian 12 has no package)",
+  KUBECTL("kubectl is not installed: .ci/run does not install it (Debian 12 has only kubernetes-client 1.20)",
       "kubectl is not on the PATH", () -> !onPath("kubectl"), "ManifestsTest"),
+  IMAGE_KUBECTL("kubectl is not installed (.ci/run does not install it) while the image test's"
+      + " other tools are", "not installed: [kubectl]", () -> !onPath("kubectl")
+      && List.of("podman", "runc", "debootstrap", "curl", "ss").stream().allMatch(AllowedSkip::onPath),
+      "ContainerImageTest"),
   PYTHON("python3 (the foreign process, stranger or peer of another program) is not installed", "python3",
       () -> !Files.isExecutable(Path.of("/usr/bin/python3")) || !onPath("python3"), "LockedGroupTest",
       "PortHijackTest", "ControlSocketPeerTest", "ForeignMemberTest"),
