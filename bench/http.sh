@@ -21,7 +21,9 @@
 # --wait-quiet: wait up to SECONDS for the 1-minute load average to drop below 1 first. Needs wrk (Debian wrk),
 # h2load (nghttp2-client), nginx (nginx-light) for the nginx peer, and for the Java servers the fat jar and the test
 # classes (mvn -DskipTests package): a server whose program is missing or that does not start is left out with a
-# message. Every server it starts is stopped when it exits; every load is bounded by --duration.
+# message. Every server it starts is stopped when it exits; every load is bounded by --duration. As root, run it in a
+# network namespace of its own so that the connection counts are its alone:
+#   unshare -n -- sh -c 'ip link set lo up && exec "$@"' sh bench/http.sh
 set -euo pipefail
 
 ROUNDS=3
@@ -50,7 +52,7 @@ while [ $# -gt 0 ]; do
     --into) OUT=$2; REPLACE_SECTION=1; shift 2 ;;
     --out) OUT=$2; REPLACE_SECTION=0; shift 2 ;;
     --json) JSON_OUT=$2; shift 2 ;;
-    -h|--help) sed -n '2,24p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,26p' "$0"; exit 0 ;;
     *) echo "http.sh: unknown argument $1 (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -351,6 +353,10 @@ verdict() { # wanted-relation(<=|>=) wanted measured
     else if ((r == "<=" && v + 0 <= t + 0) || (r == ">=" && v + 0 >= t + 0)) print "met"; else print "missed" }'
 }
 
+NETNS_TEXT=""
+if [ "$(readlink /proc/self/ns/net)" != "$(readlink /proc/1/ns/net 2>/dev/null)" ]; then
+  NETNS_TEXT=" Run in a network namespace of its own (e.g. \`unshare -n\`): the connection counts are the run's alone."
+fi
 R=reuseport-$INSTANCES
 X=nginx-$INSTANCES
 S=vertx-shared-$INSTANCES
@@ -367,7 +373,8 @@ report() {
     "$(wrk --version 2>&1 | head -n 1 | cut -d' ' -f1-2), $(h2load --version | head -n 1)), loopback only," \
     "$INSTANCES workers each; each cell is the median of $ROUNDS runs of ${DURATION} s, loads interleaved across" \
     "the servers round by round, after ${SERVER_WARMUP} s of each load against each server, uncounted. The" \
-    "client is one wrk or h2load thread."
+    "client is one wrk or h2load thread.$NETNS_TEXT What bounds these figures: bench/ANALYSIS.md, \"What bounds" \
+    "HTTP\"."
   echo
   echo "Load average (1/5/15 min) with the servers started and idle: $LOADAVG_START; before the measured runs:" \
     "$LOADAVG_BEFORE; after: $LOADAVG_AFTER; 1-minute load average during the runs (sampled before each):" \
@@ -382,7 +389,7 @@ report() {
   echo "Servers: \`${X}\` is nginx (\`worker_processes $INSTANCES\`, \`listen 127.0.0.1:PORT reuseport\`," \
     "\`return 200\`, access log off; h2c on a second \`listen ... http2\` port); \`${S}\` is Vert.x's own" \
     "\`createHttpServer\` in $INSTANCES verticles of one Vertx (one shared listener); \`${P}\` is $INSTANCES Vertx" \
-    "of one event loop, each its own server with \`setReusePort(true)\` " \
+    "of one event loop, each its own server with \`setReusePort(true)\`" \
     "(src/test/java/io/reuseport/bench/HttpPeers.java); \`${R}\` is this server's \`--service hello-http\`."
   echo
   local header="| load |" sep="|---|" i li l row
@@ -499,8 +506,9 @@ report() {
   echo
   echo "<details><summary>Raw runs</summary>"
   echo
-  echo "Connections: TCP connections the kernel accepted during the run, machine-wide (\`/proc/net/snmp\`"
-  echo "PassiveOpens): one per request with \`Connection: close\`, a few otherwise."
+  echo "Connections: TCP connections the kernel accepted during the run in this network namespace"
+  echo "(\`/proc/net/snmp\` PassiveOpens, other work's too unless run in one of its own): one per request with"
+  echo "\`Connection: close\`, a few otherwise."
   echo
   echo "| load | server | round | requests | req/s | errors | non-2xx | p99 ms | server CPU µs/req |" \
     "event-loop CPU µs/req | machine busy | connections |"
