@@ -66,12 +66,12 @@ class DeployIntoVertxTest {
   }
 
   @Test
-  void theReadmeShowsTheExampleAsItIs() throws Exception {
+  void theServicesPageShowsTheExampleAsItIs() throws Exception {
     String example = Files.readString(EXAMPLE);
     String tagged = example.substring(example.indexOf("// tag::embed[]\n") + "// tag::embed[]\n".length(),
         example.indexOf("  // end::embed[]"));
-    String readme = Files.readString(Path.of("README.md"));
-    assertThat(readme).contains(tagged.replaceAll("(?m)^  ", ""));
+    String page = Files.readString(Path.of("docs/SERVICES.md"));
+    assertThat(page).contains(tagged.replaceAll("(?m)^  ", ""));
   }
 
   @Test

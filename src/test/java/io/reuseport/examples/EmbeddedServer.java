@@ -12,8 +12,8 @@ import io.vertx.core.json.JsonObject;
 import io.vertx.core.transport.Transport;
 
 /**
- * The README's example of deploying the server into a Vertx of your own, word for word between the tags
- * ({@code DeployIntoVertxTest} runs it and checks that the README still shows it).
+ * The example in docs/SERVICES.md of deploying the server into a Vertx of your own, word for word between the tags
+ * ({@code DeployIntoVertxTest} runs it and checks that the page still shows it).
  */
 public final class EmbeddedServer {
 
