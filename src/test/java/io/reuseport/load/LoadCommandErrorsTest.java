@@ -28,7 +28,7 @@ class LoadCommandErrorsTest {
   @Test
   void aMisspeltOptionGetsPicocliSuggestion() {
     assertThat(rejected("--mode", "tcp-churn", "--concurency", "4", "--max-requests", "1"))
-        .contains("Unknown option").contains("did you mean --concurrency?");
+        .contains("Unknown options: '--concurency'").contains("; did you mean --concurrency");
   }
 
   private static String rejected(String... args) {
