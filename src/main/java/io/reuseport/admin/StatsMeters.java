@@ -29,7 +29,10 @@ public final class StatsMeters {
       new InstanceCounter("reuseport.tcp.connections.closed", "TCP connections closed", s -> s.tcp().closed()),
       new InstanceCounter("reuseport.tcp.bytes.received", "TCP bytes received", s -> s.tcp().bytesIn()),
       new InstanceCounter("reuseport.tcp.bytes.sent", "TCP bytes sent", s -> s.tcp().bytesOut()),
-      new InstanceCounter("reuseport.tcp.errors", "TCP connection and service errors", s -> s.tcp().errors()),
+      new InstanceCounter("reuseport.tcp.errors", "TCP connections closed for a failure here (service error,"
+          + " failed write to a live peer)", s -> s.tcp().errors()),
+      new InstanceCounter("reuseport.tcp.peer.resets", "TCP connections the peer closed with a reset (SO_LINGER 0)",
+          s -> s.tcp().resets()),
       new InstanceCounter("reuseport.udp.datagrams.received", "UDP datagrams received",
           s -> s.udp().datagramsIn()),
       new InstanceCounter("reuseport.udp.datagrams.sent", "UDP datagrams sent", s -> s.udp().datagramsOut()),
