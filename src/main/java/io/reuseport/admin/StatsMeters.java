@@ -12,7 +12,7 @@ import java.util.function.Function;
 import java.util.function.ToLongFunction;
 
 /**
- * Exposes the collector's view as Micrometer meters: per instance (label {@code instance}, bounded by the instance
+ * Exposes the collector's view as Micrometer meters: per instance (label {@code worker}, bounded by the instance
  * count; never a client address) and fairness gauges. Meters read the collector's latest snapshots when scraped.
  */
 public final class StatsMeters {
@@ -53,10 +53,10 @@ public final class StatsMeters {
       String instance = Integer.toString(i);
       for (InstanceCounter c : COUNTERS) {
         FunctionCounter.builder(c.name(), collector, col -> value(col, id, c.value())).description(c.help())
-            .tag("instance", instance).register(registry);
+            .tag("worker", instance).register(registry);
       }
       Gauge.builder("reuseport.tcp.connections.active", collector, col -> value(col, id, s -> s.tcp().active()))
-          .description("TCP connections open").tag("instance", instance).register(registry);
+          .description("TCP connections open").tag("worker", instance).register(registry);
       health(registry, collector, id, instance);
     }
     fairness(registry, "tcp", "start", collector, c -> c.tcpSinceStart());
@@ -75,10 +75,10 @@ public final class StatsMeters {
   private static void health(MeterRegistry registry, StatsCollector collector, int id, String instance) {
     FunctionCounter.builder("reuseport.udp.drops", collector, col -> col.udpDrops(id))
         .description("datagrams the kernel dropped on this instance's UDP socket (receive buffer full)")
-        .tag("instance", instance).register(registry);
+        .tag("worker", instance).register(registry);
     Gauge.builder("reuseport.instance.stale", collector, col -> col.isStale(id) ? 1 : 0)
         .description("1 while this instance's reports stopped coming (event loop blocked?), else 0")
-        .tag("instance", instance).register(registry);
+        .tag("worker", instance).register(registry);
   }
 
   private static void fairness(MeterRegistry registry, String kind, String window, StatsCollector collector,
