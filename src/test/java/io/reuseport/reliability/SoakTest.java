@@ -148,11 +148,11 @@ class SoakTest {
       System.out.println("soak: " + result.copy().put("samples", samples.size()).encode());
       samples.forEach(s -> System.out.println("soak sample: " + s));
 
+      assertThat(leaks).as("Netty leak reports in the server's output").isEmpty();
       assertThat(churned.getLong("tcpFailed")).as("churn failures: %s", churned.getJsonObject("reasons")).isZero();
       assertThat(churned.getLong("udpLost")).as("datagrams without an echo").isZero();
       assertThat(persistentErrors.sum()).as("persistent echo failures").isZero();
       assertThat(resetErrors.sum()).as("resetting clients' failures").isZero();
-      assertThat(leaks).as("Netty leak reports in the server's output").isEmpty();
 
       JsonObject tcp = stats.getJsonObject("totals").getJsonObject("tcp");
       long connections = churned.getLong("tcpAttempts") + persistentConnects.sum() + resets.sum();
