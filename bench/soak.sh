@@ -4,7 +4,8 @@
 # leak detector at paranoid; the test fails on a leak report, growing descriptors or heap, a client failure or an
 # unbalanced counter. Samples and the final /stats go to target/reliability/soak.json, a summary to stdout.
 #
-#   bench/soak.sh [SECONDS]     (default 1800, at most 14400; the test itself is bounded at SECONDS + 240 s)
+#   bench/soak.sh [SECONDS]     (default 1800, at most 2400: surefire stops its JVM after 45 minutes; the test
+#                               itself is bounded at SECONDS + 240 s)
 set -euo pipefail
 
 SECONDS_OF_LOAD=${1:-1800}
