@@ -233,7 +233,7 @@ final class HttpInstance extends VerticleBase implements ServerInstance {
       open.add(connection);
       connection.closeFuture().addListener(closed -> {
         open.remove(connection);
-        admission.closed(false);
+        admission.closed(ConnectionAdmission.Ending.CLEAN);
       });
       http.serve(connection);
     }
