@@ -76,7 +76,7 @@ public final class Main {
     }
     try {
       // before anything is logged: a service that is not on the class path is a wrong setting, one line only
-      Services.find(config.service());
+      Services.check(config.service());
     } catch (ConfigException e) {
       System.err.println("reuseport-server: " + e.from(sources.of(Setting.SERVICE)).getMessage());
       return EXIT_BAD_CONFIG;

@@ -171,12 +171,15 @@ public final class Steering {
       // the table before the program: from its first packet on, it steers to every instance
       dog.start();
       loaded.attach(sockets.get(0)[0]);
-      loaded.attach(sockets.get(0)[1]);
+      if (sockets.get(0)[1] >= 0) {
+        loaded.attach(sockets.get(0)[1]);
+      }
       watchdog = dog;
       reason = "the BPF selector steers (loaded and attached)";
-      LOG.info("steering {}: BPF selector attached to the TCP and UDP groups; an instance whose event loop makes"
+      LOG.info("steering {}: BPF selector attached to the {} group{}; an instance whose event loop makes"
           + " no progress for {} ms gets no new traffic until it has run again for {} ms", configured.id(),
-          thresholdMs, RECOVERY_THRESHOLDS * thresholdMs);
+          sockets.get(0)[1] >= 0 ? "TCP and UDP" : "TCP", sockets.get(0)[1] >= 0 ? "s" : "", thresholdMs,
+          RECOVERY_THRESHOLDS * thresholdMs);
     } catch (BpfException e) {
       stop();
       loaded.close();
