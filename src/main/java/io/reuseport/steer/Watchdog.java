@@ -152,7 +152,7 @@ final class Watchdog {
     if (c.out()) {
       outSinceMs.set(id, System.currentTimeMillis() - c.stalledForMs());
       why.set(id, "event loop made no progress for over " + thresholdMs + " ms");
-      String silence = silence(c);
+      String silence = silence(c) + where(id);
       if (healthyList().isEmpty()) {
         LOG.warn("steering: instance {} stalled ({}) but no other instance is healthy: every bucket stays with its"
             + " own instance until one runs again", id, silence);
@@ -173,6 +173,12 @@ final class Watchdog {
     String cpu = c.ranMs() < 0 ? "the scheduler's view unavailable"
         : "its thread on a CPU " + c.ranMs() + " ms, waiting for one " + c.waitedMs() + " ms";
     return "no progress for " + c.stalledForMs() + " ms: " + cpu + "; " + c.couldRunMs() + " ms counted";
+  }
+
+  /** Where the silent loop is now, so that the log line tells what it waited on. */
+  private String where(int id) {
+    String where = LoopStack.describe(heartbeats.loop(id), heartbeats.thread(id));
+    return where.isEmpty() ? "" : "; " + where;
   }
 
   private List<Integer> healthyList() {
