@@ -49,7 +49,10 @@ public enum Setting {
       Steering.class),
   STALL_THRESHOLD_MS("stallThresholdMs", Type.INT, 300,
       "with the BPF selector, steer new traffic around an instance whose event loop made no progress for this long",
-      50, 60_000);
+      50, 60_000),
+  UDP_FLOW_IDLE_SECONDS("udpFlowIdleSeconds", Type.INT, 120,
+      "with the BPF selector, a UDP flow stays with its instance until it has gone this long without a datagram;"
+          + " then its next datagram is placed afresh (a flow moved around a stall comes home)", 1, 86_400);
 
   enum Type { STRING, PATH, INT, DOUBLE, BOOLEAN, ENUM }
 

@@ -8,7 +8,7 @@ import java.util.Map;
 /**
  * This process's selector in the kernel: the program, its bucket table ({@code ARRAY}: bucket -> slot), its
  * socket map ({@code REUSEPORT_SOCKARRAY}: slot -> this process's TCP listener, {@code UDP_BASE + slot} -> its UDP
- * socket), its UDP flow table ({@code LRU_HASH}: hash -> slot, written by the program) and the instances' health
+ * socket), its UDP flow table ({@code LRU_HASH}: hash -> slot and last datagram, written by the program) and the instances' health
  * ({@code ARRAY}: slot -> 1/0). Loaded once; after {@link #attach} only map entries change (replacing a group's
  * program while traffic flows has been a kernel hazard). Not thread-safe: one owner ({@link Steering}) calls it.
  */
@@ -36,19 +36,21 @@ public final class Selector implements AutoCloseable {
    * Creates the maps and loads the program.
    *
    * @param instances how many instances (slots) the program walks when a slot's socket is gone
+   * @param flowIdleSeconds how long a UDP flow stays with its instance without a datagram
    * @param migrate whether to load it as {@code BPF_SK_REUSEPORT_SELECT_OR_MIGRATE}, so that it also picks where
    *     a closing listener's queued requests go
    * @throws BpfException with errno EPERM without CAP_BPF, or with the verifier's log when it rejects the program
    */
-  public static Selector load(int instances, boolean migrate) {
+  public static Selector load(int instances, long flowIdleSeconds, boolean migrate) {
     List<Integer> opened = new ArrayList<>();
     try {
       int table = open(opened, Bpf.createMap(Bpf.MAP_TYPE_ARRAY, 4, 4, SelectorProgram.BUCKETS, "rp_table"));
       int sockets = open(opened, Bpf.createMap(Bpf.MAP_TYPE_REUSEPORT_SOCKARRAY, 4, 4,
           2 * SelectorProgram.MAX_SLOTS, "rp_sockets"));
-      int flows = open(opened, Bpf.createMap(Bpf.MAP_TYPE_LRU_HASH, 4, 4, SelectorProgram.MAX_FLOWS, "rp_flows"));
+      int flows = open(opened, Bpf.createMap(Bpf.MAP_TYPE_LRU_HASH, 4,
+          SelectorProgram.FLOW_VALUE_BYTES, SelectorProgram.MAX_FLOWS, "rp_flows"));
       int health = open(opened, Bpf.createMap(Bpf.MAP_TYPE_ARRAY, 4, 4, SelectorProgram.MAX_SLOTS, "rp_health"));
-      byte[] code = SelectorProgram.assemble(instances).encode(Map.of(SelectorProgram.TABLE, table,
+      byte[] code = SelectorProgram.assemble(instances, flowIdleSeconds).encode(Map.of(SelectorProgram.TABLE, table,
           SelectorProgram.SOCKETS, sockets, SelectorProgram.FLOWS, flows, SelectorProgram.HEALTH, health));
       int program = Bpf.loadProgram(code, migrate ? Bpf.ATTACH_SK_REUSEPORT_SELECT_OR_MIGRATE
           : Bpf.ATTACH_SK_REUSEPORT_SELECT, "rp_selector");

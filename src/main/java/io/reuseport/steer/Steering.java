@@ -76,7 +76,7 @@ public final class Steering {
           + SelectorProgram.MAX_SLOTS);
     }
     try {
-      return new Steering(config, load(config.instances()), "the BPF selector loaded");
+      return new Steering(config, load(config.instances(), config.udpFlowIdleSeconds()), "the BPF selector loaded");
     } catch (BpfException e) {
       String why = e.notPermitted() ? "cannot load the BPF selector: " + Capabilities.explainNotPermitted()
           + " [" + e.getMessage() + "]" : "cannot load the BPF selector: " + e.getMessage();
@@ -91,16 +91,16 @@ public final class Steering {
    * one of ours, without {@code tcp_migrate_req}); where the kernel does not know that attach type, as plain
    * {@code SELECT}, and says what is lost.
    */
-  private static Selector load(int instances) {
+  private static Selector load(int instances, int flowIdleSeconds) {
     try {
-      return Selector.load(instances, true);
+      return Selector.load(instances, flowIdleSeconds, true);
     } catch (BpfException e) {
       if (e.notPermitted()) {
         throw e;
       }
       LOG.warn("steering: cannot load the selector as SELECT_OR_MIGRATE ({}); loaded as SELECT: a closing"
           + " listener's queued connections are reset unless net.ipv4.tcp_migrate_req=1", e.getMessage());
-      return Selector.load(instances, false);
+      return Selector.load(instances, flowIdleSeconds, false);
     }
   }
 

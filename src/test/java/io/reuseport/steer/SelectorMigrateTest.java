@@ -82,7 +82,7 @@ class SelectorMigrateTest {
     int port = portOf(a);
     int b = listener(port);
     List<Socket> clients = new ArrayList<>();
-    try (Selector selector = Selector.load(2, migrate)) {
+    try (Selector selector = Selector.load(2, 120, migrate)) {
       assertThat(selector.putSocket(Selector.key(0, false), a)).isTrue();
       assertThat(selector.putSocket(Selector.key(1, false), b)).isTrue();
       int[] allToA = new int[SelectorProgram.BUCKETS];
