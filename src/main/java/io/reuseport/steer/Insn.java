@@ -14,6 +14,9 @@ public record Insn(int opcode, Reg dst, Reg src, int offset, int imm, String jum
   private static final int LDX = 0x01;
   private static final int ST = 0x02;
   private static final int STX = 0x03;
+  /** {@code BPF_ATOMIC} mode (was {@code BPF_XADD}) with {@code imm = BPF_ADD}: a locked add to memory. */
+  private static final int ATOMIC = 0xc0;
+  private static final int ATOMIC_ADD = 0x00;
   private static final int JMP = 0x05;
   private static final int ALU64 = 0x07;
   // size and mode
@@ -55,6 +58,11 @@ public record Insn(int opcode, Reg dst, Reg src, int offset, int imm, String jum
   /** {@code *(u64 *)(dst + offset) = src}: e.g. a time stamp into a map value or onto the stack. */
   public static Insn storeDoubleWord(Reg dst, int offset, Reg src) {
     return new Insn(STX | MEM | DOUBLE_WORD, dst, src, offset, 0, null, null);
+  }
+
+  /** {@code lock *(u64 *)(dst + offset) += src}: a counter in a map value shared by every CPU. */
+  public static Insn atomicAddDoubleWord(Reg dst, int offset, Reg src) {
+    return new Insn(STX | ATOMIC | DOUBLE_WORD, dst, src, offset, ATOMIC_ADD, null, null);
   }
 
   /** {@code *(u32 *)(dst + offset) = src}: e.g. a map key on the stack ({@code dst} = R10, negative offset). */
@@ -115,6 +123,11 @@ public record Insn(int opcode, Reg dst, Reg src, int offset, int imm, String jum
   /** {@code if dst == imm goto label}. */
   public static Insn jumpIfEqual(Reg dst, int imm, String label) {
     return new Insn(JMP | JEQ | K, dst, Reg.R0, 0, imm, label, null);
+  }
+
+  /** {@code if dst == src goto label}. */
+  public static Insn jumpIfEqualReg(Reg dst, Reg src, String label) {
+    return new Insn(JMP | JEQ | X, dst, src, 0, 0, label, null);
   }
 
   /** {@code if dst != imm goto label}. */

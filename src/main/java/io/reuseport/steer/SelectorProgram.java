@@ -3,6 +3,7 @@ package io.reuseport.steer;
 import static io.reuseport.steer.Insn.addImm;
 import static io.reuseport.steer.Insn.addReg;
 import static io.reuseport.steer.Insn.andImm;
+import static io.reuseport.steer.Insn.atomicAddDoubleWord;
 import static io.reuseport.steer.Insn.call;
 import static io.reuseport.steer.Insn.exit;
 import static io.reuseport.steer.Insn.jump;
@@ -10,6 +11,7 @@ import static io.reuseport.steer.Insn.jumpIfAbove;
 import static io.reuseport.steer.Insn.jumpIfAboveReg;
 import static io.reuseport.steer.Insn.jumpIfAtLeast;
 import static io.reuseport.steer.Insn.jumpIfEqual;
+import static io.reuseport.steer.Insn.jumpIfEqualReg;
 import static io.reuseport.steer.Insn.jumpIfNotEqual;
 import static io.reuseport.steer.Insn.loadDoubleWord;
 import static io.reuseport.steer.Insn.loadMap;
@@ -41,6 +43,7 @@ import static io.reuseport.steer.Reg.R9;
  *   if UDP and flows[hash] is a healthy slot       a known UDP flow stays with its instance
  *        and was seen within the idle time:        (an idle one is placed afresh: moved flows come home)
  *     slot = flows[hash]; flows[hash].seen = now
+ *     if slot != table[bucket]: pinned[slot] += 1    a datagram kept away from its table's instance
  *   else:
  *     slot = table[bucket]                         user space rewrites this table, never the program
  *     if slot &gt;= instances: slot = 0           no table written yet
@@ -83,6 +86,11 @@ public final class SelectorProgram {
   public static final String FLOWS = "flows";
   /** {@code ARRAY}: slot -> 1 while that instance gets new traffic, 0 while it is steered around. */
   public static final String HEALTH = "health";
+  /**
+   * {@code ARRAY}: slot -> datagrams of live flows kept there although the table now sends their bucket elsewhere
+   * (moved during a stall, pinned while live): why UDP can stay uneven after the table is even again.
+   */
+  public static final String PINNED = "pinned";
   /** UDP flows remembered; the least recently used is forgotten first. */
   public static final int MAX_FLOWS = 65_536;
   /** A flow's entry: {@code struct {u32 slot; u32 pad; u64 seen_ns;}}, its instance and its last datagram. */
@@ -200,7 +208,26 @@ public final class SelectorProgram {
     p.add(jumpIfEqual(R2, 0, FROM_TABLE));                // its instance is out: the flow moves
     p.add(loadDoubleWord(R2, R10, STACK_NOW));            // r2 = now
     p.add(storeDoubleWord(R9, FLOW_SEEN, R2));            // flows[hash].seen = now: it stays live
+    countPinned(p);
     p.add(jump(SOCKET_KEY));                              // it stays
+  }
+
+  /** For a kept flow whose bucket the table now gives another instance: {@code pinned[slot] += 1}. */
+  static void countPinned(Assembler p) {
+    p.add(loadMap(R1, TABLE));                            // r1 = &table
+    p.add(move(R2, R10));
+    p.add(addImm(R2, STACK_BUCKET));                      // r2 = &stack[-4]
+    p.add(call(Helper.MAP_LOOKUP_ELEM));                  // r0 = &table[bucket]
+    p.add(jumpIfEqual(R0, 0, SOCKET_KEY));
+    p.add(loadWord(R2, R0, 0));                           // r2 = the table's slot for the bucket
+    p.add(jumpIfEqualReg(R2, R7, SOCKET_KEY));            // the flow is where the table puts it: not pinned
+    p.add(loadMap(R1, PINNED));                           // r1 = &pinned
+    p.add(move(R2, R10));
+    p.add(addImm(R2, STACK_HEALTH_KEY));                  // r2 = &stack[-36] (the slot)
+    p.add(call(Helper.MAP_LOOKUP_ELEM));                  // r0 = &pinned[slot]
+    p.add(jumpIfEqual(R0, 0, SOCKET_KEY));
+    p.add(moveImm(R1, 1));
+    p.add(atomicAddDoubleWord(R0, 0, R1));                // pinned[slot] += 1, atomically (every CPU adds)
   }
 
   /** {@code r7 = table[bucket]}; to {@code no_table} before the first table is written. */

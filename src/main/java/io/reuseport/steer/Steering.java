@@ -232,6 +232,7 @@ public final class Steering {
   /** The {@code steering} part of {@code /stats}. */
   public JsonObject toJson() {
     Watchdog dog = watchdog;
+    long[] pinned = pinnedDatagrams(dog);
     JsonArray perInstance = new JsonArray();
     for (int id = 0; id < instances; id++) {
       boolean out = dog != null && dog.outSinceMs(id) != 0;
@@ -240,7 +241,8 @@ public final class Steering {
           .put("tableShare", dog == null ? null : BucketTable.share(dog.table(), id))
           .put("steeredAround", out)
           .put("since", out ? dog.outSinceMs(id) : null)
-          .put("why", out ? dog.why(id) : null));
+          .put("why", out ? dog.why(id) : null)
+          .put("pinnedDatagrams", pinned == null ? null : pinned[id]));
     }
     return new JsonObject()
         .put("configured", configured.id())
@@ -250,6 +252,22 @@ public final class Steering {
         .put("handedOver", handedOver)
         .put("stallThresholdMs", thresholdMs)
         .put("instances", perInstance);
+  }
+
+  /**
+   * Per instance, the datagrams so far of live UDP flows kept there although the table sends their bucket elsewhere;
+   * null while nothing steers, or once the selector is handed over (its maps are another process's then).
+   */
+  private long[] pinnedDatagrams(Watchdog dog) {
+    if (dog == null || selector == null || handedOver) {
+      return null;
+    }
+    try {
+      return selector.pinnedDatagrams(instances);
+    } catch (RuntimeException e) {
+      // closed meanwhile (stop, hand-over): the view goes without it
+      return null;
+    }
   }
 
   /** The steering meters, named as agreed in the team's list. */

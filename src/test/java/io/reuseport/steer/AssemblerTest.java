@@ -76,7 +76,7 @@ class AssemblerTest {
   void theSelectorProgramReadsHashAndProtocolFromTheContextAndEndsInSkPass() {
     Assembler program = SelectorProgram.assemble(4, 120);
     byte[] code = program.encode(Map.of(SelectorProgram.TABLE, 3, SelectorProgram.SOCKETS, 4,
-        SelectorProgram.FLOWS, 5, SelectorProgram.HEALTH, 6));
+        SelectorProgram.FLOWS, 5, SelectorProgram.HEALTH, 6, SelectorProgram.PINNED, 7));
     String text = HexFormat.of().formatHex(code);
     assertThat(code.length).isEqualTo(program.slots() * Assembler.SLOT_BYTES);
     // r2 = ctx->hash (offset 32 of struct sk_reuseport_md), r8 = ctx->ip_protocol (offset 24)

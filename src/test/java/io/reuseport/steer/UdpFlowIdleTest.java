@@ -57,6 +57,7 @@ class UdpFlowIdleTest {
       assertThat(f.seen).as("a live flow, every datagram since the stall moved it").containsOnly(f.during);
       assertThat(f.after).as("a live flow after the stall: where it went").isEqualTo(f.during);
     }
+    assertThat(moves.pinned).as("datagrams of live flows kept away from their table's instance").isPositive();
   }
 
   @Test
@@ -120,6 +121,11 @@ class UdpFlowIdleTest {
       for (Flow f : flows) {
         f.after = Clients.instanceOf(f.socket, server.port());
       }
+      // what the uneven-spread warning reads: the live flows' datagrams since the instance came back were pinned
+      for (Object o : server.steering().toJson().getJsonArray("instances")) {
+        JsonObject instance = (JsonObject) o;
+        moves.pinned += instance.getLong("pinnedDatagrams");
+      }
       return moves;
     } finally {
       sockets.forEach(DatagramSocket::close);
@@ -167,5 +173,6 @@ class UdpFlowIdleTest {
   private static final class Moves {
     final List<Flow> quiet = new ArrayList<>();
     final List<Flow> live = new ArrayList<>();
+    long pinned;
   }
 }
