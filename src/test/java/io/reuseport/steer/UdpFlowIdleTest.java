@@ -33,7 +33,7 @@ class UdpFlowIdleTest {
 
   private static final int FLOWS = 64;
   private static final int IDLE_SECONDS = 2;
-  /** How long the quiet flows stay quiet: longer than the idle time, with room for a late check. */
+  /** How long the flows send (or not) once the instance is back: longer than the idle time, with room to spare. */
   private static final long QUIET_MS = TimeUnit.SECONDS.toMillis(IDLE_SECONDS) + 1_500;
   /** A live flow's datagrams come this often: well inside the idle time. */
   private static final long LIVE_EVERY_MS = 250;
@@ -74,8 +74,8 @@ class UdpFlowIdleTest {
 
   /**
    * Opens the flows, stalls the instance of some of them, and while it is out asks again (the flows of the stalled
-   * instance move); then every second moved flow keeps sending and the others fall silent; after the stall and
-   * {@link #QUIET_MS} of silence, asks once more.
+   * instance move); then every second moved flow keeps sending and the others fall silent, through the stall and
+   * for {@link #QUIET_MS} after the instance is back in the table; then asks once more.
    */
   private static Moves stallThenWait(JsonObject settings) throws Exception {
     // four instances: on a busy machine the watchdog judges a slow loop by how long its healthy peers wait
@@ -101,18 +101,20 @@ class UdpFlowIdleTest {
           (moves.quiet.size() <= moves.live.size() ? moves.quiet : moves.live).add(f);
         }
       }
-      long quietSince = System.nanoTime();
-      // the live flows send through the rest of the stall, the recovery and the quiet flows' silence
-      long end = stall.elapsedMs() + SteeringStallTest.STALL_MS + QUIET_MS;
-      boolean back = false;
-      while (System.nanoTime() - quietSince < TimeUnit.MILLISECONDS.toNanos(QUIET_MS) || !back) {
-        assertThat(stall.elapsedMs()).as("the stalled instance back in the table").isLessThan(end + 20_000);
+      // the live flows send through the rest of the stall and the recovery, then for longer than the idle time
+      // with their instance back in the table (a flow kept by mistake only until it idles would come home then)
+      long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(SteeringStallTest.STALL_MS + 20_000);
+      long backSince = 0;
+      while (backSince == 0 || System.nanoTime() - backSince < TimeUnit.MILLISECONDS.toNanos(QUIET_MS)) {
+        assertThat(System.nanoTime()).as("the stalled instance back in the table").isLessThan(deadline);
         for (Flow f : moves.live) {
           f.seen.add(Clients.instanceOf(f.socket, server.port()));
         }
-        back = back || !server.steering().toJson().getJsonArray("instances").getJsonObject(stall.instance)
-            .getBoolean("steeredAround");
-        // the pace of a live flow's datagrams, bounded by the quiet time and the instance's return
+        if (backSince == 0 && !server.steering().toJson().getJsonArray("instances").getJsonObject(stall.instance)
+            .getBoolean("steeredAround")) {
+          backSince = System.nanoTime();
+        }
+        // the pace of a live flow's datagrams; the loop is bounded by the deadline and the quiet time
         Thread.sleep(LIVE_EVERY_MS);
       }
       stall.awaitEnd();
