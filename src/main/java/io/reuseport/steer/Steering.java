@@ -57,12 +57,27 @@ public final class Steering {
   }
 
   /**
+   * How the selector gets into the kernel: {@link Selector#load} in the server. The seam exists for one test
+   * ({@code SteeringMigrateTest}), which hands in a loader that refuses {@code SELECT_OR_MIGRATE} as a kernel older
+   * than 5.14 does, to watch this class fall back to plain {@code SELECT}.
+   */
+  @FunctionalInterface
+  interface SelectorLoader {
+    Selector load(int instances, long flowIdleSeconds, boolean migrate);
+  }
+
+  /**
    * Decides before anything binds: loads the selector when the configuration asks for it and this process may.
    *
    * @throws ConfigException with {@code steering=bpf} when the selector cannot be loaded (missing CAP_BPF, the
    *     verifier's log): the server must not start without it
    */
   public static Steering prepare(ServerConfig config) {
+    return prepare(config, Selector::load);
+  }
+
+  /** {@link #prepare(ServerConfig)} with the selector loaded by {@code loader}. */
+  static Steering prepare(ServerConfig config, SelectorLoader loader) {
     if (config.steering() == io.reuseport.config.Steering.KERNEL) {
       return kernel(config, "steering=kernel");
     }
@@ -76,7 +91,8 @@ public final class Steering {
           + SelectorProgram.MAX_SLOTS);
     }
     try {
-      return new Steering(config, load(config.instances(), config.udpFlowIdleSeconds()), "the BPF selector loaded");
+      return new Steering(config, load(config.instances(), config.udpFlowIdleSeconds(), loader),
+          "the BPF selector loaded");
     } catch (BpfException e) {
       String why = e.notPermitted() ? "cannot load the BPF selector: " + Capabilities.explainNotPermitted()
           + " [" + e.getMessage() + "]" : "cannot load the BPF selector: " + e.getMessage();
@@ -91,16 +107,16 @@ public final class Steering {
    * one of ours, without {@code tcp_migrate_req}); where the kernel does not know that attach type, as plain
    * {@code SELECT}, and says what is lost.
    */
-  private static Selector load(int instances, int flowIdleSeconds) {
+  private static Selector load(int instances, int flowIdleSeconds, SelectorLoader loader) {
     try {
-      return Selector.load(instances, flowIdleSeconds, true);
+      return loader.load(instances, flowIdleSeconds, true);
     } catch (BpfException e) {
       if (e.notPermitted()) {
         throw e;
       }
       LOG.warn("steering: cannot load the selector as SELECT_OR_MIGRATE ({}); loaded as SELECT: a closing"
           + " listener's queued connections are reset unless net.ipv4.tcp_migrate_req=1", e.getMessage());
-      return Selector.load(instances, flowIdleSeconds, false);
+      return loader.load(instances, flowIdleSeconds, false);
     }
   }
 
