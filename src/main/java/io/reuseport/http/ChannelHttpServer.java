@@ -20,6 +20,7 @@ import io.vertx.core.net.NetServer;
 import io.vertx.core.net.NetServerOptions;
 import io.vertx.core.net.NetSocket;
 import io.vertx.core.net.SocketAddress;
+import io.vertx.core.net.impl.ConnectionBase;
 import io.vertx.core.net.impl.NetServerImpl;
 import io.vertx.core.net.impl.NetServerInternal;
 import io.vertx.core.net.impl.NetSocketImpl;
@@ -110,6 +111,11 @@ public final class ChannelHttpServer {
    */
   public Future<Void> shutdown(long timeoutMs) {
     return http.shutdown(timeoutMs, TimeUnit.MILLISECONDS);
+  }
+
+  /** The channel of the connection that carries {@code request} (HTTP/1.x or HTTP/2). */
+  public static Channel channelOf(HttpServerRequest request) {
+    return ((ConnectionBase) request.connection()).channel();
   }
 
   /** Connections served and not closed yet. */

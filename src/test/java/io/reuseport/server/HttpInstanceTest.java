@@ -5,6 +5,7 @@ import io.reuseport.config.ConfigException;
 import io.reuseport.stats.InstanceSnapshot;
 import io.reuseport.testsupport.AsyncServers;
 import io.reuseport.testsupport.RouterHttpService;
+import io.reuseport.testsupport.ThrowingHttpService;
 import io.reuseport.testsupport.VertxClients;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -194,6 +195,39 @@ class HttpInstanceTest {
           assertThat(tcp.active()).isZero();
           assertThat(tcp.resets()).as("the resetting client's close").isEqualTo(1);
           assertThat(tcp.errors()).as("no error: a reset is how that peer closes").isZero();
+          test.completeNow();
+        })));
+  }
+
+  /**
+   * A request handler that throws counts one {@code errors} for its connection, as a byte service's does, and the
+   * client is answered {@code 500} and the connection closed instead of being left waiting; a request the same
+   * service answers, on a connection the client then closes, is the control and counts no error.
+   */
+  @Test
+  @Timeout(value = 30, timeUnit = TimeUnit.SECONDS)
+  void aRequestHandlerThatThrowsAnswers500AndCountsOneError(Vertx vertx, VertxTestContext test) {
+    net = vertx.createNetClient();
+    AsyncServers.start(new JsonObject().put("service", ThrowingHttpService.NAME).put("instances", 1))
+        .compose(started -> {
+          server = started;
+          return answeredThenClosed(net, Buffer.buffer("GET /ok HTTP/1.1\r\nHost: x\r\n\r\n"));
+        })
+        .compose(v -> net.connect(server.port(), VertxClients.LOOPBACK))
+        .compose(socket -> {
+          Future<Buffer> closed = VertxClients.closedByServer(socket);
+          return socket.write(Buffer.buffer("GET /throw HTTP/1.1\r\nHost: x\r\n\r\n")).compose(w -> closed);
+        })
+        .compose(answer -> {
+          test.verify(() -> assertThat(answer.toString()).startsWith("HTTP/1.1 500"));
+          return AsyncServers.awaitTotal(vertx, server, s -> s.tcp().closed(), 2);
+        })
+        .compose(v -> AsyncServers.snapshots(server))
+        .onComplete(test.succeeding(after -> test.verify(() -> {
+          InstanceSnapshot.TcpCounts tcp = after.get(0).tcp();
+          assertThat(tcp.accepted()).isEqualTo(2);
+          assertThat(tcp.errors()).as("the throwing request's connection only").isEqualTo(1);
+          assertThat(tcp.resets()).isZero();
           test.completeNow();
         })));
   }
