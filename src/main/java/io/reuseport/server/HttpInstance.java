@@ -29,7 +29,8 @@ import java.util.concurrent.TimeUnit;
  * {@code SO_REUSEPORT} (bound by the same {@link ReusePortBinder}, so that steering, the selector's socket map and a
  * takeover treat it as any other), accepted on this verticle's event loop, admitted and counted as byte-service
  * connections are, and served by stock Vert.x HTTP ({@link ChannelHttpServer}) with the service's request handler.
- * Each connection counts how it ended as byte connections do ({@link HttpConnectionEnding}; a service that throws: {@link HttpServiceFailures}). No UDP socket. Requests are counted on this loop ({@link HttpRequestCounter}).
+ * Each connection counts how it ended as byte connections do ({@link HttpConnectionEnding}; a service that throws:
+ * {@link HttpServiceFailures}). No UDP socket. Requests are counted on this loop ({@link HttpRequestCounter}).
  */
 final class HttpInstance extends VerticleBase implements ServerInstance {
 
