@@ -12,9 +12,10 @@ import java.util.Arrays;
  *   <li><b>Stalled</b> (the {@link StallJudge}'s verdict): no bucket, as before.</li>
  *   <li><b>Busy</b>: a loop becomes busy when it is at least {@value #BUSY_ENTER} busy and busier than the mean of
  *   the other healthy loops by at least {@value #BAND_ENTER}; it stays busy until it is under {@value #BUSY_LEAVE}
- *   or within {@value #BAND_LEAVE} of the others. A busy loop's weight is its spare capacity over the others' (an
- *   instance with half their spare capacity gets half their share of new connections), never less than
- *   {@value #MIN_WEIGHT} of an even share and at least one bucket: it runs, it is not stalled.</li>
+ *   or within {@value #BAND_LEAVE} of the others. A busy loop's weight is the cube of its spare capacity over
+ *   the others' (an instance with half their spare capacity gets an eighth of their share of new connections: a
+ *   new connection waits behind whatever task the loop is running, so its delay grows much faster than the busy
+ *   share, and on a loaded machine the contrast between loops shrinks), never less than {@value #MIN_WEIGHT} of an even share and at least one bucket: it runs, it is not stalled.</li>
  *   <li><b>Even</b>: every other loop, weight 1. While no loop is busy, the table is exactly the stall-only table
  *   (a loop out gives its buckets to the others, nothing else moves). The even loops take at most
  *   {@value #MAX_TAKE} times an even share each: when most loops are busy, moving all their traffic onto the few
@@ -134,7 +135,7 @@ final class LoadPolicy {
   }
 
   /**
-   * Even loops 1, stalled 0, busy ones their spare capacity over the even ones' mean spare capacity, at least
+   * Even loops 1, stalled 0, busy ones the cube of their spare capacity over the even ones' mean, at least
    * {@link #MIN_WEIGHT}; then raised together when the even loops would take more than {@link #MAX_TAKE} each.
    */
   private static double[] weights(State[] states, double[] busy) {
@@ -156,7 +157,7 @@ final class LoadPolicy {
       weights[i] = switch (states[i]) {
         case STALLED -> 0;
         case EVEN -> 1;
-        case BUSY -> Math.max(MIN_WEIGHT, Math.min(1, (1 - busy[i]) / evenSpare));
+        case BUSY -> Math.max(MIN_WEIGHT, Math.min(1, cube((1 - busy[i]) / evenSpare)));
       };
       sum += weights[i];
       busyLoops += states[i] == State.BUSY ? 1 : 0;
@@ -176,7 +177,7 @@ final class LoadPolicy {
     return weights;
   }
 
-  /** Buckets in proportion to the weights (largest remainder, ties to the lower id), busy ones at least {@code min}. */
+  /** Buckets by weight (largest remainder, ties to the lower id); busy ones at least {@code min}. */
   private static int[] apportion(double[] weights, int min, State[] states) {
     int n = weights.length;
     double sum = Arrays.stream(weights).sum();
@@ -195,7 +196,7 @@ final class LoadPolicy {
     while (given < SelectorProgram.BUCKETS) {
       int best = -1;
       for (int i = 0; i < n; i++) {
-        if (states[i] == State.EVEN && (best < 0 || rest[i] > rest[best])) {
+        if (states[i] != State.STALLED && (best < 0 || rest[i] > rest[best])) {
           best = i;
         }
       }
@@ -235,6 +236,10 @@ final class LoadPolicy {
       }
     }
     return true;
+  }
+
+  private static double cube(double x) {
+    return x * x * x;
   }
 
   private static boolean[] allTrue(int n) {
