@@ -7,8 +7,12 @@ import java.util.Arrays;
  * was on a CPU or waiting for one, that is not asleep in {@code epoll_wait} waiting for work. Waiting for a CPU
  * counts as busy: a loop that is runnable has work it has not done yet, whether the CPU is its own or another's
  * (when every loop waits alike, as on a starved machine, they look alike, and the {@link LoadPolicy} keeps an even
- * table). Smoothed over about {@value #SMOOTHING_MS} ms so that one long task does not move buckets. Pure logic on
- * a given clock; one thread calls it.
+ * table). Smoothed over about {@value #SMOOTHING_MS} ms so that one long task does not move buckets.
+ *
+ * <p>A loop whose heartbeat is late and whose thread is not runnable counts as fully busy: a loop blocked on a
+ * lock, a sleep or a blocking call is neither on a CPU nor waiting for one, so by the scheduler alone it would look
+ * idle, and would get more new connections until the {@link StallJudge} takes it out. (A late loop that waits for
+ * a CPU is judged by its times, which show the wait.) Pure logic on a given clock; one thread calls it.
  */
 final class LoopLoad {
 
@@ -32,8 +36,10 @@ final class LoopLoad {
    *
    * @param now the clock ({@code System.nanoTime()})
    * @param cpu each loop thread's cumulative times now, or {@link LoopCpu.Times#UNKNOWN}
+   * @param lastStamps each loop's last heartbeat on the same clock
+   * @param lateNanos a loop whose last heartbeat is older than this, and that is not runnable, counts as fully busy
    */
-  double[] sample(long now, LoopCpu.Times[] cpu) {
+  double[] sample(long now, LoopCpu.Times[] cpu, long[] lastStamps, long lateNanos) {
     long elapsed = lastCheck == Long.MIN_VALUE ? 0 : now - lastCheck;
     lastCheck = now;
     for (int i = 0; i < busy.length; i++) {
@@ -48,7 +54,14 @@ final class LoopLoad {
       }
       busy[i] = smooth(busy[i], interval(before, cpu[i], elapsed), elapsed);
     }
-    return busy.clone();
+    double[] result = busy.clone();
+    for (int i = 0; i < result.length; i++) {
+      // runnable: waiting for a CPU, which its times already show (a starved machine is not a blocked loop)
+      if (now - lastStamps[i] > lateNanos && !cpu[i].runnable()) {
+        result[i] = 1;
+      }
+    }
+    return result;
   }
 
   /**

@@ -140,7 +140,9 @@ final class Watchdog {
     long now = System.nanoTime();
     List<StallJudge.Change> changes = judge.check(now, stamps, cpu);
     LoadPolicy.Shares before = shares;
-    LoadPolicy.Shares next = LoadPolicy.decide(before, stalled(), load.sample(now, cpu));
+    // late: a third of the stall threshold (two heartbeats) without a stamp
+    long late = TimeUnit.MILLISECONDS.toNanos(thresholdMs) / 3;
+    LoadPolicy.Shares next = LoadPolicy.decide(before, stalled(), load.sample(now, cpu, stamps, late));
     if (next.buckets() == before.buckets()) {
       // nothing moves: the signals are kept for /stats, the table stays
       shares = next;
