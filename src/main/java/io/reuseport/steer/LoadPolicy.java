@@ -25,7 +25,8 @@ import java.util.Arrays;
  * <p>Hysteresis twice over: the two bands above (a loop that flaps between 60 and 90 % while the others run at
  * 20 % stays busy; loops within the band of each other keep an even table), and a table that changes only when a
  * loop changes state or one instance's count would move by more than {@link #step} buckets (an eighth of an even
- * share), so a busy loop's slowly varying load does not rewrite the table every check.
+ * share) or by more than half (a busy loop's few buckets), so a busy loop's slowly varying load does not rewrite
+ * the table every check.
  */
 final class LoadPolicy {
 
@@ -228,10 +229,16 @@ final class LoadPolicy {
     return Math.max(1, SelectorProgram.BUCKETS / instances / 8);
   }
 
+  /**
+   * Whether no count moves by more than the step, nor halves or doubles: a busy loop's few buckets (9 against 1, say)
+   * differ by less than the step but by far more than the noise.
+   */
   private static boolean withinStep(int[] next, int[] previous) {
     int step = step(next.length);
     for (int i = 0; i < next.length; i++) {
-      if (Math.abs(next[i] - previous[i]) > step) {
+      int low = Math.min(next[i], previous[i]);
+      int high = Math.max(next[i], previous[i]);
+      if (high - low > step || high > 2 * low) {
         return false;
       }
     }

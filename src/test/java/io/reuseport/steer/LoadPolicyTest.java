@@ -67,15 +67,26 @@ class LoadPolicyTest {
     }
     // while at ~95 % it has the minimum; the dips to 50 % would give it more, but never leave it busy
     assertThat(shares.buckets()[0]).isLessThan(EVEN_TABLE[0] / 2);
-    // a loop that flaps inside the step leaves the table as it was
+    // a loop that flaps inside the step (10 buckets, then 7, ...) leaves the table as it was
     LoadPolicy.Shares steady = LoadPolicy.decide(LoadPolicy.Shares.start(4), NONE_STALLED,
-        new double[] {0.9, 0.2, 0.2, 0.2});
+        new double[] {0.72, 0.4, 0.4, 0.4});
     for (int check = 0; check < 40; check++) {
-      double busy = check % 2 == 0 ? 0.88 : 0.93;
-      LoadPolicy.Shares next = LoadPolicy.decide(steady, NONE_STALLED, new double[] {busy, 0.2, 0.2, 0.2});
+      double busy = check % 2 == 0 ? 0.70 : 0.74;
+      LoadPolicy.Shares next = LoadPolicy.decide(steady, NONE_STALLED, new double[] {busy, 0.4, 0.4, 0.4});
+      assertThat(next.states()[0]).isEqualTo(BUSY);
       assertThat(next.buckets()).as("check %d", check).isSameAs(steady.buckets());
       steady = next;
     }
+  }
+
+  @Test
+  void aBusyLoopThatGetsBusierLosesItsFewBucketsEvenWithinTheStep() {
+    LoadPolicy.Shares shares = LoadPolicy.decide(LoadPolicy.Shares.start(4), NONE_STALLED,
+        new double[] {0.75, 0.4, 0.4, 0.4});
+    int before = shares.buckets()[0];
+    assertThat(before).as("within the step of the minimum").isBetween(3, LoadPolicy.step(4));
+    shares = LoadPolicy.decide(shares, NONE_STALLED, new double[] {0.97, 0.4, 0.4, 0.4});
+    assertThat(shares.buckets()[0]).isEqualTo(LoadPolicy.minBuckets(4));
   }
 
   @Test
@@ -135,6 +146,7 @@ class LoadPolicyTest {
     double[][] recorded = {{1.0, 1.0, 1.0, 1.0}, {0.9, 1.0, 0.95, 1.0}, {1.0, 0.85, 1.0, 0.9}};
     LoadPolicy.Shares shares = replay(LoadPolicy.Shares.start(4), NONE_STALLED, recorded);
     assertThat(shares.buckets()).containsExactly(EVEN_TABLE);
+    assertThat(shares.states()).containsOnly(EVEN);
   }
 
   @Test
