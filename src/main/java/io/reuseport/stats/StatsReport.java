@@ -3,6 +3,8 @@ package io.reuseport.stats;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 
+import java.lang.management.ManagementFactory;
+import java.time.Instant;
 import java.util.List;
 
 /**
@@ -11,6 +13,14 @@ import java.util.List;
  * become JSON here, through {@link SnapshotJson}, and nowhere before.
  */
 final class StatsReport {
+
+  /**
+   * Which process answers: its pid and when its JVM started. A takeover or a restart puts another process behind the
+   * same admin port, with counters from zero; a client comparing two reports (the {@code load} command) checks this.
+   */
+  private static final JsonObject PROCESS = new JsonObject()
+      .put("pid", ProcessHandle.current().pid())
+      .put("startedAt", Instant.ofEpochMilli(ManagementFactory.getRuntimeMXBean().getStartTime()).toString());
 
   private StatsReport() {
   }
@@ -50,6 +60,7 @@ final class StatsReport {
         .put("transport", settings.transport())
         .put("balancing", settings.balancing())
         .put("port", settings.port())
+        .put("process", PROCESS.copy())
         .put("uptimeMs", uptimeMs)
         .put("statsIntervalMs", settings.intervalMs())
         .put("instances", instances)
