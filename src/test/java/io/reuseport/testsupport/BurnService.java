@@ -40,11 +40,6 @@ public final class BurnService implements Service {
           session.write(data);
         }
       }
-
-      @Override
-      public void onEnd() {
-        session.close();
-      }
     };
   }
 
