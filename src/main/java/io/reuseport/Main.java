@@ -1,5 +1,6 @@
 package io.reuseport;
 
+import io.reuseport.app.NettyDefaults;
 import io.reuseport.app.ReusePortServer;
 import io.reuseport.app.RunningServer;
 import io.reuseport.app.ServerState;
@@ -41,6 +42,7 @@ public final class Main {
   }
 
   public static void main(String[] args) {
+    NettyDefaults.apply();
     int code = run(args);
     if (code >= 0) {
       System.exit(code);
@@ -76,7 +78,7 @@ public final class Main {
     }
     try {
       // before anything is logged: a service that is not on the class path is a wrong setting, one line only
-      Services.find(config.service());
+      Services.check(config.service());
     } catch (ConfigException e) {
       System.err.println("reuseport-server: " + e.from(sources.of(Setting.SERVICE)).getMessage());
       return EXIT_BAD_CONFIG;

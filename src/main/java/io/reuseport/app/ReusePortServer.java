@@ -4,6 +4,7 @@ import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.reuseport.admin.AdminServer;
 import io.reuseport.admin.AdminServerOptions;
+import io.reuseport.admin.HttpMeters;
 import io.reuseport.admin.StatsMeters;
 import io.reuseport.config.ServerConfig;
 import io.reuseport.config.Setting;
@@ -12,6 +13,7 @@ import io.reuseport.server.FdBudget;
 import io.reuseport.server.InheritedSockets;
 import io.reuseport.server.ServerInstances;
 import io.reuseport.server.StartupException;
+import io.reuseport.service.HttpServiceProvider;
 import io.reuseport.service.Services;
 import io.reuseport.stats.StatsCollector;
 import io.reuseport.stats.StatsCollectorOptions;
@@ -38,6 +40,11 @@ import java.util.concurrent.CopyOnWriteArrayList;
  * then the stats collector, which watches that port. Nothing below this package imports it.
  */
 public final class ReusePortServer {
+
+  static {
+    // before this class's first use creates a Vert.x: an embedder or a test starts here, not in Main
+    NettyDefaults.apply();
+  }
 
   private static final Logger LOG = LoggerFactory.getLogger(ReusePortServer.class);
   /** Marks a Vertx that hosts a server: the stats addresses on its event bus exist once per Vertx. */
@@ -70,7 +77,7 @@ public final class ReusePortServer {
   public static Future<RunningServer> start(ServerConfig config, InheritedSockets inherited, ServerState state) {
     Transport transport;
     try {
-      Services.find(config.service());
+      Services.check(config.service());
       transport = TransportChoice.pick(config);
     } catch (RuntimeException e) {
       return Future.failedFuture(e);
@@ -140,12 +147,13 @@ public final class ReusePortServer {
     String transport;
     Steering steering;
     ServerConfig config;
+    HttpServiceProvider http;
     try {
       config = FdBudget.fit(requested);
       if (options.isAdminServer() && !options.isStatsCollector()) {
         throw new IllegalArgumentException("the admin server reads the stats collector: deploy both or neither");
       }
-      Services.find(config.service());
+      http = httpService(config, options);
       transport = HostVertx.check(vertx, config);
       // before anything binds: steering=bpf without the selector must not half-start
       steering = Steering.prepare(config);
@@ -169,7 +177,7 @@ public final class ReusePortServer {
             + " on " + BindFailure.hostPort(config.adminHost(), config.adminPort()) + " (setting 'adminPort'): "
             + err.getMessage() + BindFailure.hint(err, "another process holds it: pick another --admin-port"), err)));
     return adminStarted
-        .compose(adminId -> ServerInstances.deploy(vertx, config, inherited, steering))
+        .compose(adminId -> ServerInstances.deploy(vertx, config, inherited, steering, http))
         .compose(instances -> {
           instances.bound().forEach(b -> deployments.add(b.deploymentId()));
           // shared mode has no sockets of its own to steer (and its steering is the kernel's hash)
@@ -180,8 +188,11 @@ public final class ReusePortServer {
           if (options.isStatsCollector()) {
             StatsCollector collector = new StatsCollector(new StatsCollectorOptions(config.instances(), transport,
                 config.balancing().id(), actual.port(), config.statsIntervalMs(), config.fairnessWarnBelow(),
-                config.fairnessMinSample()), steering::toJson);
+                config.fairnessMinSample(), http != null), steering::toJson);
             StatsMeters.bind(registry, collector, config.instances());
+            if (http != null) {
+              HttpMeters.bind(registry, collector, config.instances());
+            }
             steering.bindLockedOut(registry, () -> collector.selectorReplaced() ? 0 : collector.group().foreignTcp(),
                 () -> collector.selectorReplaced() ? 0 : collector.group().foreignUdp());
             collectorStarted = vertx.deployVerticle(collector)
@@ -204,6 +215,15 @@ public final class ReusePortServer {
           steering.close();
           return undeployAll(vertx, deployments).transform(x -> Future.failedFuture(err));
         });
+  }
+
+  /** The HTTP service to serve: the one embedded, or the one the setting names; null for a byte service. */
+  private static HttpServiceProvider httpService(ServerConfig config, ServerDeployOptions options) {
+    if (options.getHttpService() != null) {
+      return options.getHttpService();
+    }
+    Services.check(config.service());
+    return Services.isHttp(config.service()) ? Services.findHttp(config.service()) : null;
   }
 
   /** Undeploys, last first, what a server deployed into {@code vertx}, and frees {@code vertx} for another. */

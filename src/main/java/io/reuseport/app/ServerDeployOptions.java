@@ -1,6 +1,7 @@
 package io.reuseport.app;
 
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.reuseport.service.HttpServiceProvider;
 
 /**
  * What {@link ReusePortServer#deploy(io.vertx.core.Vertx, io.reuseport.config.ServerConfig, ServerDeployOptions)}
@@ -17,6 +18,7 @@ public final class ServerDeployOptions {
   private boolean statsCollector = DEFAULT_STATS_COLLECTOR;
   private boolean adminServer = DEFAULT_ADMIN_SERVER;
   private PrometheusMeterRegistry meterRegistry;
+  private HttpServiceProvider httpService;
 
   public boolean isStatsCollector() {
     return statsCollector;
@@ -55,6 +57,20 @@ public final class ServerDeployOptions {
    */
   public ServerDeployOptions setMeterRegistry(PrometheusMeterRegistry meterRegistry) {
     this.meterRegistry = meterRegistry;
+    return this;
+  }
+
+  /** The HTTP service to serve instead of the one the {@code service} setting names; null (the default) for that. */
+  public HttpServiceProvider getHttpService() {
+    return httpService;
+  }
+
+  /**
+   * Serves this HTTP service (e.g. a vertx-web {@code Router} per instance) whatever the {@code service} setting
+   * says, without listing it in {@code META-INF/services}: for embedding.
+   */
+  public ServerDeployOptions setHttpService(HttpServiceProvider httpService) {
+    this.httpService = httpService;
     return this;
   }
 }

@@ -137,6 +137,8 @@ public final class ConfigLoader {
         (Integer) v.get(Setting.MAX_ADMIN_CONNECTIONS),
         (Steering) v.get(Setting.STEERING),
         (Integer) v.get(Setting.STALL_THRESHOLD_MS),
-        (Boolean) v.get(Setting.TCP_HALF_CLOSE));
+        (Boolean) v.get(Setting.TCP_HALF_CLOSE),
+        (Integer) v.get(Setting.UDP_FLOW_IDLE_SECONDS),
+        new HttpSettings((String) v.get(Setting.TLS_CERT_PATH), (String) v.get(Setting.TLS_KEY_PATH)));
   }
 }

@@ -26,7 +26,9 @@ public record ServerConfig(
     int maxAdminConnections,
     Steering steering,
     int stallThresholdMs,
-    boolean tcpHalfClose) {
+    boolean tcpHalfClose,
+    int udpFlowIdleSeconds,
+    HttpSettings http) {
 
   public ServerConfig {
     if (transport == TransportKind.NIO && balancing == Balancing.REUSEPORT) {
@@ -62,7 +64,7 @@ public record ServerConfig(
     return new ServerConfig(host, newPort, instances, balancing, transport, service, acceptBacklog,
         maxConnectionsPerInstance, idleTimeoutSeconds, drainTimeoutSeconds, udpReceiveBufferBytes, adminHost,
         adminPort, statsIntervalMs, fairnessWarnBelow, fairnessMinSample, controlSocket, maxAdminConnections,
-        steering, stallThresholdMs, tcpHalfClose);
+        steering, stallThresholdMs, tcpHalfClose, udpFlowIdleSeconds, http);
   }
 
   /** The configuration with a lower connection cap per instance (to fit the file descriptor limit). */
@@ -70,14 +72,14 @@ public record ServerConfig(
     return new ServerConfig(host, port, instances, balancing, transport, service, acceptBacklog, cap,
         idleTimeoutSeconds, drainTimeoutSeconds, udpReceiveBufferBytes, adminHost, adminPort, statsIntervalMs,
         fairnessWarnBelow, fairnessMinSample, controlSocket, maxAdminConnections, steering, stallThresholdMs,
-        tcpHalfClose);
+        tcpHalfClose, udpFlowIdleSeconds, http);
   }
 
   public ServerConfig withControlSocket(String path) {
     return new ServerConfig(host, port, instances, balancing, transport, service, acceptBacklog,
         maxConnectionsPerInstance, idleTimeoutSeconds, drainTimeoutSeconds, udpReceiveBufferBytes, adminHost,
         adminPort, statsIntervalMs, fairnessWarnBelow, fairnessMinSample, path, maxAdminConnections, steering,
-        stallThresholdMs, tcpHalfClose);
+        stallThresholdMs, tcpHalfClose, udpFlowIdleSeconds, http);
   }
 
   /** The configuration as JSON, with the same keys as the file: it travels to verticles this way. */
@@ -103,6 +105,9 @@ public record ServerConfig(
         .put(Setting.MAX_ADMIN_CONNECTIONS.key(), maxAdminConnections)
         .put(Setting.STEERING.key(), steering.id())
         .put(Setting.STALL_THRESHOLD_MS.key(), stallThresholdMs)
-        .put(Setting.TCP_HALF_CLOSE.key(), tcpHalfClose);
+        .put(Setting.TCP_HALF_CLOSE.key(), tcpHalfClose)
+        .put(Setting.UDP_FLOW_IDLE_SECONDS.key(), udpFlowIdleSeconds)
+        .put(Setting.TLS_CERT_PATH.key(), http.tlsCertPath())
+        .put(Setting.TLS_KEY_PATH.key(), http.tlsKeyPath());
   }
 }

@@ -3,7 +3,11 @@ package io.reuseport.server;
 import io.reuseport.config.Balancing;
 import io.reuseport.config.ConfigException;
 import io.reuseport.config.ServerConfig;
+import io.reuseport.config.Setting;
+import io.reuseport.http.HttpTls;
+import io.reuseport.service.HttpServiceProvider;
 import io.reuseport.steer.Steering;
+import io.netty.handler.ssl.SslContext;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import org.slf4j.Logger;
@@ -43,15 +47,30 @@ public final class ServerInstances {
    */
   public static Future<ServerInstances> deploy(Vertx vertx, ServerConfig config, InheritedSockets inherited,
                                                Steering steering) {
+    return deploy(vertx, config, inherited, steering, null);
+  }
+
+  /**
+   * Same, for an HTTP service: each instance serves {@code http}'s handler (with TLS when the settings name a
+   * certificate); null serves the byte service {@code config.service()} names.
+   */
+  public static Future<ServerInstances> deploy(Vertx vertx, ServerConfig config, InheritedSockets inherited,
+                                               Steering steering, HttpServiceProvider http) {
+    Kind kind;
+    try {
+      kind = Kind.of(config, http);
+    } catch (RuntimeException e) {
+      return Future.failedFuture(e);
+    }
     List<ServerInstance> verticles = new ArrayList<>();
     List<String> deployments = new CopyOnWriteArrayList<>();
-    return deployFirst(vertx, config, inherited, verticles, deployments, steering, 1).compose(first -> {
+    return deployFirst(vertx, config, inherited, verticles, deployments, steering, kind, 1).compose(first -> {
       // reuseport instances join the port instance 0 got; shared ones find it through Vert.x's server sharing
       ServerConfig joined = config.balancing() == Balancing.REUSEPORT ? config.withPort(first.port()) : config;
       List<Future<BoundInstance>> deployed = new ArrayList<>();
       for (int id = 1; id < config.instances(); id++) {
         ServerInstance instance = newInstance(new InstanceOptions(id, joined),
-            inherited.shareOf(id, config.instances()), steering);
+            inherited.shareOf(id, config.instances()), steering, kind);
         verticles.add(instance);
         deployed.add(deploy(vertx, instance, deployments));
       }
@@ -75,11 +94,14 @@ public final class ServerInstances {
     return bound.get(0).port();
   }
 
-  /** Per instance, its (first) TCP listener's and UDP socket's descriptors, for the selector's socket map. */
+  /**
+   * Per instance, its (first) TCP listener's and UDP socket's descriptors, for the selector's socket map; -1 for an
+   * HTTP instance's UDP socket, which it has none of.
+   */
   public List<int[]> selectorSockets() {
     List<int[]> sockets = new ArrayList<>();
     for (ServerInstance v : verticles) {
-      sockets.add(new int[] {v.tcpFds().get(0), v.udpFds().get(0)});
+      sockets.add(new int[] {v.tcpFds().get(0), v.udpFds().isEmpty() ? -1 : v.udpFds().get(0)});
     }
     return sockets;
   }
@@ -150,15 +172,15 @@ public final class ServerInstances {
 
   private static Future<BoundInstance> deployFirst(Vertx vertx, ServerConfig config, InheritedSockets inherited,
                                                   List<ServerInstance> verticles, List<String> deployments,
-                                                  Steering steering, int attempt) {
+                                                  Steering steering, Kind kind, int attempt) {
     ServerInstance instance = newInstance(new InstanceOptions(0, config), inherited.shareOf(0, config.instances()),
-        steering);
+        steering, kind);
     return deploy(vertx, instance, deployments)
         .onSuccess(b -> verticles.add(0, instance))
         .recover(err -> {
           if (config.port() == 0 && attempt < PORT_ZERO_ATTEMPTS) {
             LOG.debug("ephemeral port unusable for both TCP and UDP ({}), trying another", err.toString());
-            return deployFirst(vertx, config, inherited, verticles, deployments, steering, attempt + 1);
+            return deployFirst(vertx, config, inherited, verticles, deployments, steering, kind, attempt + 1);
           }
           return Future.failedFuture(bindFailure(config, err));
         });
@@ -171,11 +193,31 @@ public final class ServerInstances {
         .map(deployment -> instance.bound().withDeployment(deployment));
   }
 
-  private static ServerInstance newInstance(InstanceOptions options, InheritedSockets share, Steering steering) {
+  private static ServerInstance newInstance(InstanceOptions options, InheritedSockets share, Steering steering,
+                                           Kind kind) {
+    if (kind.http() != null) {
+      return new HttpInstance(options, kind.http(), kind.tls(), share,
+          steering.active() ? steering.heartbeats() : null, steering.stampPeriodMs());
+    }
     return options.config().balancing() == Balancing.REUSEPORT
         ? new ReusePortInstance(options, share, steering.active() ? steering.heartbeats() : null,
             steering.stampPeriodMs())
         : new SharedInstance(options);
+  }
+
+  /** What the instances serve: an HTTP service (with its TLS context, or none), or the configured byte service. */
+  private record Kind(HttpServiceProvider http, SslContext tls) {
+
+    static Kind of(ServerConfig config, HttpServiceProvider http) {
+      if (http == null) {
+        return new Kind(null, null);
+      }
+      if (config.balancing() != Balancing.REUSEPORT) {
+        throw new ConfigException(Setting.BALANCING.key(), "HTTP services ('" + http.name() + "') run on per-loop"
+            + " listeners only: use --balancing reuseport (Vert.x's own shared HTTP server is what it replaces)");
+      }
+      return new Kind(http, HttpTls.context(config.http()));
+    }
   }
 
   private static void checkDistinctLoops(List<BoundInstance> all) {

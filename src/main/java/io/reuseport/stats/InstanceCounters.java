@@ -29,6 +29,9 @@ public final class InstanceCounters {
   /** Replies not sent because the socket's send queue was full. */
   public long udpReplyDrops;
 
+  /** HTTP requests, for instances of an HTTP service. */
+  public final HttpRequestStats http = new HttpRequestStats();
+
   /** Set when the instance starts its drain: from then on it is draining, not stale, when its reports stop. */
   public boolean draining;
 
@@ -46,6 +49,7 @@ public final class InstanceCounters {
         new InstanceSnapshot.TcpCounts(tcpAccepted, tcpActive, tcpClosed, tcpRejected, tcpBytesIn, tcpBytesOut,
             tcpErrors, tcpAcceptFailures, tcpResets),
         new InstanceSnapshot.UdpCounts(udpDatagramsIn, udpDatagramsOut, udpBytesIn, udpBytesOut, udpErrors,
-            udpReplyDrops));
+            udpReplyDrops),
+        http.snapshot());
   }
 }

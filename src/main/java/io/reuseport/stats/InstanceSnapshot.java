@@ -11,11 +11,11 @@ package io.reuseport.stats;
  * @param draining whether the instance started its drain: from then on its reports stop by design, not by a stall
  */
 public record InstanceSnapshot(int id, String eventLoop, int udpFd, boolean draining, TcpCounts tcp,
-                               UdpCounts udp) {
+                               UdpCounts udp, HttpCounts http) {
 
   /** What an instance that has not reported yet counts: nothing. */
   public static InstanceSnapshot empty(int id) {
-    return new InstanceSnapshot(id, null, -1, false, TcpCounts.ZERO, UdpCounts.ZERO);
+    return new InstanceSnapshot(id, null, -1, false, TcpCounts.ZERO, UdpCounts.ZERO, HttpCounts.ZERO);
   }
 
   /**
@@ -52,6 +52,46 @@ public record InstanceSnapshot(int id, String eventLoop, int udpFd, boolean drai
     public UdpCounts plus(UdpCounts o) {
       return new UdpCounts(datagramsIn + o.datagramsIn, datagramsOut + o.datagramsOut, bytesIn + o.bytesIn,
           bytesOut + o.bytesOut, errors + o.errors, replyDrops + o.replyDrops);
+    }
+  }
+
+  /**
+   * The HTTP request counters (all zero for a byte service).
+   *
+   * @param requests requests whose head arrived
+   * @param active requests not answered yet
+   * @param resets requests that ended without a whole response
+   * @param byStatusClass responses by status class, 1xx at index 0 .. 5xx at index 4
+   * @param p50Ms median latency over the last stats interval (0 without requests); in totals, the worst instance's
+   * @param p99Ms 99th percentile over the last stats interval; in totals, the worst instance's
+   * @param durationBuckets cumulative since start, responses per bucket of {@link HttpRequestStats#BUCKETS_SECONDS}
+   *     (not cumulative over buckets; the last counts those beyond every bound)
+   * @param durationSumSeconds the sum of all response durations since start
+   */
+  public record HttpCounts(long requests, long active, long resets, long[] byStatusClass, double p50Ms,
+                           double p99Ms, long[] durationBuckets, double durationSumSeconds) {
+
+    public static final HttpCounts ZERO = new HttpCounts(0, 0, 0, new long[5], 0, 0,
+        new long[HttpRequestStats.BUCKETS_SECONDS.length + 1], 0);
+
+    /** Responses with a status of {@code statusClass}xx (1..5). */
+    public long statusClass(int statusClass) {
+      return byStatusClass[statusClass - 1];
+    }
+
+    /** The sum of both, counter by counter; percentiles: the larger (for totals over the instances). */
+    public HttpCounts plus(HttpCounts o) {
+      return new HttpCounts(requests + o.requests, active + o.active, resets + o.resets,
+          sum(byStatusClass, o.byStatusClass), Math.max(p50Ms, o.p50Ms), Math.max(p99Ms, o.p99Ms),
+          sum(durationBuckets, o.durationBuckets), durationSumSeconds + o.durationSumSeconds);
+    }
+
+    private static long[] sum(long[] a, long[] b) {
+      long[] s = new long[a.length];
+      for (int i = 0; i < a.length; i++) {
+        s[i] = a[i] + b[i];
+      }
+      return s;
     }
   }
 }

@@ -25,8 +25,10 @@ public final class InstanceStatsEndpoint {
     InstanceSnapshotCodec.registerOn(vertx.eventBus());
     consumer = vertx.eventBus().localConsumer(StatsAddresses.instance(counters.instanceId),
         msg -> msg.reply(counters.snapshot()));
-    timer = vertx.setPeriodic(intervalMs, id -> vertx.eventBus().publish(StatsAddresses.SNAPSHOTS,
-        counters.snapshot()));
+    timer = vertx.setPeriodic(intervalMs, id -> {
+      counters.http.rollInterval();
+      vertx.eventBus().publish(StatsAddresses.SNAPSHOTS, counters.snapshot());
+    });
     return consumer.completion();
   }
 

@@ -13,6 +13,10 @@ public final class SnapshotJson {
   public static final String TCP = "tcp";
   /** The UDP section of an instance or of the totals in {@code /stats}. */
   public static final String UDP = "udp";
+  /** The HTTP section of an instance or of the totals in {@code /stats}. */
+  public static final String HTTP = "http";
+  /** HTTP requests whose head arrived (in the {@link #HTTP} section). */
+  public static final String REQUESTS = "requests";
   /** TCP connections accepted (in the {@link #TCP} section). */
   public static final String ACCEPTED = "accepted";
   /** UDP datagrams received (in the {@link #UDP} section). */
@@ -52,6 +56,20 @@ public final class SnapshotJson {
         .put("drops", drops);
   }
 
+  /** The {@link #HTTP} section. */
+  public static JsonObject http(InstanceSnapshot.HttpCounts c) {
+    JsonObject byStatusClass = new JsonObject();
+    for (int statusClass = 1; statusClass <= 5; statusClass++) {
+      byStatusClass.put(statusClass + "xx", c.statusClass(statusClass));
+    }
+    return new JsonObject()
+        .put(REQUESTS, c.requests())
+        .put("active", c.active())
+        .put("resets", c.resets())
+        .put("byStatusClass", byStatusClass)
+        .put("latency", new JsonObject().put("p50Ms", c.p50Ms()).put("p99Ms", c.p99Ms()));
+  }
+
   /** An instance's rates over the last interval; {@code {}} before the first interval. */
   static JsonObject rates(Rates r) {
     if (r == null) {
@@ -61,6 +79,7 @@ public final class SnapshotJson {
         .put("tcpAcceptedPerSec", r.tcpAcceptedPerSec())
         .put("tcpBytesInPerSec", r.tcpBytesInPerSec())
         .put("udpDatagramsInPerSec", r.udpDatagramsInPerSec())
-        .put("udpBytesInPerSec", r.udpBytesInPerSec());
+        .put("udpBytesInPerSec", r.udpBytesInPerSec())
+        .put("httpRequestsPerSec", r.httpRequestsPerSec());
   }
 }

@@ -26,23 +26,27 @@ final class StatsReport {
   }
 
   static JsonObject build(StatsCollectorOptions settings, InstanceSnapshot[] latest, long[] ageMs, Rates[] rates,
-                          PortGroup group, Fairness tcpInterval, Fairness udpInterval, List<Integer> stale,
-                          long uptimeMs) {
+                          PortGroup group, Fairness tcpInterval, Fairness udpInterval, Fairness httpInterval,
+                          List<Integer> stale, long uptimeMs) {
     JsonArray instances = new JsonArray();
     InstanceSnapshot.TcpCounts tcpTotals = InstanceSnapshot.TcpCounts.ZERO;
     InstanceSnapshot.UdpCounts udpTotals = InstanceSnapshot.UdpCounts.ZERO;
+    InstanceSnapshot.HttpCounts httpTotals = InstanceSnapshot.HttpCounts.ZERO;
     long dropTotal = 0;
     JsonArray draining = new JsonArray();
     long[] accepted = new long[latest.length];
     long[] datagrams = new long[latest.length];
+    long[] requests = new long[latest.length];
     for (int i = 0; i < latest.length; i++) {
       InstanceSnapshot snapshot = latest[i] == null ? InstanceSnapshot.empty(i) : latest[i];
       long drops = group.udpDropsByFd().getOrDefault(snapshot.udpFd(), 0L);
       tcpTotals = tcpTotals.plus(snapshot.tcp());
       udpTotals = udpTotals.plus(snapshot.udp());
+      httpTotals = httpTotals.plus(snapshot.http());
       dropTotal += drops;
       accepted[i] = snapshot.tcp().accepted();
       datagrams[i] = snapshot.udp().datagramsIn();
+      requests[i] = snapshot.http().requests();
       if (snapshot.draining()) {
         draining.add(i);
       }
@@ -51,6 +55,7 @@ final class StatsReport {
           .put("eventLoop", snapshot.eventLoop())
           .put(SnapshotJson.TCP, SnapshotJson.tcp(snapshot.tcp()))
           .put(SnapshotJson.UDP, SnapshotJson.udp(snapshot.udp(), drops))
+          .put(SnapshotJson.HTTP, SnapshotJson.http(snapshot.http()))
           .put("rates", SnapshotJson.rates(rates[i]))
           .put("ageMs", latest[i] == null ? null : ageMs[i])
           .put("stale", stale.contains(i))
@@ -59,6 +64,7 @@ final class StatsReport {
     return new JsonObject()
         .put("transport", settings.transport())
         .put("balancing", settings.balancing())
+        .put("http", settings.http())
         .put("port", settings.port())
         .put("process", PROCESS.copy())
         .put("uptimeMs", uptimeMs)
@@ -66,10 +72,12 @@ final class StatsReport {
         .put("instances", instances)
         .put("totals", new JsonObject()
             .put(SnapshotJson.TCP, SnapshotJson.tcp(tcpTotals))
-            .put(SnapshotJson.UDP, SnapshotJson.udp(udpTotals, dropTotal)))
+            .put(SnapshotJson.UDP, SnapshotJson.udp(udpTotals, dropTotal))
+            .put(SnapshotJson.HTTP, SnapshotJson.http(httpTotals)))
         .put("fairness", new JsonObject()
             .put("tcpAccepted", Fairness.of(accepted).toJson().put("lastInterval", tcpInterval.toJson()))
-            .put("udpDatagramsIn", Fairness.of(datagrams).toJson().put("lastInterval", udpInterval.toJson())))
+            .put("udpDatagramsIn", Fairness.of(datagrams).toJson().put("lastInterval", udpInterval.toJson()))
+            .put("httpRequests", Fairness.of(requests).toJson().put("lastInterval", httpInterval.toJson())))
         .put("stale", new JsonArray(List.copyOf(stale)))
         .put("draining", draining)
         .put("group", group.toJson());

@@ -22,11 +22,16 @@ final class SocketSlots {
   private final List<Entry> all = new ArrayList<>();
   private final List<Entry> pending = new ArrayList<>();
 
-  /** @param sockets per instance (index = slot), its TCP listener's and UDP socket's descriptors */
+  /**
+   * @param sockets per instance (index = slot), its TCP listener's and UDP socket's descriptors; -1 for none (an
+   *     HTTP instance has no UDP socket)
+   */
   SocketSlots(List<int[]> sockets) {
     for (int slot = 0; slot < sockets.size(); slot++) {
       all.add(new Entry(Selector.key(slot, false), sockets.get(slot)[0]));
-      all.add(new Entry(Selector.key(slot, true), sockets.get(slot)[1]));
+      if (sockets.get(slot)[1] >= 0) {
+        all.add(new Entry(Selector.key(slot, true), sockets.get(slot)[1]));
+      }
     }
   }
 

@@ -64,7 +64,7 @@ public final class Steering {
    */
   @FunctionalInterface
   interface SelectorLoader {
-    Selector load(int instances, boolean migrate);
+    Selector load(int instances, long flowIdleSeconds, boolean migrate);
   }
 
   /**
@@ -92,7 +92,8 @@ public final class Steering {
           + SelectorProgram.MAX_SLOTS);
     }
     try {
-      return new Steering(config, load(config.instances(), loader), "the BPF selector loaded");
+      return new Steering(config, load(config.instances(), config.udpFlowIdleSeconds(), loader),
+          "the BPF selector loaded");
     } catch (BpfException e) {
       String why = e.notPermitted() ? "cannot load the BPF selector: " + Capabilities.explainNotPermitted()
           + " [" + e.getMessage() + "]" : "cannot load the BPF selector: " + e.getMessage();
@@ -107,16 +108,16 @@ public final class Steering {
    * one of ours, without {@code tcp_migrate_req}); where the kernel does not know that attach type, as plain
    * {@code SELECT}, and says what is lost.
    */
-  private static Selector load(int instances, SelectorLoader loader) {
+  private static Selector load(int instances, int flowIdleSeconds, SelectorLoader loader) {
     try {
-      return loader.load(instances, true);
+      return loader.load(instances, flowIdleSeconds, true);
     } catch (BpfException e) {
       if (e.notPermitted()) {
         throw e;
       }
       LOG.warn("steering: cannot load the selector as SELECT_OR_MIGRATE ({}); loaded as SELECT: a closing"
           + " listener's queued connections are reset unless net.ipv4.tcp_migrate_req=1", e.getMessage());
-      return loader.load(instances, false);
+      return loader.load(instances, flowIdleSeconds, false);
     }
   }
 
@@ -172,12 +173,15 @@ public final class Steering {
       // the table before the program: from its first packet on, it steers to every instance
       dog.start();
       loaded.attach(sockets.get(0)[0]);
-      loaded.attach(sockets.get(0)[1]);
+      if (sockets.get(0)[1] >= 0) {
+        loaded.attach(sockets.get(0)[1]);
+      }
       watchdog = dog;
       reason = "the BPF selector steers (loaded and attached)";
-      LOG.info("steering {}: BPF selector attached to the TCP and UDP groups; an instance whose event loop makes"
+      LOG.info("steering {}: BPF selector attached to the {} group{}; an instance whose event loop makes"
           + " no progress for {} ms gets no new traffic until it has run again for {} ms", configured.id(),
-          thresholdMs, RECOVERY_THRESHOLDS * thresholdMs);
+          sockets.get(0)[1] >= 0 ? "TCP and UDP" : "TCP", sockets.get(0)[1] >= 0 ? "s" : "", thresholdMs,
+          RECOVERY_THRESHOLDS * thresholdMs);
     } catch (BpfException e) {
       stop();
       loaded.close();
@@ -248,6 +252,7 @@ public final class Steering {
   /** The {@code steering} part of {@code /stats}. */
   public JsonObject toJson() {
     Watchdog dog = watchdog;
+    long[] pinned = pinnedDatagrams(dog);
     JsonArray perInstance = new JsonArray();
     for (int id = 0; id < instances; id++) {
       boolean out = dog != null && dog.outSinceMs(id) != 0;
@@ -260,7 +265,8 @@ public final class Steering {
           .put("shareReason", shares == null ? null : shares.reason(id))
           .put("steeredAround", out)
           .put("since", out ? dog.outSinceMs(id) : null)
-          .put("why", out ? dog.why(id) : null));
+          .put("why", out ? dog.why(id) : null)
+          .put("pinnedDatagrams", pinned == null ? null : pinned[id]));
     }
     return new JsonObject()
         .put("configured", configured.id())
@@ -270,6 +276,22 @@ public final class Steering {
         .put("handedOver", handedOver)
         .put("stallThresholdMs", thresholdMs)
         .put("instances", perInstance);
+  }
+
+  /**
+   * Per instance, the datagrams so far of live UDP flows kept there although the table sends their bucket elsewhere;
+   * null while nothing steers, or once the selector is handed over (its maps are another process's then).
+   */
+  private long[] pinnedDatagrams(Watchdog dog) {
+    if (dog == null || selector == null || handedOver) {
+      return null;
+    }
+    try {
+      return selector.pinnedDatagrams(instances);
+    } catch (RuntimeException e) {
+      // closed meanwhile (stop, hand-over): the view goes without it
+      return null;
+    }
   }
 
   /** The steering meters, named as agreed in the team's list. */

@@ -11,6 +11,8 @@ import io.vertx.core.json.JsonObject;
 import io.vertx.core.net.NetClient;
 import io.vertx.core.net.NetClientOptions;
 import io.vertx.core.net.NetSocket;
+import io.vertx.ext.web.client.WebClient;
+import io.vertx.ext.web.client.WebClientOptions;
 import io.vertx.junit5.VertxExtension;
 import io.vertx.junit5.VertxTestContext;
 import org.junit.jupiter.api.AfterEach;
@@ -264,6 +266,35 @@ class DashboardBrowserTest {
     assertThat(Objects.toString(resets.getDomAttribute("class"), "")).as("a peer's reset is not shown as a fault")
         .doesNotContain("bad");
     assertThat(problemTotal("tcpErrors")).isZero();
+    assertNoErrors();
+  }
+
+  @Test
+  void showsRequestsAndTheirP99PerInstanceForAnHttpService(Vertx vertx) throws Exception {
+    RunningServer stopping = server;
+    server = null;
+    server = await(stopping.stop().compose(v -> AsyncServers.start(new JsonObject().put("instances", INSTANCES)
+        .put("statsIntervalMs", 200).put("service", "hello-http"))));
+    open();
+    waitFor("a first report", () -> updates() > 0);
+    WebClient web = WebClient.create(vertx, new WebClientOptions().setKeepAlive(false));
+    try {
+      for (int i = 0; i < CONNECTIONS; i++) {
+        await(web.get(server.port(), VertxClients.LOOPBACK, "/plaintext").send());
+      }
+    } finally {
+      web.close();
+    }
+    waitFor("the page to count the requests sent", () -> total("httpRequests") >= CONNECTIONS);
+    for (int id = 0; id < INSTANCES; id++) {
+      assertThat(browser.findElements(By.cssSelector(".instance-bar[data-instance='" + id + "'] .metric")))
+          .as("bars of instance %s", id)
+          .extracting(e -> e.getDomAttribute("data-metric"))
+          .containsExactly("tcpAccepted", "tcpActive", "httpRequests", "httpP99", "bytesIn");
+    }
+    assertThat(sumOfBars("httpRequests")).isEqualTo(total("httpRequests"));
+    assertThat(browser.findElement(By.cssSelector("[data-total='httpP99']")).getText()).startsWith("worst ")
+        .endsWith(" ms");
     assertNoErrors();
   }
 

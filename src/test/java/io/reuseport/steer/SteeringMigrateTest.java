@@ -62,13 +62,22 @@ class SteeringMigrateTest {
   }
 
   @Test
+  void anHttpServersGroupWithoutUdpSocketsMigratesToo() throws Exception {
+    // HTTP instances bind no UDP socket: the selector gets -1 for theirs and attaches to the TCP group only
+    Steering steering = Steering.prepare(config());
+    assertThat(acceptedByInstance1AfterInstance0Closed(steering, false)).as("queued connections instance 1 accepted"
+        + " after instance 0's listener closed").isEqualTo(QUEUED);
+    assertThat(warnings()).isEmpty();
+  }
+
+  @Test
   void whereTheKernelRefusesSelectOrMigrateItLoadsSelectAndWarns() throws Exception {
-    Steering steering = Steering.prepare(config(), (instances, migrate) -> {
+    Steering steering = Steering.prepare(config(), (instances, flowIdleSeconds, migrate) -> {
       if (migrate) {
         // what bpf(BPF_PROG_LOAD) answers before Linux 5.14, which knows no expected_attach_type 40
         throw new BpfException("bpf(BPF_PROG_LOAD rp_selector): " + Bpf.describe(22), 22);
       }
-      return Selector.load(instances, false);
+      return Selector.load(instances, flowIdleSeconds, false);
     });
     int accepted = acceptedByInstance1AfterInstance0Closed(steering);
     assertThat(warnings()).singleElement().asString()
@@ -89,11 +98,16 @@ class SteeringMigrateTest {
    * over both), closes instance 0's listener: how many instance 1 then accepts.
    */
   private static int acceptedByInstance1AfterInstance0Closed(Steering steering) throws Exception {
+    return acceptedByInstance1AfterInstance0Closed(steering, true);
+  }
+
+  /** @param udp whether the instances have UDP sockets (byte services) or not (HTTP services: -1 for each) */
+  private static int acceptedByInstance1AfterInstance0Closed(Steering steering, boolean udp) throws Exception {
     int tcp0 = RawSockets.listener(0, QUEUED * 2);
     int port = RawSockets.portOf(tcp0);
     int tcp1 = RawSockets.listener(port, QUEUED * 2);
-    int udp0 = RawSockets.udpSocket(port);
-    int udp1 = RawSockets.udpSocket(port);
+    int udp0 = udp ? RawSockets.udpSocket(port) : -1;
+    int udp1 = udp ? RawSockets.udpSocket(port) : -1;
     List<Socket> clients = List.of();
     boolean closed0 = false;
     try {
@@ -112,8 +126,10 @@ class SteeringMigrateTest {
       }
       RawSockets.closeAll(clients);
       RawSockets.close(tcp1);
-      RawSockets.close(udp0);
-      RawSockets.close(udp1);
+      if (udp) {
+        RawSockets.close(udp0);
+        RawSockets.close(udp1);
+      }
     }
   }
 

@@ -20,7 +20,10 @@ import java.lang.annotation.Target;
 @ExtendWith(ServerExtension.class)
 public @interface ServerUnderTest {
 
-  /** The service's name, as its {@code ServiceProvider} (listed in {@code META-INF/services}) gives it. */
+  /**
+   * The service's name, as its {@code ServiceProvider} or {@code HttpServiceProvider} (listed in
+   * {@code META-INF/services}) gives it: a byte service or an HTTP service, e.g. {@code hello-http}.
+   */
   String service();
 
   /** Instances, each on its own event loop with its own sockets. */

@@ -34,7 +34,7 @@ enum AllowedSkip {
       "ContainerImageTest"),
   PYTHON("python3 (the foreign process, stranger or peer of another program) is not installed", "python3",
       () -> !Files.isExecutable(Path.of("/usr/bin/python3")) || !onPath("python3"), "LockedGroupTest",
-      "PortHijackTest", "ControlSocketPeerTest", "ForeignMemberTest"),
+      "PortHijackTest", "ControlSocketPeerTest", "ForeignMemberTest", "HttpSteeringTest"),
   TCP_MIGRATE_REQ("net.ipv4.tcp_migrate_req is not 0 on this host: the kernel would migrate a closing listener's"
       + " queue without the selector, so the selector's part cannot be seen (the tests do not change a host sysctl)",
       "tcp_migrate_req is not 0", AllowedSkip::migrateReqSet, "SelectorMigrateTest", "SteeringMigrateTest"),
