@@ -9,6 +9,7 @@ import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Handler;
 import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpConnection;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.http.HttpServerRequest;
@@ -56,6 +57,7 @@ public final class ChannelHttpServer {
   private final HttpServer http;
   private final ChannelNetServer tcp;
   private final SslContext tls;
+  private long headerTimeoutMs;
 
   private ChannelHttpServer(HttpServer http, ChannelNetServer tcp, SslContext tls) {
     this.http = http;
@@ -77,11 +79,26 @@ public final class ChannelHttpServer {
     HttpServerOptions own = new HttpServerOptions(options).setSsl(tls != null).setUseAlpn(tls != null)
         .setPort(port);
     HttpDrain drain = seam.drain;
-    HttpServer http = seam.createHttpServer(own).requestHandler(handler)
-        .connectionHandler(conn -> drain.connected(((ConnectionBase) conn).channel(), conn,
-            conn instanceof Http1xServerConnection));
+    HttpServer http = seam.createHttpServer(own)
+        .requestHandler(request -> {
+          HttpConnection conn = request.connection();
+          if (conn instanceof ConnectionBase) {
+            Channel channel = ((ConnectionBase) conn).channel();
+            HeaderDeadline.met(channel);
+            drain.request(channel, conn, conn instanceof Http1xServerConnection);
+          }
+          handler.handle(request);
+        });
     return http.listen(SocketAddress.inetSocketAddress(port, own.getHost()))
         .map(listening -> new ChannelHttpServer(http, seam.server, tls));
+  }
+
+  /**
+   * Sets the header timeout ({@link HeaderDeadline}) of the connections served from now on; 0 (the default) = none.
+   */
+  public ChannelHttpServer headerTimeout(long timeoutMs) {
+    this.headerTimeoutMs = timeoutMs;
+    return this;
   }
 
   /**
@@ -93,6 +110,9 @@ public final class ChannelHttpServer {
         : VertxByteBufAllocator.POOLED_ALLOCATOR);
     tcp.open.put(channel, Boolean.TRUE);
     channel.closeFuture().addListener(closed -> tcp.open.remove(channel));
+    if (headerTimeoutMs > 0) {
+      HeaderDeadline.arm(channel, headerTimeoutMs);
+    }
     if (tls == null) {
       tcp.connected(channel);
       return;
