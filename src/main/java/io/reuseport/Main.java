@@ -11,6 +11,7 @@ import io.reuseport.config.Setting;
 import io.reuseport.load.LoadCommand;
 import io.reuseport.server.InheritedSockets;
 import io.reuseport.server.StartupException;
+import io.reuseport.service.Services;
 import io.reuseport.stats.KernelTunables;
 import io.reuseport.upgrade.ControlServer;
 import io.reuseport.upgrade.Upgrade;
@@ -58,7 +59,7 @@ public final class Main {
     try {
       parsed = cli.parseArgs(args);
     } catch (CommandLine.ParameterException e) {
-      System.err.println("reuseport-server: " + e.getMessage() + " (see --help)");
+      System.err.println("reuseport-server: " + e.getMessage() + suggestion(e) + " (see --help)");
       return EXIT_BAD_CONFIG;
     }
     if (cli.isUsageHelpRequested()) {
@@ -71,6 +72,13 @@ public final class Main {
       config = ConfigLoader.load(parsed.matchedOptionValue("--conf", null), System.getenv(), flags(parsed), sources);
     } catch (ConfigException e) {
       System.err.println("reuseport-server: " + e.getMessage());
+      return EXIT_BAD_CONFIG;
+    }
+    try {
+      // before anything is logged: a service that is not on the class path is a wrong setting, one line only
+      Services.check(config.service());
+    } catch (ConfigException e) {
+      System.err.println("reuseport-server: " + e.from(sources.of(Setting.SERVICE)).getMessage());
       return EXIT_BAD_CONFIG;
     }
     String takeoverPath = parsed.matchedOptionValue("--takeover", null);
@@ -124,6 +132,14 @@ public final class Main {
       System.err.println("reuseport-server: cannot start: " + e);
       return EXIT_START_FAILED;
     }
+  }
+
+  /** Picocli's guess for a misspelt flag ({@code --porrt}: {@code --port}), as misspelt variables and keys get. */
+  static String suggestion(CommandLine.ParameterException e) {
+    if (e instanceof CommandLine.UnmatchedArgumentException unmatched && !unmatched.getSuggestions().isEmpty()) {
+      return "; did you mean " + String.join(" or ", unmatched.getSuggestions()) + "?";
+    }
+    return "";
   }
 
   private static void logMigrateReq() {

@@ -3,6 +3,7 @@ package io.reuseport;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import sun.misc.Signal;
+import sun.misc.SignalHandler;
 
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -12,7 +13,9 @@ import java.util.concurrent.atomic.AtomicInteger;
  * the drain stops at once: open connections are closed and the process exits with 128 + the signal's number (130
  * for SIGINT, 143 for SIGTERM), as a shell reports a process killed by that signal. A third one halts the JVM.
  * SIGHUP is logged and ignored: settings are read once at start-up, and the JVM's default would kill the process
- * (exit 129) without a drain or a word.
+ * (exit 129) without a drain or a word. A process started with SIGHUP ignored ({@code nohup}, some supervisors)
+ * keeps it ignored (the JVM does not let a handler replace an inherited {@code SIG_IGN}): it says so once at start,
+ * since a SIGHUP then goes unlogged.
  *
  * <p>A JVM shutdown hook could not choose the exit code (the JVM exits 143 on SIGTERM), and orchestrators read a
  * non-zero code as a crash.
@@ -47,8 +50,12 @@ final class ShutdownSignals {
     for (String name : new String[] {"TERM", "INT"}) {
       Signal.handle(new Signal(name), signal -> handler.onStopSignal("SIG" + name, 128 + signal.getNumber()));
     }
-    Signal.handle(new Signal("HUP"), signal -> LOG.warn("SIGHUP received: ignored (settings are read once at"
-        + " start-up; to apply new ones, start a new process with --takeover, or stop this one with SIGTERM)"));
+    SignalHandler inherited = Signal.handle(new Signal("HUP"), signal -> LOG.warn("SIGHUP received: ignored"
+        + " (settings are read once at start-up; to apply new ones, start a new process with --takeover, or stop"
+        + " this one with SIGTERM)"));
+    if (inherited == SignalHandler.SIG_IGN) {
+      LOG.info("SIGHUP is ignored, as inherited from the parent (nohup or a supervisor): a SIGHUP will not be logged");
+    }
     return handler;
   }
 

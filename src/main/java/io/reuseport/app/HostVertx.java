@@ -27,9 +27,12 @@ final class HostVertx {
     String running = transportName(vertx);
     TransportKind wanted = config.transport().resolved();
     if (config.balancing() == Balancing.REUSEPORT && !vertx.isNativeTransportEnabled()) {
+      Throwable cause = vertx.unavailableNativeTransportCause();
+      // Vertx.vertx() and a builder without withTransport never try a native transport: there is no cause then
+      String why = cause == null ? "this Vertx was built without asking for one"
+          : "the native transport is unavailable because: " + cause;
       throw new StartupException("this Vertx runs the " + running + " transport: reuseport balancing needs a"
-          + " native one (build it with VertxBuilder.withTransport(Transport.EPOLL)); native transport unavailable"
-          + " because: " + vertx.unavailableNativeTransportCause());
+          + " native one (build it with Vertx.builder().withTransport(Transport.EPOLL)); " + why);
     }
     boolean anyWillDo = config.balancing() == Balancing.SHARED && config.transport() == TransportKind.AUTO;
     if (!anyWillDo && !running.equals(wanted.id())) {

@@ -4,6 +4,7 @@ import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.reuseport.admin.AdminServer;
 import io.reuseport.admin.AdminServerOptions;
+import io.reuseport.admin.HttpMeters;
 import io.reuseport.admin.StatsMeters;
 import io.reuseport.config.ServerConfig;
 import io.reuseport.config.Setting;
@@ -182,8 +183,11 @@ public final class ReusePortServer {
           if (options.isStatsCollector()) {
             StatsCollector collector = new StatsCollector(new StatsCollectorOptions(config.instances(), transport,
                 config.balancing().id(), actual.port(), config.statsIntervalMs(), config.fairnessWarnBelow(),
-                config.fairnessMinSample()), steering::toJson);
+                config.fairnessMinSample(), http != null), steering::toJson);
             StatsMeters.bind(registry, collector, config.instances());
+            if (http != null) {
+              HttpMeters.bind(registry, collector, config.instances());
+            }
             steering.bindLockedOut(registry, () -> collector.selectorReplaced() ? 0 : collector.group().foreignTcp(),
                 () -> collector.selectorReplaced() ? 0 : collector.group().foreignUdp());
             collectorStarted = vertx.deployVerticle(collector)

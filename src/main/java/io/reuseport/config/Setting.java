@@ -219,7 +219,7 @@ public enum Setting {
         throw new ConfigException(key, "expected " + expected + ", got " + show(raw));
       }
     }
-    throw new ConfigException(key, "expected " + expected + ", got " + show(raw));
+    throw new ConfigException(key, "expected " + expected + ", got " + showJson(raw));
   }
 
   private Boolean toBoolean(Object raw, boolean fromText) {
@@ -232,7 +232,7 @@ public enum Setting {
         return Boolean.valueOf(text);
       }
     }
-    throw new ConfigException(key, "expected true or false, got " + show(raw));
+    throw new ConfigException(key, "expected true or false, got " + (fromText ? show(raw) : showJson(raw)));
   }
 
   private Number checkRange(Number n) {
@@ -257,6 +257,14 @@ public enum Setting {
 
   private static String fmt(double d) {
     return d == Math.rint(d) ? Long.toString((long) d) : Double.toString(d);
+  }
+
+  /** A value from the JSON file: a string says it is one, since its quotes are what is wrong. */
+  private static String showJson(Object raw) {
+    if (raw instanceof String) {
+      return "the string \"" + raw + "\" (write it without quotes)";
+    }
+    return show(raw);
   }
 
   private static String show(Object raw) {

@@ -17,7 +17,9 @@ import java.util.Map;
 
 /**
  * Reads one counter per server instance from the admin server's {@code GET /stats?fresh=true}
- * ({@code instances[].id} and e.g. {@code instances[].tcp.accepted}).
+ * ({@code instances[].id} and e.g. {@code instances[].tcp.accepted}), with the identity of the process that
+ * answered ({@code process.pid}, {@code process.startedAt}): after a takeover or a restart the port is served by
+ * another process, whose counters started again from zero.
  */
 final class AdminStatsProbe {
 
@@ -36,14 +38,21 @@ final class AdminStatsProbe {
     this.mode = mode;
   }
 
-  /** The counter of this mode per instance id. */
-  Future<Map<String, Long>> read() {
+  /** One answer: the process that gave it ({@code null} from a server that does not say) and its counters. */
+  record Reading(String process, Map<String, Long> counters) {
+  }
+
+  /** The counter of this mode per instance id, and who counted. */
+  Future<Reading> read() {
     RequestOptions request = new RequestOptions().setMethod(HttpMethod.GET).setAbsoluteURI(statsUrl)
         .setConnectTimeout(TIMEOUT_MS).setIdleTimeout(TIMEOUT_MS);
     // the body is asked for in the same callback as the response, so none of it can arrive before a handler is set
     return client.request(request)
         .compose(req -> req.send().compose(this::body))
-        .map(body -> counters(new JsonObject(body), mode));
+        .map(body -> {
+          JsonObject stats = new JsonObject(body);
+          return new Reading(process(stats), counters(stats, mode));
+        });
   }
 
   Future<Void> close() {
@@ -55,6 +64,12 @@ final class AdminStatsProbe {
       return Future.failedFuture("GET " + statsUrl + " answered " + response.statusCode());
     }
     return response.body().map(b -> b.toString());
+  }
+
+  /** {@code "pid N started T"} from {@code /stats}' {@code process}, or null when it has none. */
+  static String process(JsonObject stats) {
+    JsonObject process = stats.getJsonObject("process");
+    return process == null ? null : "pid " + process.getValue("pid") + " started " + process.getValue("startedAt");
   }
 
   /** Extracts {@code instances[].<section>.<field>} by {@code instances[].id}; absent counters read as 0. */

@@ -6,6 +6,7 @@ import picocli.CommandLine.Option;
 
 import java.io.PrintStream;
 import java.net.URI;
+import java.net.URISyntaxException;
 import java.time.Duration;
 
 /**
@@ -76,7 +77,7 @@ public final class LoadCommand {
 
   @Option(names = "--admin", paramLabel = "URL",
       description = "server admin base URL, e.g. http://127.0.0.1:8080: show where this run's work landed")
-  private URI admin;
+  private String admin;
 
   @Option(names = "--json", description = "print one JSON object on stdout instead of text")
   private boolean json;
@@ -104,7 +105,10 @@ public final class LoadCommand {
       }
       options = command.options();
     } catch (CommandLine.ParameterException | IllegalArgumentException e) {
-      err.println("load: " + e.getMessage() + " (see load --help)");
+      String guess = e instanceof CommandLine.UnmatchedArgumentException unmatched
+          && !unmatched.getSuggestions().isEmpty()
+          ? "; did you mean " + String.join(" or ", unmatched.getSuggestions()) + "?" : "";
+      err.println("load: " + e.getMessage() + guess + " (see load --help)");
       return EXIT_USAGE;
     }
     LoadResult result;
@@ -131,17 +135,32 @@ public final class LoadCommand {
   private LoadOptions options() {
     LoadMode m = LoadMode.parse(mode);
     Target t = LoopbackGuard.check(Target.parse(target), allowRemote);
-    if (admin != null) {
-      if (admin.getHost() == null || !"http".equals(admin.getScheme())) {
-        throw new IllegalArgumentException("--admin must be an http URL with a host, not " + admin);
-      }
-      String host = admin.getHost().replace("[", "").replace("]", "");
-      LoopbackGuard.check(new Target(host, Math.max(1, admin.getPort())), allowRemote);
+    URI adminUrl = admin == null ? null : adminUrl(admin);
+    if (adminUrl != null) {
+      String host = adminUrl.getHost().replace("[", "").replace("]", "");
+      LoopbackGuard.check(new Target(host, Math.max(1, adminUrl.getPort())), allowRemote);
     }
     Duration t0 = timeout == null ? LoadOptions.defaultTimeout(m) : LoadOptions.parseDuration(timeout);
     int loops = eventLoops == null ? Runtime.getRuntime().availableProcessors() : eventLoops;
-    return new LoadOptions(m, t, concurrency, LoadOptions.parseDuration(duration), payload, rate, admin, json,
+    return new LoadOptions(m, t, concurrency, LoadOptions.parseDuration(duration), payload, rate, adminUrl, json,
         allowRemote, maxRequests, t0, loops, LoadOptions.parseDuration(warmup), connectRetries,
         maxErrorRate == null ? LoadOptions.NO_ERROR_LIMIT : LoadOptions.parseRate(maxErrorRate));
+  }
+
+  /** {@code --admin}'s URL, or one clear line saying what it must look like. */
+  static URI adminUrl(String text) {
+    String wanted = "--admin must be an http URL with a host, e.g. http://127.0.0.1:8080";
+    URI url;
+    try {
+      url = new URI(text.trim());
+    } catch (URISyntaxException e) {
+      url = null;
+    }
+    if (url == null || !"http".equals(url.getScheme()) || url.getHost() == null) {
+      boolean hostAndPort = text.matches("[^/:]+:\\d+|\\[[^]]+]:\\d+");
+      throw new IllegalArgumentException(wanted + ", not '" + text + "'"
+          + (hostAndPort ? "; did you mean http://" + text + "?" : ""));
+    }
+    return url;
   }
 }

@@ -20,7 +20,7 @@ import java.net.InetSocketAddress;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-import java.util.Map;
+import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutionException;
@@ -67,7 +67,7 @@ final class LoadRunner {
     AdminStatsProbe probe = options.admin() == null ? null
         : new AdminStatsProbe(vertx, options.admin(), options.mode());
     // the server's counters before the first connection or datagram: the report covers the whole run
-    Map<String, Long> before = null;
+    AdminStatsProbe.Reading before = null;
     String problem = null;
     if (probe != null) {
       try {
@@ -106,8 +106,16 @@ final class LoadRunner {
     InstanceDistribution distribution = null;
     if (probe != null && before != null) {
       try {
-        Map<String, Long> after = probe.read().await(ADMIN_TIMEOUT_S, TimeUnit.SECONDS);
-        distribution = InstanceDistribution.between(options.mode().statsMetric(), before, after);
+        AdminStatsProbe.Reading after = probe.read().await(ADMIN_TIMEOUT_S, TimeUnit.SECONDS);
+        if (Objects.equals(before.process(), after.process())) {
+          distribution = InstanceDistribution.between(options.mode().statsMetric(), before.counters(),
+              after.counters());
+        } else {
+          // a takeover or a restart: the second process counted from zero, so no difference means anything
+          problem = "another server process answered after the run (" + after.process() + ") than before it ("
+              + before.process() + "): a takeover or a restart during the run; the server's counts cannot be"
+              + " compared with the client's";
+        }
       } catch (Exception e) {
         problem = "reading " + options.admin() + "/stats after the run failed: " + e.getMessage();
       }

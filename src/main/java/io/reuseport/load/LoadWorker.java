@@ -10,7 +10,8 @@ import io.vertx.core.Vertx;
  * or timed out. Lives on one event-loop context; every method runs there, so its state needs no locks.
  *
  * <p>Each request has a generation number; an answer, error or close for an older generation is ignored, so a
- * request ends exactly once: every measured request counts once as a success, an error or a timeout.
+ * request ends exactly once: every measured request counts once as a success, an error or a timeout. An answer
+ * after the timeout counts as a timeout in every mode, so no success has a latency over {@code --timeout}.
  *
  * <p>A failed connect (refused, unreachable, timed out) is its request's error; the worker then waits before its
  * next attempt ({@link RetryBackoff}) and gives up after {@code --connect-retries} failed connects in a row, so a
@@ -83,11 +84,21 @@ abstract class LoadWorker {
     return inFlight && gen == generation;
   }
 
+  /**
+   * The answer to request {@code gen} arrived. One that comes after the timeout is a timeout, whether or not the
+   * periodic check has seen it yet (on a busy loop the check runs late): the answer is in, so the connection is
+   * still in step and is kept.
+   */
   protected final void succeeded(long gen) {
     if (awaiting(gen)) {
       inFlight = false;
+      long latency = System.nanoTime() - sentAt;
       if (measured) {
-        recorder.success(System.nanoTime() - sentAt);
+        if (latency >= timeoutNanos) {
+          recorder.timeout();
+        } else {
+          recorder.success(latency);
+        }
       }
       afterRequest(true).onComplete(done -> next());
     }

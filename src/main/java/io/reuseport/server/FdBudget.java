@@ -17,9 +17,10 @@ import java.lang.management.OperatingSystemMXBean;
  * <p>The JVM has already raised the soft limit to the hard one at start ({@code -XX:+MaxFDLimit}, its default).
  * When {@code instances × maxConnectionsPerInstance + maxAdminConnections} plus what the process needs for itself
  * (what is open now, each class path entry, 5 per event loop, {@link #HEADROOM}) does not fit in the limit, the
- * per-instance cap is lowered to what fits, and a line says so with every number that went into it: a warning when
- * the cap had to go below {@link #SHORT_SHARE} of the configured one, an info line when it is only trimmed (the
- * default 2 × 10,000 under a limit of 20,000 loses 2 %; the cap is a ceiling, not a target). When not even one
+ * per-instance cap is lowered to what fits, and a line says so: a warning with every number that went into it when
+ * the cap had to go below {@link #SHORT_SHARE} of the configured one, one short info line (the figures at DEBUG)
+ * when it is only trimmed (the default 2 × 10,000 under a limit of 20,000 loses 2 %; the cap is a ceiling, not a
+ * target). When not even one
  * connection per instance fits, start-up fails.
  */
 public final class FdBudget {
@@ -56,7 +57,9 @@ public final class FdBudget {
     if (fit.reallyShort()) {
       LOG.warn("{}", fit.message());
     } else {
-      LOG.info("{}", fit.message());
+      // the defaults under a common limit land here at every start: one short line, the figures at DEBUG
+      LOG.info("{}", fit.shortMessage());
+      LOG.debug("{}", fit.message());
     }
     return config.withMaxConnectionsPerInstance((int) fit.perInstance());
   }
@@ -97,6 +100,12 @@ public final class FdBudget {
 
     boolean reallyShort() {
       return perInstance() < SHORT_SHARE * configured;
+    }
+
+    /** The trimmed cap in one short line, for a trim that costs little. */
+    String shortMessage() {
+      return String.format("file descriptor limit %d: serving at most %d connections per instance (configured %d)",
+          limit, perInstance(), configured);
     }
 
     String message() {

@@ -138,7 +138,7 @@ final class SharedInstance extends VerticleBase implements ServerInstance {
     });
     socket.endHandler(v -> {
       try {
-        handler.onEnd();
+        handler.onEnd(session);
       } catch (Throwable t) {
         session.serviceFailed(t);
       }

@@ -114,7 +114,7 @@ final class TcpConnectionHandler extends ChannelInboundHandlerAdapter implements
     if (evt instanceof ChannelInputShutdownEvent) {
       if (handler != null) {
         try {
-          handler.onEnd();
+          handler.onEnd(this);
         } catch (Throwable t) {
           fail(t);
         }

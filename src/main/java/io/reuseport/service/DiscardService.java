@@ -13,11 +13,6 @@ public final class DiscardService implements Service {
       @Override
       public void onData(Buffer data) {
       }
-
-      @Override
-      public void onEnd() {
-        session.close();
-      }
     };
   }
 

@@ -18,11 +18,6 @@ public final class EchoService implements Service {
     public void onData(Buffer data) {
       session.write(data);
     }
-
-    @Override
-    public void onEnd() {
-      session.close();
-    }
   }
 
   @Override

@@ -12,6 +12,9 @@ import io.vertx.core.buffer.Buffer;
  * bytes ({@code Buffer.buffer(data.getBytes())}); not {@link Buffer#copy()}, which copies into a pooled direct
  * buffer that nothing releases. A buffer may be written back as it is (echo) without a copy.
  *
+ * <p>A connection whose peer has closed its side is closed once the queued bytes are written, unless the handler
+ * overrides {@link TcpHandler#onEnd}: so {@code session -> data -> session.write(data)} is a complete echo service.
+ *
  * <p>Error policy: an exception thrown from {@link TcpHandler#onData} closes that connection only; an exception
  * thrown from {@link #onDatagram} drops that datagram only, the UDP socket keeps serving.
  */
@@ -46,8 +49,16 @@ public interface Service {
     /** Bytes arrived, in order. */
     void onData(Buffer data) throws Exception;
 
-    /** The peer closed its side of the connection: nothing more will arrive. */
-    default void onEnd() {
+    /**
+     * The peer closed its sending side (or the whole connection): nothing more will arrive. The default closes the
+     * connection once the bytes queued so far are written, so a service that never thinks about the peer's end
+     * leaks no connection. Override it to keep writing after the peer's half-close, and call
+     * {@link TcpSession#close()} when done: until then the connection stays open (and a drain waits for it).
+     *
+     * @param session the connection, as {@link Service#onConnect} got it
+     */
+    default void onEnd(TcpSession session) {
+      session.close();
     }
   }
 

@@ -133,11 +133,6 @@ public final class SockperfService implements Service {
         session.write(answered == end && in == data ? data : in.getBuffer(0, answered));
       }
     }
-
-    @Override
-    public void onEnd() {
-      session.close();
-    }
   }
 
   public static final class Provider implements ServiceProvider {

@@ -48,6 +48,7 @@ public final class StatsCollector extends VerticleBase {
   private final FairnessHistory history = new FairnessHistory();
   private volatile Fairness tcpInterval = Fairness.of(new long[0]);
   private volatile Fairness udpInterval = Fairness.of(new long[0]);
+  private volatile Fairness httpInterval = Fairness.of(new long[0]);
   private volatile PortGroup group = PortGroup.unknown();
   /** Connections other processes had accepted on the port at the last read; null while no foreign TCP member. */
   private Set<Long> foreignConnectionsBefore;
@@ -183,7 +184,7 @@ public final class StatsCollector extends VerticleBase {
       ages[i] = now - receivedAt[i];
     }
     return withSteering(StatsReport.build(settings, snapshots, ages, rates, group, tcpInterval, udpInterval,
-        staleNow(now), now - startedAt));
+        httpInterval, staleNow(now), now - startedAt));
   }
 
   /**
@@ -254,6 +255,7 @@ public final class StatsCollector extends VerticleBase {
     int n = settings.instances();
     long[] accepted = new long[n];
     long[] datagrams = new long[n];
+    long[] requests = new long[n];
     for (int i = 0; i < n; i++) {
       InstanceSnapshot current = latest.get(i);
       if (current == null) {
@@ -262,14 +264,17 @@ public final class StatsCollector extends VerticleBase {
       InstanceSnapshot before = atLastTick[i] == null ? InstanceSnapshot.empty(i) : atLastTick[i];
       accepted[i] = current.tcp().accepted() - before.tcp().accepted();
       datagrams[i] = current.udp().datagramsIn() - before.udp().datagramsIn();
+      requests[i] = current.http().requests() - before.http().requests();
       rates[i] = Rates.between(before, current, seconds);
       atLastTick[i] = current;
     }
     tcpInterval = Fairness.of(accepted);
     udpInterval = Fairness.of(datagrams);
+    httpInterval = Fairness.of(requests);
     history.add(now, tcpInterval, tcpSinceStart(), udpInterval, udpSinceStart());
     judge("TCP connections", tcpInterval);
     judge("UDP datagrams", udpInterval);
+    judge("HTTP requests", httpInterval);
     logStaleChanges(staleNow(now));
     LOG.debug("interval: {} connections (jain {}), {} datagrams (jain {}), stale {}", tcpInterval.sample(),
         tcpInterval.jain(), udpInterval.sample(), udpInterval.jain(), stale);

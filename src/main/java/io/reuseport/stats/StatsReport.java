@@ -3,6 +3,8 @@ package io.reuseport.stats;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 
+import java.lang.management.ManagementFactory;
+import java.time.Instant;
 import java.util.List;
 
 /**
@@ -12,12 +14,20 @@ import java.util.List;
  */
 final class StatsReport {
 
+  /**
+   * Which process answers: its pid and when its JVM started. A takeover or a restart puts another process behind the
+   * same admin port, with counters from zero; a client comparing two reports (the {@code load} command) checks this.
+   */
+  private static final JsonObject PROCESS = new JsonObject()
+      .put("pid", ProcessHandle.current().pid())
+      .put("startedAt", Instant.ofEpochMilli(ManagementFactory.getRuntimeMXBean().getStartTime()).toString());
+
   private StatsReport() {
   }
 
   static JsonObject build(StatsCollectorOptions settings, InstanceSnapshot[] latest, long[] ageMs, Rates[] rates,
-                          PortGroup group, Fairness tcpInterval, Fairness udpInterval, List<Integer> stale,
-                          long uptimeMs) {
+                          PortGroup group, Fairness tcpInterval, Fairness udpInterval, Fairness httpInterval,
+                          List<Integer> stale, long uptimeMs) {
     JsonArray instances = new JsonArray();
     InstanceSnapshot.TcpCounts tcpTotals = InstanceSnapshot.TcpCounts.ZERO;
     InstanceSnapshot.UdpCounts udpTotals = InstanceSnapshot.UdpCounts.ZERO;
@@ -26,6 +36,7 @@ final class StatsReport {
     JsonArray draining = new JsonArray();
     long[] accepted = new long[latest.length];
     long[] datagrams = new long[latest.length];
+    long[] requests = new long[latest.length];
     for (int i = 0; i < latest.length; i++) {
       InstanceSnapshot snapshot = latest[i] == null ? InstanceSnapshot.empty(i) : latest[i];
       long drops = group.udpDropsByFd().getOrDefault(snapshot.udpFd(), 0L);
@@ -35,6 +46,7 @@ final class StatsReport {
       dropTotal += drops;
       accepted[i] = snapshot.tcp().accepted();
       datagrams[i] = snapshot.udp().datagramsIn();
+      requests[i] = snapshot.http().requests();
       if (snapshot.draining()) {
         draining.add(i);
       }
@@ -52,7 +64,9 @@ final class StatsReport {
     return new JsonObject()
         .put("transport", settings.transport())
         .put("balancing", settings.balancing())
+        .put("http", settings.http())
         .put("port", settings.port())
+        .put("process", PROCESS.copy())
         .put("uptimeMs", uptimeMs)
         .put("statsIntervalMs", settings.intervalMs())
         .put("instances", instances)
@@ -62,7 +76,8 @@ final class StatsReport {
             .put(SnapshotJson.HTTP, SnapshotJson.http(httpTotals)))
         .put("fairness", new JsonObject()
             .put("tcpAccepted", Fairness.of(accepted).toJson().put("lastInterval", tcpInterval.toJson()))
-            .put("udpDatagramsIn", Fairness.of(datagrams).toJson().put("lastInterval", udpInterval.toJson())))
+            .put("udpDatagramsIn", Fairness.of(datagrams).toJson().put("lastInterval", udpInterval.toJson()))
+            .put("httpRequests", Fairness.of(requests).toJson().put("lastInterval", httpInterval.toJson())))
         .put("stale", new JsonArray(List.copyOf(stale)))
         .put("draining", draining)
         .put("group", group.toJson());

@@ -57,12 +57,27 @@ public final class Steering {
   }
 
   /**
+   * How the selector gets into the kernel: {@link Selector#load} in the server. The seam exists for one test
+   * ({@code SteeringMigrateTest}), which hands in a loader that refuses {@code SELECT_OR_MIGRATE} as a kernel older
+   * than 5.14 does, to watch this class fall back to plain {@code SELECT}.
+   */
+  @FunctionalInterface
+  interface SelectorLoader {
+    Selector load(int instances, boolean migrate);
+  }
+
+  /**
    * Decides before anything binds: loads the selector when the configuration asks for it and this process may.
    *
    * @throws ConfigException with {@code steering=bpf} when the selector cannot be loaded (missing CAP_BPF, the
    *     verifier's log): the server must not start without it
    */
   public static Steering prepare(ServerConfig config) {
+    return prepare(config, Selector::load);
+  }
+
+  /** {@link #prepare(ServerConfig)} with the selector loaded by {@code loader}. */
+  static Steering prepare(ServerConfig config, SelectorLoader loader) {
     if (config.steering() == io.reuseport.config.Steering.KERNEL) {
       return kernel(config, "steering=kernel");
     }
@@ -76,7 +91,7 @@ public final class Steering {
           + SelectorProgram.MAX_SLOTS);
     }
     try {
-      return new Steering(config, load(config.instances()), "the BPF selector loaded");
+      return new Steering(config, load(config.instances(), loader), "the BPF selector loaded");
     } catch (BpfException e) {
       String why = e.notPermitted() ? "cannot load the BPF selector: " + Capabilities.explainNotPermitted()
           + " [" + e.getMessage() + "]" : "cannot load the BPF selector: " + e.getMessage();
@@ -91,16 +106,16 @@ public final class Steering {
    * one of ours, without {@code tcp_migrate_req}); where the kernel does not know that attach type, as plain
    * {@code SELECT}, and says what is lost.
    */
-  private static Selector load(int instances) {
+  private static Selector load(int instances, SelectorLoader loader) {
     try {
-      return Selector.load(instances, true);
+      return loader.load(instances, true);
     } catch (BpfException e) {
       if (e.notPermitted()) {
         throw e;
       }
       LOG.warn("steering: cannot load the selector as SELECT_OR_MIGRATE ({}); loaded as SELECT: a closing"
           + " listener's queued connections are reset unless net.ipv4.tcp_migrate_req=1", e.getMessage());
-      return Selector.load(instances, false);
+      return loader.load(instances, false);
     }
   }
 
@@ -161,9 +176,10 @@ public final class Steering {
       }
       watchdog = dog;
       reason = "the BPF selector steers (loaded and attached)";
-      LOG.info("steering {}: BPF selector attached to the TCP and UDP groups; an instance whose event loop makes"
+      LOG.info("steering {}: BPF selector attached to the {} group{}; an instance whose event loop makes"
           + " no progress for {} ms gets no new traffic until it has run again for {} ms", configured.id(),
-          thresholdMs, RECOVERY_THRESHOLDS * thresholdMs);
+          sockets.get(0)[1] >= 0 ? "TCP and UDP" : "TCP", sockets.get(0)[1] >= 0 ? "s" : "", thresholdMs,
+          RECOVERY_THRESHOLDS * thresholdMs);
     } catch (BpfException e) {
       stop();
       loaded.close();

@@ -10,6 +10,7 @@ import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpClient;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.json.JsonObject;
+import io.vertx.core.net.NetClient;
 import io.vertx.junit5.Checkpoint;
 import io.vertx.junit5.Timeout;
 import io.vertx.junit5.VertxExtension;
@@ -104,13 +105,16 @@ class AdminHttpTest {
 
   @Test
   void malformedRequestIs400AndTheServiceKeepsServing(Vertx vertx, VertxTestContext test) {
+    // kept until the end: Vert.x 5 closes a client nothing refers to when the GC runs, connections and all
+    NetClient client = vertx.createNetClient();
     rawHead(vertx, "GET /stats HTTP/1.1\r\nHost: x\r\nthis line is no header\r\n\r\n")
         .compose(status -> {
           test.verify(() -> assertThat(status).isEqualTo("HTTP/1.1 400"));
-          return vertx.createNetClient().connect(server.port(), VertxClients.LOOPBACK);
+          return client.connect(server.port(), VertxClients.LOOPBACK);
         })
         .compose(socket -> VertxClients.exchange(socket, Buffer.buffer(new byte[] {9}), 1)
             .andThen(echoed -> socket.close()))
+        .eventually(client::close)
         .compose(echoed -> {
           test.verify(() -> assertThat(echoed.getByte(0)).isEqualTo((byte) 9));
           return expectLive(test, vertx.createHttpClient());

@@ -13,6 +13,7 @@ import io.vertx.core.VertxOptions;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.json.JsonObject;
+import io.vertx.core.net.NetClient;
 import io.vertx.core.transport.Transport;
 import io.vertx.junit5.Timeout;
 import io.vertx.junit5.VertxExtension;
@@ -20,8 +21,6 @@ import io.vertx.junit5.VertxTestContext;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -33,8 +32,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 @ExtendWith(VertxExtension.class)
 @Timeout(value = 60, timeUnit = TimeUnit.SECONDS)
 class DeployIntoVertxTest {
-
-  private static final Path EXAMPLE = Path.of("src/test/java/io/reuseport/examples/EmbeddedServer.java");
 
   @Test
   void theReadmeExampleServesAndStoppingLeavesTheVertxRunning(Vertx clients, VertxTestContext test) {
@@ -63,15 +60,6 @@ class DeployIntoVertxTest {
           .compose(stopped -> owned.close())
           .onComplete(test.succeedingThenComplete());
     }));
-  }
-
-  @Test
-  void theReadmeShowsTheExampleAsItIs() throws Exception {
-    String example = Files.readString(EXAMPLE);
-    String tagged = example.substring(example.indexOf("// tag::embed[]\n") + "// tag::embed[]\n".length(),
-        example.indexOf("  // end::embed[]"));
-    String readme = Files.readString(Path.of("README.md"));
-    assertThat(readme).contains(tagged.replaceAll("(?m)^  ", ""));
   }
 
   @Test
@@ -107,7 +95,9 @@ class DeployIntoVertxTest {
   void reuseportOnNioFailsNamingTheNativeTransport(Vertx nio, VertxTestContext test) {
     ReusePortServer.deploy(nio, config(1)).onComplete(test.failing(err -> test.verify(() -> {
       assertThat(err).isInstanceOf(StartupException.class)
-          .hasMessageStartingWith("this Vertx runs the nio transport: reuseport balancing needs a native one");
+          .hasMessageStartingWith("this Vertx runs the nio transport: reuseport balancing needs a native one")
+          .hasMessageEndingWith("this Vertx was built without asking for one")
+          .message().doesNotContain("null");
       assertThat(nio.deploymentIDs()).isEmpty();
       test.completeNow();
     })));
@@ -124,7 +114,9 @@ class DeployIntoVertxTest {
   }
 
   private static Future<String> echo(Vertx vertx, int port, String text) {
-    return vertx.createNetClient().connect(port, "127.0.0.1").compose(socket -> {
+    // kept until the exchange ends: Vert.x 5 closes a client nothing refers to when the GC runs
+    NetClient client = vertx.createNetClient();
+    return client.connect(port, "127.0.0.1").compose(socket -> {
       Buffer received = Buffer.buffer();
       Promise<String> reply = Promise.promise();
       socket.handler(data -> {
@@ -135,7 +127,7 @@ class DeployIntoVertxTest {
         }
       });
       return socket.write(text).compose(v -> reply.future());
-    });
+    }).eventually(client::close);
   }
 
   private static Vertx epoll(int eventLoops) {

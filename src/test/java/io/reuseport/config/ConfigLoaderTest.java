@@ -63,7 +63,7 @@ class ConfigLoaderTest {
   @Test
   void wrongTypesAndValuesNameTheSetting() {
     assertThatThrownBy(() -> ConfigLoader.fromJson(new JsonObject().put("port", "9000")))
-        .hasMessage("invalid setting 'port': expected an integer, got '9000'");
+        .hasMessage("invalid setting 'port': expected an integer, got the string \"9000\" (write it without quotes)");
     assertThatThrownBy(() -> ConfigLoader.fromJson(new JsonObject().put("port", 1.5)))
         .hasMessage("invalid setting 'port': expected an integer, got 1.5");
     assertThatThrownBy(() -> ConfigLoader.fromJson(new JsonObject().put("host", "")))
@@ -113,7 +113,8 @@ class ConfigLoaderTest {
         Map.of()).tcpHalfClose()).isFalse();
     assertThat(ConfigLoader.load(null, Map.of(), Map.of(Setting.TCP_HALF_CLOSE, "true")).tcpHalfClose()).isTrue();
     assertThatThrownBy(() -> ConfigLoader.fromJson(new JsonObject().put("tcpHalfClose", "false")))
-        .hasMessage("invalid setting 'tcpHalfClose': expected true or false, got 'false'");
+        .hasMessage("invalid setting 'tcpHalfClose': expected true or false, got the string \"false\" (write it"
+            + " without quotes)");
     assertThatThrownBy(() -> ConfigLoader.load(null, Map.of(), Map.of(Setting.TCP_HALF_CLOSE, "no")))
         .hasMessageContaining("'tcpHalfClose'").hasMessageContaining("expected true or false, got 'no'");
   }

@@ -1,5 +1,6 @@
 package io.reuseport.examples;
 
+// tag::embed[]
 import io.reuseport.app.ReusePortServer;
 import io.reuseport.app.RunningServer;
 import io.reuseport.app.ServerDeployOptions;
@@ -11,17 +12,9 @@ import io.vertx.core.VertxOptions;
 import io.vertx.core.json.JsonObject;
 import io.vertx.core.transport.Transport;
 
-/**
- * The README's example of deploying the server into a Vertx of your own, word for word between the tags
- * ({@code DeployIntoVertxTest} runs it and checks that the README still shows it).
- */
+/** Your application's Vertx, hosting an echo server on loopback with its stats collector and admin server. */
 public final class EmbeddedServer {
 
-  private EmbeddedServer() {
-  }
-
-  // tag::embed[]
-  /** Your application's Vertx, hosting an echo server on loopback with its collector and admin server. */
   public static Future<RunningServer> deployEcho() {
     Vertx vertx = Vertx.builder()
         .with(new VertxOptions().setEventLoopPoolSize(3)) // an event loop per instance, one for admin and stats
@@ -33,5 +26,10 @@ public final class EmbeddedServer {
     return ReusePortServer.deploy(vertx, config, new ServerDeployOptions().setAdminServer(true));
     // server.stop() drains and undeploys the server; vertx keeps running until you close it
   }
-  // end::embed[]
+
+  public static void main(String[] args) {
+    RunningServer server = deployEcho().await();
+    System.out.println("echo on port " + server.port() + ", admin on port " + server.adminPort());
+  }
 }
+// end::embed[]

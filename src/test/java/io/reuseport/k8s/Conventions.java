@@ -33,6 +33,7 @@ import io.reuseport.config.ConfigLoader;
 import io.reuseport.config.ServerConfig;
 import io.reuseport.config.Setting;
 import io.reuseport.config.TransportKind;
+import io.reuseport.service.Services;
 import org.junit.jupiter.api.DynamicTest;
 import org.junit.jupiter.api.function.Executable;
 
@@ -103,7 +104,8 @@ final class Conventions {
     tests.add(test("has a Deployment and a Service", this::hasDeploymentAndService));
     perContainer(tests, "config is read from a mounted ConfigMap", this::configIsMounted);
     perContainer(tests, "REUSEPORT_* variables and flags are known settings", this::settingsAreKnown);
-    perContainer(tests, "TCP and UDP ports equal the configured port", this::serviceContainerPorts);
+    perContainer(tests, "TCP and UDP ports (TCP only, named http, for HTTP) equal the configured port",
+        this::serviceContainerPorts);
     perContainer(tests, "admin port equals the configured adminPort", this::adminContainerPort);
     perContainer(tests, "probes hit admin routes on the admin port", this::probes);
     perContainer(tests, "instances = CPU limit = ActiveProcessorCount", this::instancesMatchCpus);
@@ -174,6 +176,13 @@ final class Conventions {
 
   private void serviceContainerPorts(Deployment d, Container c) {
     int port = effectiveConfig(c).port();
+    if (Services.isHttp(effectiveConfig(c).service())) {
+      // an HTTP service binds no UDP socket; its TCP port is named http
+      assertThat(port(c, port, "TCP")).as("%s: TCP containerPort %d", where(d, c), port).isPresent()
+          .hasValueSatisfying(p -> assertThat(p.getName()).as("%s: HTTP port name", where(d, c)).isEqualTo("http"));
+      assertThat(port(c, port, "UDP")).as("%s: UDP containerPort of an HTTP service", where(d, c)).isEmpty();
+      return;
+    }
     ContainerPort tcp = port(c, port, "TCP")
         .orElseThrow(() -> new AssertionError(where(d, c) + ": no TCP containerPort " + port));
     ContainerPort udp = port(c, port, "UDP")

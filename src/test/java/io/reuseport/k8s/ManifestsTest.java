@@ -3,6 +3,7 @@ package io.reuseport.k8s;
 import io.fabric8.kubernetes.api.model.ConfigMap;
 import io.fabric8.kubernetes.api.model.Container;
 import io.fabric8.kubernetes.api.model.PodSecurityContext;
+import io.fabric8.kubernetes.api.model.Service;
 import io.fabric8.kubernetes.api.model.Sysctl;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.api.model.autoscaling.v2.HorizontalPodAutoscaler;
@@ -146,6 +147,18 @@ class ManifestsTest {
     assertThat(d.getSpec().getTemplate().getSpec().getSecurityContext().getRunAsUser()).isZero();
     assertThat(c.getEnv()).as("the pod fails loudly where CAP_BPF does not take effect")
         .anyMatch(e -> e.getName().equals("REUSEPORT_STEERING") && "bpf".equals(e.getValue()));
+  }
+
+  @Test
+  void httpOverlayServesAnHttpServiceOnAPortNamedHttpWithReadinessOnTheAdminPort() {
+    assumeKubectl();
+    Manifests http = rendered(OVERLAYS.resolve("http"));
+    Container c = http.one(Deployment.class).getSpec().getTemplate().getSpec().getContainers().get(0);
+    assertThat(c.getEnv()).anyMatch(e -> e.getName().equals("REUSEPORT_SERVICE") && "hello-http".equals(e.getValue()));
+    assertThat(c.getReadinessProbe().getHttpGet().getPort().getStrVal()).isEqualTo("admin");
+    assertThat(http.one(Service.class).getSpec().getPorts())
+        .extracting(p -> p.getName() + "/" + p.getProtocol())
+        .containsExactly("http/TCP", "admin/TCP");
   }
 
   private static DynamicContainer renderedChecks(Path dir) {

@@ -14,6 +14,7 @@ import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
@@ -21,7 +22,9 @@ import java.util.concurrent.atomic.LongAdder;
 /**
  * Churn load on an echo server on loopback: threads that each connect, send 16 bytes, read them back and close,
  * over and over, and threads that each send a numbered datagram and wait for its echo. Counts attempts and
- * failures; stops when told to. Blocking sockets on plain threads: this is the client, not the server.
+ * failures; stops when told to. A client thread that stops before that (a UDP socket error, anything thrown) would
+ * make its losses look like none: {@link #close} then fails, naming it and why. Blocking sockets on plain threads:
+ * this is the client, not the server.
  */
 final class Churn implements AutoCloseable {
 
@@ -41,6 +44,8 @@ final class Churn implements AutoCloseable {
   final LongAdder udpLost = new LongAdder();
   /** Failure reasons and how often each happened. */
   final Map<String, AtomicLong> reasons = new ConcurrentHashMap<>();
+  /** Client threads that stopped before {@link #close}, and why. */
+  private final Map<String, String> stopped = new ConcurrentHashMap<>();
   private final int port;
   private final List<Thread> threads = new ArrayList<>();
   private volatile boolean running = true;
@@ -48,12 +53,22 @@ final class Churn implements AutoCloseable {
   Churn(int port, int tcpThreads, int udpThreads) {
     this.port = port;
     for (int i = 0; i < tcpThreads; i++) {
-      threads.add(new Thread(this::tcpLoop, "churn-tcp-" + i));
+      threads.add(client("churn-tcp-" + i, this::tcpLoop));
     }
     for (int i = 0; i < udpThreads; i++) {
-      threads.add(new Thread(this::udpLoop, "churn-udp-" + i));
+      threads.add(client("churn-udp-" + i, this::udpLoop));
     }
     threads.forEach(Thread::start);
+  }
+
+  private Thread client(String name, Runnable loop) {
+    return new Thread(() -> {
+      try {
+        loop.run();
+      } catch (RuntimeException | Error e) {
+        stopped.put(name, e.toString());
+      }
+    }, name);
   }
 
   private void tcpLoop() {
@@ -99,6 +114,7 @@ final class Churn implements AutoCloseable {
       }
     } catch (IOException e) {
       reasons.computeIfAbsent("udp socket: " + e, k -> new AtomicLong()).incrementAndGet();
+      stopped.put(Thread.currentThread().getName(), e.toString());
     }
   }
 
@@ -125,14 +141,27 @@ final class Churn implements AutoCloseable {
         .put("tcpFailed", tcpFailed.sum())
         .put("udpSent", udpSent.sum())
         .put("udpLost", udpLost.sum())
-        .put("reasons", why);
+        .put("reasons", why)
+        .put("clientsStopped", new JsonObject(new TreeMap<String, Object>(stopped)));
   }
 
+  /**
+   * Stops the clients and waits for them (a connect and a read may each take {@value #TIMEOUT_MS} ms).
+   *
+   * @throws IllegalStateException when a client stopped early or does not stop: its losses were not counted
+   */
   @Override
   public void close() throws InterruptedException {
     running = false;
     for (Thread t : threads) {
-      t.join(10_000);
+      t.join(2L * TIMEOUT_MS + 5_000);
+      if (t.isAlive()) {
+        stopped.putIfAbsent(t.getName(), "still running " + (2 * TIMEOUT_MS + 5_000) + " ms after close");
+      }
+    }
+    if (!stopped.isEmpty()) {
+      throw new IllegalStateException("churn clients stopped before the end, their losses uncounted: " + stopped
+          + "; counts " + counts().encode());
     }
   }
 }

@@ -12,6 +12,7 @@ import org.junit.jupiter.params.provider.CsvSource;
 import java.io.IOException;
 import java.net.Socket;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -52,7 +53,8 @@ class SignalsTest {
 
   @Test
   void sighupIsLoggedAndIgnored() throws Exception {
-    try (ChildServer child = start()) {
+    // SIGHUP's default disposition in the child, however the suite was started (under nohup it inherits SIG_IGN)
+    try (ChildServer child = startUnder(List.of("env", "--default-signal=HUP"))) {
       int port = child.awaitReadyPort(60);
       child.signal("HUP");
       child.awaitLine("SIGHUP received: ignored", 30);
@@ -60,6 +62,22 @@ class SignalsTest {
       assertThat(child.isAlive()).isTrue();
       child.terminate();
       assertThat(child.awaitExit(60)).isZero();
+      assertThat(child.output()).noneMatch(l -> l.contains("SIGHUP is ignored, as inherited"));
+    }
+  }
+
+  /** As under {@code nohup}: the JVM keeps an inherited SIG_IGN, so the server says at start that it will. */
+  @Test
+  void sighupInheritedAsIgnoredIsSaidAtStart() throws Exception {
+    try (ChildServer child = startUnder(List.of("env", "--ignore-signal=HUP"))) {
+      int port = child.awaitReadyPort(60);
+      assertThat(child.output()).anyMatch(l -> l.contains("SIGHUP is ignored, as inherited from the parent"));
+      child.signal("HUP");
+      assertThat(Echo.tcp(port)).isTrue();
+      assertThat(child.isAlive()).isTrue();
+      child.terminate();
+      assertThat(child.awaitExit(60)).isZero();
+      assertThat(child.output()).noneMatch(l -> l.contains("SIGHUP received"));
     }
   }
 
@@ -92,11 +110,15 @@ class SignalsTest {
   }
 
   private ChildServer start(String... more) throws Exception {
+    return startUnder(List.of(), more);
+  }
+
+  private ChildServer startUnder(List<String> wrapper, String... more) throws Exception {
     String[] base = {"--host", "127.0.0.1", "--port", "0", "--admin-host", "127.0.0.1", "--admin-port", "0"};
     String[] args = new String[base.length + more.length];
     System.arraycopy(base, 0, args, 0, base.length);
     System.arraycopy(more, 0, args, base.length, more.length);
-    return ChildServer.start(dir, Map.of(), args);
+    return ChildServer.startUnder(wrapper, dir, Map.of(), List.of(), args);
   }
 
   private static int readOrReset(Socket socket) {

@@ -2,6 +2,7 @@ package io.reuseport.reliability;
 
 import io.reuseport.testsupport.Admin;
 import io.reuseport.testsupport.ChildServer;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -39,10 +40,11 @@ class TakeoverSignalsTest {
             assertThat(stopped.awaitExit(60)).as("exit after SIGTERM at '%s': %s", point, stopped.output())
                 .isZero();
             if (stopped.output().stream().anyMatch(l -> l.contains("took over port"))) {
-              // the signal came after the point of no return: an ordinary stop of the server that took over
+              // the signal came after the point of no return: an ordinary stop of the server that took over; the
+              // points left are not tried in this run, and the report says so (a skip, allowed in CI: AllowedSkip)
               assertThat(old.awaitExit(60)).isZero();
-              System.out.println("SIGTERM at '" + point + "' came after the hand-over; not counted");
-              return;
+              Assumptions.abort("SIGTERM at '" + point + "' came after the hand-over (" + abandoned + " of 3"
+                  + " points checked before it): an ordinary stop, the rest not tried in this run");
             }
             assertThat(stopped.output()).noneMatch(l -> l.contains("ready:"));
           }

@@ -20,6 +20,9 @@ class FdBudgetTest {
         "64 admin connections",
         "279 for the process (120 open now, 80 class path entries, 3 event loops x 5, 64 spare)",
         "serving at most 9828 connections per instance (98% of the configured 10000)", "raise the limit to 20343");
+    assertThat(fit.shortMessage()).as("the info line at every default start")
+        .isEqualTo("file descriptor limit 20000: serving at most 9828 connections per instance (configured 10000)")
+        .hasSizeLessThan(100);
   }
 
   @Test

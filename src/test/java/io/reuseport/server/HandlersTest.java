@@ -39,6 +39,27 @@ class HandlersTest {
     }
   }
 
+  /** A lambda handler never thinks about the peer's end: TcpHandler.onEnd's default closes after the replies. */
+  @Test
+  void aLambdaHandlerClosesWhenThePeerEnds() {
+    Service lambda = new Service() {
+      @Override
+      public TcpHandler onConnect(TcpSession session) {
+        return data -> session.write(Buffer.buffer(data.toString().toUpperCase()));
+      }
+
+      @Override
+      public void onDatagram(Buffer payload, DatagramReply sender) {
+      }
+    };
+    try (EmbeddedTcp tcp = EmbeddedTcp.connect(lambda)) {
+      tcp.read(Buffer.buffer("bye")).endInput();
+      assertThat(tcp.sent().toString()).isEqualTo("BYE");
+      assertThat(tcp.isOpen()).isFalse();
+      assertThat(tcp.counters().tcpActive).isZero();
+    }
+  }
+
   @Test
   void aHalfClosedPeerGetsItsPendingReplyBeforeTheClose() {
     try (EmbeddedTcp tcp = EmbeddedTcp.connect(new EchoService())) {

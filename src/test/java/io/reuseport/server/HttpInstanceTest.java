@@ -1,6 +1,7 @@
 package io.reuseport.server;
 
 import io.reuseport.app.RunningServer;
+import io.reuseport.config.ConfigException;
 import io.reuseport.stats.InstanceSnapshot;
 import io.reuseport.testsupport.AsyncServers;
 import io.reuseport.testsupport.RouterHttpService;
@@ -157,6 +158,84 @@ class HttpInstanceTest {
             .compose(answer -> VertxClients.closedByServer(socket)))
         .compose(rest -> AsyncServers.awaitTotal(vertx, server, s -> s.tcp().closed(), 1))
         .onComplete(test.succeedingThenComplete());
+  }
+
+  @Test
+  void statsAndMetricsShowEachWorkersRequests(Vertx vertx, VertxTestContext test) {
+    web = WebClient.create(vertx);
+    AsyncServers.start(new JsonObject().put("service", RouterHttpService.NAME).put("instances", 1))
+        .compose(started -> {
+          server = started;
+          return Future.all(getOn(server.port(), "/status/204"), getOn(server.port(), "/status/503"),
+              getOn(server.port(), "/id"));
+        })
+        // the fresh report first: /metrics reads the collector's latest snapshots, which it brings in
+        .compose(answered -> getOn(server.adminPort(), "/stats?fresh=true"))
+        .compose(stats -> Future.all(Future.succeededFuture(stats), getOn(server.adminPort(), "/metrics")))
+        .onComplete(test.succeeding(admin -> test.verify(() -> {
+          JsonObject stats = ((HttpResponse<Buffer>) admin.resultAt(0)).bodyAsJsonObject();
+          JsonObject http = stats.getJsonArray("instances").getJsonObject(0).getJsonObject("http");
+          assertThat(http.getLong("requests")).isEqualTo(3);
+          assertThat(http.getJsonObject("byStatusClass").getLong("2xx")).isEqualTo(2);
+          assertThat(http.getJsonObject("byStatusClass").getLong("5xx")).isEqualTo(1);
+          assertThat(http.getJsonObject("latency").fieldNames()).containsExactlyInAnyOrder("p50Ms", "p99Ms");
+          assertThat(stats.getJsonObject("totals").getJsonObject("http").getLong("requests")).isEqualTo(3);
+          assertThat(stats.getJsonObject("fairness").getJsonObject("httpRequests").getLong("sample")).isEqualTo(3);
+          assertThat(stats.getBoolean("http")).isTrue();
+          String metrics = ((HttpResponse<Buffer>) admin.resultAt(1)).bodyAsString();
+          assertThat(metrics)
+              .contains("reuseport_http_requests_total{status_class=\"2xx\",worker=\"0\"} 2.0")
+              .contains("reuseport_http_requests_total{status_class=\"5xx\",worker=\"0\"} 1.0")
+              .contains("reuseport_http_request_duration_seconds_bucket{worker=\"0\",le=\"+Inf\"} 3")
+              .contains("reuseport_http_request_duration_seconds_count{worker=\"0\"} 3");
+          test.completeNow();
+        })));
+  }
+
+  @Test
+  void aRequestInFlightWhenTheServerStopsIsAnsweredWhole(Vertx vertx, VertxTestContext test) {
+    web = WebClient.create(vertx);
+    AsyncServers.start(new JsonObject().put("service", RouterHttpService.NAME).put("instances", 1))
+        .compose(started -> {
+          server = started;
+          Future<HttpResponse<Buffer>> slow = getOn(server.port(), "/slow?ms=500");
+          // the request is in flight (its head counted) before the stop begins
+          return AsyncServers.awaitTotal(vertx, server, s -> s.http().active(), 1)
+              .compose(inFlight -> {
+                RunningServer stopping = server;
+                server = null;
+                return Future.all(slow, stopping.stop());
+              })
+              .map(both -> slow.result());
+        })
+        .onComplete(test.succeeding(response -> test.verify(() -> {
+          assertThat(response.statusCode()).isEqualTo(200);
+          assertThat(response.bodyAsString()).isEqualTo("slow");
+          test.completeNow();
+        })));
+  }
+
+  @Test
+  void aTlsFileThatCannotBeReadOrSharedBalancingStopsTheStartNamingTheSetting(VertxTestContext test) {
+    AsyncServers.start(new JsonObject().put("service", "hello-http").put("tlsCertPath", "/nonexistent/cert.pem"))
+        .recover(half -> {
+          test.verify(() -> assertThat(half).isInstanceOf(ConfigException.class).hasMessageContaining("tlsKeyPath"));
+          return AsyncServers.start(new JsonObject().put("service", "hello-http")
+              .put("tlsCertPath", "/nonexistent/cert.pem").put("tlsKeyPath", "/nonexistent/key.pem"));
+        })
+        .recover(tls -> {
+          test.verify(() -> assertThat(tls).isInstanceOf(ConfigException.class)
+              .hasMessageContaining("tlsCertPath").hasMessageContaining("no such file"));
+          return AsyncServers.start(new JsonObject().put("service", "hello-http").put("balancing", "shared"));
+        })
+        .onComplete(test.failing(shared -> test.verify(() -> {
+          assertThat(shared).isInstanceOf(ConfigException.class).hasMessageContaining("balancing");
+          test.completeNow();
+        })));
+  }
+
+  private Future<HttpResponse<Buffer>> getOn(int port, String path) {
+    return web.get(port, VertxClients.LOOPBACK, path).send();
   }
 
   private Future<HttpResponse<Buffer>> get(String path) {

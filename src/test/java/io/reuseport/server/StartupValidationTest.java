@@ -40,6 +40,7 @@ class StartupValidationTest {
       "--port nine            | invalid setting 'port' (flag --port): expected an integer, got 'nine'",
       "--instances 0          | invalid setting 'instances' (flag --instances): 0 is out of range 1..1024",
       "--no-such-flag 1       | Unknown options: '--no-such-flag'",
+      "--porrt 9500           | Unknown options: '--porrt', '9500'; did you mean --port?",
       "--host not-a-host      | invalid setting 'host' (flag --host): 'not-a-host' is neither an IP address nor a"
           + " host name that resolves",
       "--admin-host nowhere.invalid | invalid setting 'adminHost' (flag --admin-host): 'nowhere.invalid' is neither",
@@ -48,6 +49,15 @@ class StartupValidationTest {
   })
   void badFlagsStopStartUpWithOneLine(String args, String message) throws Exception {
     assertRejected(ChildServer.start(dir, Map.of(), args.trim().split("\\s+")), message);
+  }
+
+  /** Nothing before the error: no INFO line of a start-up that is not going to happen. */
+  @Test
+  void anUnknownServicePrintsItsOneLineOnly() throws Exception {
+    ChildServer child = ChildServer.start(dir, Map.of(), "--host", "127.0.0.1", "--port", "0", "--admin-port", "0",
+        "--service", "nosuch");
+    assertRejected(child, "invalid setting 'service' (flag --service): 'nosuch' is not one of");
+    assertThat(child.output()).as("output").hasSize(1);
   }
 
   @Test

@@ -8,6 +8,7 @@ import io.reuseport.testsupport.VertxClients;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonObject;
+import io.vertx.core.net.NetClient;
 import io.vertx.junit5.VertxExtension;
 import io.vertx.junit5.VertxTestContext;
 import org.junit.jupiter.api.Test;
@@ -47,9 +48,11 @@ class TransportTest {
             assertThat(KernelSockets.tcpListeners(server.port())).hasSize(2);
             assertThat(KernelSockets.udpSockets(server.port())).hasSize(2);
           });
-          vertx.createNetClient().connect(server.port(), VertxClients.LOOPBACK)
+          NetClient client = vertx.createNetClient();
+          client.connect(server.port(), VertxClients.LOOPBACK)
               .compose(socket -> VertxClients.exchange(socket, Buffer.buffer(new byte[] {5}), 1)
                   .andThen(echoed -> socket.close()))
+              .eventually(client::close)
               .eventually(server::stop)
               .onComplete(test.succeeding(echoed -> test.verify(() -> {
                 assertThat(echoed.getByte(0)).isEqualTo((byte) 5);

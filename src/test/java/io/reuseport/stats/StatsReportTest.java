@@ -19,9 +19,9 @@ class StatsReportTest {
         new InstanceSnapshot.TcpCounts(5, 1, 4, 2, 100, 90, 1, 3),
         new InstanceSnapshot.UdpCounts(6, 5, 60, 50, 1, 1), InstanceSnapshot.HttpCounts.ZERO);
     PortGroup group = new PortGroup(2, 2, 0, 0, Map.of(11, 4L));
-    JsonObject report = StatsReport.build(new StatsCollectorOptions(2, "epoll", "reuseport", 0, 1_000, 0.5, 100),
+    JsonObject report = StatsReport.build(new StatsCollectorOptions(2, "epoll", "reuseport", 0, 1_000, 0.5, 100, false),
         new InstanceSnapshot[] {first, null}, new long[] {10, 0}, new Rates[2], group, Fairness.of(new long[0]),
-        Fairness.of(new long[0]), List.of(1), 1_000);
+        Fairness.of(new long[0]), Fairness.of(new long[0]), List.of(1), 1_000);
 
     JsonObject one = report.getJsonArray("instances").getJsonObject(0);
     assertThat(one.getString("eventLoop")).isEqualTo("loop-0");

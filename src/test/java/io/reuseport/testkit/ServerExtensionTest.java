@@ -2,8 +2,8 @@ package io.reuseport.testkit;
 
 import io.reuseport.app.RunningServer;
 import io.reuseport.testsupport.Clients;
-import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
+import io.vertx.core.net.NetClient;
 import io.vertx.junit5.Timeout;
 import io.vertx.junit5.VertxExtension;
 import io.vertx.junit5.VertxTestContext;
@@ -18,7 +18,7 @@ import java.util.concurrent.TimeUnit;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * The test kit as a service author uses it: a real echo server per test, Vert.x clients on the test's Vertx.
+ * The test kit as a service author uses it: a real echo server per test, a Vert.x client the kit keeps and closes.
  */
 @ExtendWith(VertxExtension.class)
 @ServerUnderTest(service = "echo", instances = 2)
@@ -26,9 +26,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 class ServerExtensionTest {
 
   @Test
-  void theServerUnderTestAnswersOnItsPort(RunningServer server, Vertx vertx, VertxTestContext test) {
+  void theServerUnderTestAnswersOnItsPort(RunningServer server, NetClient client, VertxTestContext test) {
     assertThat(server.instances()).hasSize(2);
-    vertx.createNetClient().connect(server.port(), "127.0.0.1").onComplete(test.succeeding(socket -> {
+    client.connect(server.port(), "127.0.0.1").onComplete(test.succeeding(socket -> {
       socket.handler(data -> test.verify(() -> {
         assertThat(data.toString()).isEqualTo("ping");
         socket.close().onComplete(test.succeedingThenComplete());

@@ -26,7 +26,7 @@ public final class FarewellService implements Service {
       }
 
       @Override
-      public void onEnd() {
+      public void onEnd(TcpSession ended) {
         session.write(Buffer.buffer(FAREWELL));
         session.close();
       }

@@ -11,7 +11,8 @@ import io.vertx.ext.web.Router;
 /**
  * An HTTP service written as a vertx-web {@link Router}, one per instance, the way an application would: {@code GET
  * /id} answers which instance and which thread served it (JSON), {@code GET /stall?ms=N} blocks the instance's event
- * loop for N ms (the one place an HTTP test does it, on purpose) and then answers, {@code GET /status/N} answers
+ * loop for N ms (the one place an HTTP test does it, on purpose) and then answers, {@code GET /slow?ms=N} answers
+ * after N ms without blocking anything, {@code GET /status/N} answers
  * status N, {@code /ws} upgrades to a WebSocket that echoes each text message prefixed with the instance's id.
  */
 public final class RouterHttpService {
@@ -38,6 +39,8 @@ public final class RouterHttpService {
       }
       rc.end("stalled");
     });
+    router.get("/slow").handler(rc -> context.vertx().setTimer(Long.parseLong(rc.queryParams().get("ms")),
+        t -> rc.end("slow")));
     router.get("/status/:code").handler(rc -> rc.response()
         .setStatusCode(Integer.parseInt(rc.pathParam("code"))).end());
     router.get("/ws").handler(rc -> rc.request().toWebSocket().onSuccess(ws ->

@@ -41,12 +41,6 @@ public final class StallService implements Service {
           session.write(data);
         }
       }
-
-      @Override
-      public void onEnd() {
-        // like echo: the peer is done, so is this connection (else a drain waits for it)
-        session.close();
-      }
     };
   }
 

@@ -8,6 +8,7 @@ import io.vertx.core.datagram.DatagramSocket;
 import io.vertx.core.datagram.DatagramSocketOptions;
 import io.vertx.core.http.HttpClient;
 import io.vertx.core.http.HttpMethod;
+import io.vertx.core.net.NetClient;
 import io.vertx.core.net.NetSocket;
 import io.vertx.core.parsetools.RecordParser;
 
@@ -16,7 +17,9 @@ import java.util.Queue;
 import java.util.concurrent.ConcurrentLinkedQueue;
 
 /**
- * Vert.x clients on loopback for vertx-junit5 tests: each call returns a future; the test's timeout bounds it.
+ * Vert.x clients on loopback for vertx-junit5 tests: each call returns a future; the test's timeout bounds it. A
+ * helper that opens a connection creates its client, keeps it referenced until the exchange ends and then closes it:
+ * Vert.x 5 closes a client nothing refers to any more when the GC runs, with its connections.
  */
 public final class VertxClients {
 
@@ -31,7 +34,8 @@ public final class VertxClients {
 
   /** A fresh connection (new source port) to the whoami service: {@code [instance, thread]}. */
   public static Future<String[]> whoamiTcp(Vertx vertx, int port) {
-    return vertx.createNetClient().connect(port, LOOPBACK).compose(socket -> {
+    NetClient client = vertx.createNetClient();
+    return client.connect(port, LOOPBACK).compose(socket -> {
       Promise<String[]> line = Promise.promise();
       Buffer received = Buffer.buffer();
       socket.handler(data -> {
@@ -43,7 +47,7 @@ public final class VertxClients {
       });
       socket.closeHandler(v -> line.tryFail("connection closed before the whoami line"));
       return line.future().andThen(done -> socket.close());
-    });
+    }).eventually(client::close);
   }
 
   /** Writes {@code request} and completes with the first {@code expected} bytes that come back. */
@@ -75,7 +79,8 @@ public final class VertxClients {
    * answer and close before reading everything, and the answer is still there to read.
    */
   public static Future<Buffer> head(Vertx vertx, int port, Buffer request, int count) {
-    return vertx.createNetClient().connect(port, LOOPBACK).compose(socket -> {
+    NetClient client = vertx.createNetClient();
+    return client.connect(port, LOOPBACK).compose(socket -> {
       Promise<Buffer> head = Promise.promise();
       Buffer received = Buffer.buffer();
       socket.handler(data -> {
@@ -87,7 +92,7 @@ public final class VertxClients {
       socket.closeHandler(v -> head.tryComplete(received));
       socket.write(request);
       return head.future().andThen(done -> socket.close());
-    });
+    }).eventually(client::close);
   }
 
   /** {@code GET} on the admin server. */
