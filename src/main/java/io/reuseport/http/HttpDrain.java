@@ -39,8 +39,7 @@ final class HttpDrain {
   /**
    * A request's headers arrived on this connection: from here on its responses can be drained. Called for every
    * request; a response always follows a request, so nothing is missed by hooking in here rather than when the
-   * connection opens. (Vert.x's {@code HttpServer.connectionHandler} would be earlier, but with one set, connections
-   * opened at once on a fresh server were closed unanswered: seen in {@code HttpBadInputTest}, not understood.)
+   * connection opens.
    */
   void request(Channel channel, HttpConnection connection, boolean http1) {
     if (http1) {
