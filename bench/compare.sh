@@ -28,7 +28,8 @@
 # --server-warmup: before round 1, each load runs this long against each server, uncounted, so that no server is
 # measured with a cold JIT in round 1 (default 3; 0 skips).
 # The report replaces the output file, except for sections other scripts made that were appended to it by hand:
-# "## Steering..." (bench/steering.sh) always, and "## sockperf..." unless this run has --sockperf; they are carried
+# "## Steering..." (bench/steering.sh) and "## HTTP..." (bench/http.sh) always, and "## sockperf..." unless this run
+# has --sockperf; they are carried
 # over from the file being replaced, at the end.
 set -euo pipefail
 
@@ -519,6 +520,7 @@ carried_section() {
 {
   [ "$SOCKPERF" = 1 ] || carried_section "## sockperf"
   carried_section "## Steering"
+  carried_section "## HTTP"
 } >"$WORK/carried.md"
 if [ -s "$WORK/carried.md" ]; then
   log "kept from the previous $OUT: $(grep '^## ' "$WORK/carried.md" | cut -c4-40 | paste -sd ';' -)"

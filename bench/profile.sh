@@ -5,11 +5,15 @@
 # where the samples end: kernel vs Java, per system call, per code owner (Netty, Vert.x, this server, JVM) and the
 # hottest frames. This is how bench/ANALYSIS.md's profiles were taken; loopback only, every load bounded.
 #
-#   bench/profile.sh [--load tcp-churn|tcp-echo|udp-echo] [--instances N] [--transport epoll|io_uring]
-#                    [--warmup SECONDS] [--duration SECONDS] [--interval 500us] [--out DIR] [-- SERVER_ARGS...]
+#   bench/profile.sh [--load tcp-churn|tcp-echo|udp-echo|http-keep-alive|http-close|h2c] [--instances N]
+#                    [--transport epoll|io_uring] [--warmup SECONDS] [--duration SECONDS] [--interval 500us]
+#                    [--http-peer shared|per-vertx] [--out DIR] [-- SERVER_ARGS...]
 #
 # tcp-churn is driven by bench/churn.c (built with gcc), tcp-echo and udp-echo by the `load` command, 64
-# connections or flows. Needs the fat jar (mvn -DskipTests package) and a JDK (its attach API).
+# connections or flows; the HTTP loads as bench/http.sh drives them: wrk keep-alive and `Connection: close` (64
+# connections), h2load h2c (32 x 10), against `--service hello-http` (or, with --http-peer, Vert.x's own HTTP
+# server from src/test/java/io/reuseport/bench/HttpPeers.java, to compare). Needs the fat jar (mvn -DskipTests
+# package) and a JDK (its attach API).
 set -euo pipefail
 
 LOAD=tcp-churn
@@ -18,6 +22,7 @@ TRANSPORT=epoll
 WARMUP=15
 DURATION=10
 INTERVAL=500us
+HTTP_PEER=
 REPO=$(cd "$(dirname "$0")/.." && pwd)
 OUT=
 SERVER_ARGS=()
@@ -30,15 +35,26 @@ while [ $# -gt 0 ]; do
     --duration) DURATION=$2; shift 2 ;;
     --interval) INTERVAL=$2; shift 2 ;;
     --out) OUT=$2; shift 2 ;;
+    --http-peer) HTTP_PEER=$2; shift 2 ;;
     --) shift; SERVER_ARGS=("$@"); break ;;
-    -h|--help) sed -n '2,12p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,16p' "$0"; exit 0 ;;
     *) echo "profile.sh: unknown argument $1 (see --help)" >&2; exit 2 ;;
   esac
 done
 case "$LOAD" in
   tcp-churn) PAYLOAD=32 ;;
   tcp-echo|udp-echo) PAYLOAD=64 ;;
-  *) echo "profile.sh: --load must be tcp-churn, tcp-echo or udp-echo, not $LOAD" >&2; exit 2 ;;
+  http-keep-alive|http-close|h2c)
+    PAYLOAD=0
+    command -v wrk >/dev/null && command -v h2load >/dev/null ||
+      { echo "profile.sh: the HTTP loads need wrk and h2load (Debian: wrk, nghttp2-client)" >&2; exit 2; }
+    [ ${#SERVER_ARGS[@]} -gt 0 ] || SERVER_ARGS=(--service hello-http) ;;
+  *) echo "profile.sh: --load must be tcp-churn, tcp-echo, udp-echo, http-keep-alive, http-close or h2c," \
+    "not $LOAD" >&2; exit 2 ;;
+esac
+case "$HTTP_PEER" in
+  ''|shared|per-vertx) ;;
+  *) echo "profile.sh: --http-peer must be shared or per-vertx, not $HTTP_PEER" >&2; exit 2 ;;
 esac
 [[ "$WARMUP" =~ ^[0-9]+$ && "$DURATION" =~ ^[1-9][0-9]*$ && "$DURATION" -le 120 ]] ||
   { echo "profile.sh: --warmup and --duration are whole seconds, the duration 1..120" >&2; exit 2; }
@@ -91,13 +107,22 @@ free_port() {
 PORT=$(free_port)
 ADMIN_PORT=$(free_port)
 # DebugNonSafepoints: frames attributed to the line that ran, not to the nearest safepoint
-java -XX:+UnlockDiagnosticVMOptions -XX:+DebugNonSafepoints -jar "$JAR" --host 127.0.0.1 --port "$PORT" \
-  --admin-host 127.0.0.1 --admin-port "$ADMIN_PORT" --instances "$INSTANCES" --transport "$TRANSPORT" \
-  "${SERVER_ARGS[@]}" >"$WORK/server.log" 2>&1 &
+if [ -n "$HTTP_PEER" ]; then
+  java -XX:+UnlockDiagnosticVMOptions -XX:+DebugNonSafepoints -cp "$JAR:$REPO/target/test-classes" \
+    io.reuseport.bench.HttpPeers "$HTTP_PEER" "$PORT" "$INSTANCES" >"$WORK/server.log" 2>&1 &
+else
+  java -XX:+UnlockDiagnosticVMOptions -XX:+DebugNonSafepoints -jar "$JAR" --host 127.0.0.1 --port "$PORT" \
+    --admin-host 127.0.0.1 --admin-port "$ADMIN_PORT" --instances "$INSTANCES" --transport "$TRANSPORT" \
+    "${SERVER_ARGS[@]}" >"$WORK/server.log" 2>&1 &
+fi
 SERVER=$!
 PIDS+=("$SERVER")
-for _ in $(seq 1 100); do
-  curl -sf "http://127.0.0.1:$ADMIN_PORT/health/ready" >/dev/null 2>&1 && break
+for _ in $(seq 1 300); do
+  if [ -n "$HTTP_PEER" ]; then
+    grep -q 'HttpPeers:' "$WORK/server.log" && break
+  else
+    curl -sf "http://127.0.0.1:$ADMIN_PORT/health/ready" >/dev/null 2>&1 && break
+  fi
   kill -0 "$SERVER" 2>/dev/null || { echo "profile.sh: the server exited:" >&2; cat "$WORK/server.log" >&2; exit 1; }
   sleep 0.1
 done
@@ -105,6 +130,13 @@ done
 run_load() { # seconds
   if [ "$LOAD" = tcp-churn ]; then
     "$WORK/churn" 127.0.0.1 "$PORT" 64 "$1" 0 "$PAYLOAD"
+  elif [ "$LOAD" = http-keep-alive ]; then
+    wrk -t 1 -c 64 -d "${1}s" "http://127.0.0.1:$PORT/plaintext" | grep -E 'requests in|Requests/sec|errors'
+  elif [ "$LOAD" = http-close ]; then
+    wrk -t 1 -c 64 -d "${1}s" -H 'Connection: close' "http://127.0.0.1:$PORT/plaintext" |
+      grep -E 'requests in|Requests/sec|errors'
+  elif [ "$LOAD" = h2c ]; then
+    h2load -t 1 -c 32 -m 10 -D "$1" "http://127.0.0.1:$PORT/plaintext" | grep -E '^(finished|requests:)'
   else
     java -jar "$JAR" load --mode "$LOAD" --target "127.0.0.1:$PORT" --concurrency 64 --payload "$PAYLOAD" \
       --duration "${1}s" --json 2>/dev/null | tail -n 1
@@ -114,7 +146,8 @@ if [ "$LOAD" = tcp-churn ]; then
   gcc -O2 -o "$WORK/churn" "$REPO/bench/churn.c" || { echo "profile.sh: tcp-churn needs gcc" >&2; exit 2; }
 fi
 
-echo "profile.sh: server pid $SERVER, $INSTANCES instances on $TRANSPORT, port $PORT; warming up ${WARMUP} s" >&2
+echo "profile.sh: server pid $SERVER (${HTTP_PEER:+Vert.x HTTP peer $HTTP_PEER, }$INSTANCES instances on" \
+  "$TRANSPORT), port $PORT; warming up ${WARMUP} s" >&2
 [ "$WARMUP" = 0 ] || run_load "$WARMUP" >/dev/null
 # the load runs 2 s longer on each side than the profile, so the profile sees only the steady middle
 run_load $((DURATION + 4)) >"$WORK/load.json" &
@@ -132,7 +165,7 @@ cp "$WORK/server.log" "$OUT/server.log"
 # Summary of the collapsed stacks ("frame;frame;... COUNT"; kernel frames end in _[k], Java ones in _[j], _[i]
 # (inlined), _[1] (C1) or _[0] (interpreted))
 awk -v load="$LOAD" -v transport="$TRANSPORT" -v instances="$INSTANCES" -v la="$LOAD_BEFORE" \
-    -v result="$(cat "$WORK/load.json")" '
+    -v result="$(tr -s '\n ' ' ' <"$WORK/load.json")" '
   {
     n = $NF; $NF = ""; stack = $0; sub(/ $/, "", stack)
     total += n

@@ -12,7 +12,7 @@ import java.util.function.Function;
 import java.util.function.ToLongFunction;
 
 /**
- * Exposes the collector's view as Micrometer meters: per instance (label {@code instance}, bounded by the instance
+ * Exposes the collector's view as Micrometer meters: per instance (label {@code worker}, bounded by the instance
  * count; never a client address) and fairness gauges. Meters read the collector's latest snapshots when scraped.
  */
 public final class StatsMeters {
@@ -29,7 +29,10 @@ public final class StatsMeters {
       new InstanceCounter("reuseport.tcp.connections.closed", "TCP connections closed", s -> s.tcp().closed()),
       new InstanceCounter("reuseport.tcp.bytes.received", "TCP bytes received", s -> s.tcp().bytesIn()),
       new InstanceCounter("reuseport.tcp.bytes.sent", "TCP bytes sent", s -> s.tcp().bytesOut()),
-      new InstanceCounter("reuseport.tcp.errors", "TCP connection and service errors", s -> s.tcp().errors()),
+      new InstanceCounter("reuseport.tcp.errors", "TCP connections closed for a failure here (service error,"
+          + " failed write to a live peer)", s -> s.tcp().errors()),
+      new InstanceCounter("reuseport.tcp.peer.resets", "TCP connections the peer closed with a reset (SO_LINGER 0)",
+          s -> s.tcp().resets()),
       new InstanceCounter("reuseport.udp.datagrams.received", "UDP datagrams received",
           s -> s.udp().datagramsIn()),
       new InstanceCounter("reuseport.udp.datagrams.sent", "UDP datagrams sent", s -> s.udp().datagramsOut()),
@@ -50,10 +53,10 @@ public final class StatsMeters {
       String instance = Integer.toString(i);
       for (InstanceCounter c : COUNTERS) {
         FunctionCounter.builder(c.name(), collector, col -> value(col, id, c.value())).description(c.help())
-            .tag("instance", instance).register(registry);
+            .tag("worker", instance).register(registry);
       }
       Gauge.builder("reuseport.tcp.connections.active", collector, col -> value(col, id, s -> s.tcp().active()))
-          .description("TCP connections open").tag("instance", instance).register(registry);
+          .description("TCP connections open").tag("worker", instance).register(registry);
       health(registry, collector, id, instance);
     }
     fairness(registry, "tcp", "start", collector, c -> c.tcpSinceStart());
@@ -72,10 +75,10 @@ public final class StatsMeters {
   private static void health(MeterRegistry registry, StatsCollector collector, int id, String instance) {
     FunctionCounter.builder("reuseport.udp.drops", collector, col -> col.udpDrops(id))
         .description("datagrams the kernel dropped on this instance's UDP socket (receive buffer full)")
-        .tag("instance", instance).register(registry);
+        .tag("worker", instance).register(registry);
     Gauge.builder("reuseport.instance.stale", collector, col -> col.isStale(id) ? 1 : 0)
         .description("1 while this instance's reports stopped coming (event loop blocked?), else 0")
-        .tag("instance", instance).register(registry);
+        .tag("worker", instance).register(registry);
   }
 
   private static void fairness(MeterRegistry registry, String kind, String window, StatsCollector collector,

@@ -9,9 +9,10 @@ import io.reuseport.stats.InstanceCounters;
  *
  * <p>The rules: a connection beyond {@code maxConnectionsPerInstance} open ones is counted {@code rejected} and
  * closed at once by the caller (never {@code accepted}, {@code active} or {@code closed}); every admitted one is
- * counted {@code accepted} and {@code active} until it closes, then {@code closed} once; and one that failed (a
- * reset, a failed write, a service error: whatever failed first, the connection is closed for it) counts one
- * {@code errors} when it closes, however many of its pending reads and writes fail with it.
+ * counted {@code accepted} and {@code active} until it closes, then {@code closed} once; and how it ended counts
+ * once when it closes, however many of its pending reads and writes fail with it: {@code resets} when the peer
+ * closed with a reset (its way of closing, not a fault here), {@code errors} when something went wrong here (a
+ * service error, a failed write to a live peer). Whatever ended it first decides.
  */
 final class ConnectionAdmission {
 
@@ -39,16 +40,34 @@ final class ConnectionAdmission {
     return true;
   }
 
-  /**
-   * An admitted connection closed; call it once per connection.
-   *
-   * @param failed whether anything failed on it before (counted as one error, whatever it was and however often)
-   */
-  void closed(boolean failed) {
+  /** An admitted connection closed; call it once per connection, with what ended it first. */
+  void closed(Ending ending) {
     counters.tcpActive--;
     counters.tcpClosed++;
-    if (failed) {
-      counters.tcpErrors++;
+    switch (ending) {
+      case PEER_RESET -> counters.tcpResets++;
+      case FAILED -> counters.tcpErrors++;
+      case CLEAN -> { }
+    }
+  }
+
+  /** What ended a connection; the first that happened decides. */
+  enum Ending {
+    /** Closed by either side without a failure. */
+    CLEAN,
+    /** The peer reset it ({@link PeerReset}). */
+    PEER_RESET,
+    /** Something failed here: a service error, a failed write to a live peer, a failed set-up. */
+    FAILED;
+
+    /** This ending, or {@code next} if nothing ended the connection yet. */
+    Ending then(Ending next) {
+      return this == CLEAN ? next : this;
+    }
+
+    /** How a socket failure ends a connection: the peer's reset or a failure here. */
+    static Ending of(Throwable socketFailure) {
+      return PeerReset.is(socketFailure) ? PEER_RESET : FAILED;
     }
   }
 }

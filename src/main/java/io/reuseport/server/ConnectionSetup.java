@@ -44,7 +44,7 @@ final class ConnectionSetup implements ConnectionAcceptor.Setup {
           new TcpConnectionHandler(service, admission, open, idle));
     } catch (Throwable t) {
       // no handler to count its close (e.g. its class failed to load): undo the admission; the acceptor closes it
-      admission.closed(true);
+      admission.closed(ConnectionAdmission.Ending.FAILED);
       throw t;
     }
   }

@@ -235,7 +235,9 @@ final class HttpInstance extends VerticleBase implements ServerInstance {
       open.add(connection);
       connection.closeFuture().addListener(closed -> {
         open.remove(connection);
-        admission.closed(false);
+        // Vert.x's HTTP pipeline owns the socket's errors: HTTP connections are not told apart by how they ended
+        // (tcp.errors and tcp.resets stay 0 for them; a follow-up can take them from the metrics SPI)
+        admission.closed(ConnectionAdmission.Ending.CLEAN);
       });
       http.serve(connection);
     }

@@ -161,13 +161,13 @@ final class SharedInstance extends VerticleBase implements ServerInstance {
   }
 
   /**
-   * One admitted connection: the service's view of it, and how it ends. A failed write, a socket error or a service
-   * error closes it; {@link ConnectionAdmission} counts it when it closes, as the reuseport handler does.
+   * One admitted connection: the service's view of it, and how it ends. A failed write, a socket error, the peer's
+   * reset or a service error closes it; {@link ConnectionAdmission} counts it when it closes, as the reuseport handler does.
    */
   private final class Session implements Service.TcpSession, Handler<Void> {
     private final NetSocket socket;
-    /** Whether something failed on this connection: it counts one error when it closes. */
-    private boolean failed;
+    /** What ended this connection first, counted when it closes. */
+    private ConnectionAdmission.Ending ending = ConnectionAdmission.Ending.CLEAN;
     /** Takes the outcome of every write: one object per connection, nothing allocated per write. */
     private final Handler<AsyncResult<Void>> written = result -> {
       if (result.failed()) {
@@ -202,19 +202,19 @@ final class SharedInstance extends VerticleBase implements ServerInstance {
     /** The connection closed (the close handler). */
     @Override
     public void handle(Void closed) {
-      admission.closed(failed);
+      admission.closed(ending);
     }
 
     /** A reset, a failed read or write: a peer's doing, so logged at debug only. */
     void socketFailed(Throwable cause) {
-      failed = true;
+      ending = ending.then(ConnectionAdmission.Ending.of(cause));
       LOG.debug("connection {} failed: {}", socket.remoteAddress(), cause.toString());
       socket.close();
     }
 
     /** The service threw (an Error too, handled as the reuseport handler does): closed, one error. */
     void serviceFailed(Throwable cause) {
-      failed = true;
+      ending = ending.then(ConnectionAdmission.Ending.FAILED);
       LOG.warn("service error on connection {}, closing it: {}", socket.remoteAddress(), cause.toString());
       socket.close();
     }

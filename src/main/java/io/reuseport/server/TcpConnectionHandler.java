@@ -17,8 +17,8 @@ import java.util.Set;
 
 /**
  * One accepted TCP connection of a reuseport instance: counts its bytes, hands them to the service, and applies
- * backpressure (no reads while the write queue is above its high-water mark). A service error or a socket error
- * closes this connection only; how it ended is counted by {@link ConnectionAdmission}.
+ * backpressure (no reads while the write queue is above its high-water mark). A service error, a socket error or
+ * the peer's reset closes this connection only; how it ended is counted by {@link ConnectionAdmission}.
  */
 final class TcpConnectionHandler extends ChannelInboundHandlerAdapter implements Service.TcpSession {
 
@@ -38,8 +38,8 @@ final class TcpConnectionHandler extends ChannelInboundHandlerAdapter implements
   private Buffer currentIn;
   private ByteBuf currentInBuf;
   private boolean needsFlush;
-  /** Whether something failed on this connection: it counts one error when it closes. */
-  private boolean failed;
+  /** What ended this connection first, counted when it closes. */
+  private ConnectionAdmission.Ending ending = ConnectionAdmission.Ending.CLEAN;
 
   TcpConnectionHandler(Service service, ConnectionAdmission admission, Set<Channel> open, IdleSweeper idle) {
     this.service = service;
@@ -70,7 +70,7 @@ final class TcpConnectionHandler extends ChannelInboundHandlerAdapter implements
   @Override
   public void channelInactive(ChannelHandlerContext ctx) {
     if (open.remove(channel)) {
-      admission.closed(failed);
+      admission.closed(ending);
     }
   }
 
@@ -128,7 +128,7 @@ final class TcpConnectionHandler extends ChannelInboundHandlerAdapter implements
   @Override
   public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
     // a reset can surface once per pending read and write: the connection counts once, when it closes
-    failed = true;
+    ending = ending.then(ConnectionAdmission.Ending.of(cause));
     LOG.debug("connection {} failed: {}", channel.remoteAddress(), cause.toString());
     channel.close();
   }
@@ -174,7 +174,7 @@ final class TcpConnectionHandler extends ChannelInboundHandlerAdapter implements
    * rethrown: on an event loop, Netty and Vert.x would only catch and log them, and the connection would stay open.
    */
   private void fail(Throwable cause) {
-    failed = true;
+    ending = ending.then(ConnectionAdmission.Ending.FAILED);
     LOG.warn("service error on connection {}, closing it: {}", channel.remoteAddress(), cause.toString());
     channel.close();
   }

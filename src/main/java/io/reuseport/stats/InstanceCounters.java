@@ -16,6 +16,8 @@ public final class InstanceCounters {
   public long tcpBytesIn;
   public long tcpBytesOut;
   public long tcpErrors;
+  /** Connections the peer closed with a reset ({@code SO_LINGER} 0): its way of closing, not an error here. */
+  public long tcpResets;
   /** accept() calls that failed (EMFILE at the file descriptor limit, ENOBUFS, ...): the connection stays queued. */
   public long tcpAcceptFailures;
 
@@ -45,7 +47,7 @@ public final class InstanceCounters {
   public InstanceSnapshot snapshot() {
     return new InstanceSnapshot(instanceId, eventLoop, udpFd, draining,
         new InstanceSnapshot.TcpCounts(tcpAccepted, tcpActive, tcpClosed, tcpRejected, tcpBytesIn, tcpBytesOut,
-            tcpErrors, tcpAcceptFailures),
+            tcpErrors, tcpAcceptFailures, tcpResets),
         new InstanceSnapshot.UdpCounts(udpDatagramsIn, udpDatagramsOut, udpBytesIn, udpBytesOut, udpErrors,
             udpReplyDrops),
         http.snapshot());

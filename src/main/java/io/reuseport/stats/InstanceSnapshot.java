@@ -23,16 +23,18 @@ public record InstanceSnapshot(int id, String eventLoop, int udpFd, boolean drai
    *
    * @param acceptFailures {@code accept()} calls that failed (EMFILE at the descriptor limit, ...); the connection
    *     stays queued
+   * @param resets connections the peer closed with a reset: counted in {@code closed}, not in {@code errors}
    */
   public record TcpCounts(long accepted, long active, long closed, long rejected, long bytesIn, long bytesOut,
-                          long errors, long acceptFailures) {
+                          long errors, long acceptFailures, long resets) {
 
-    public static final TcpCounts ZERO = new TcpCounts(0, 0, 0, 0, 0, 0, 0, 0);
+    public static final TcpCounts ZERO = new TcpCounts(0, 0, 0, 0, 0, 0, 0, 0, 0);
 
     /** The sum of both, counter by counter (for totals over the instances). */
     public TcpCounts plus(TcpCounts o) {
       return new TcpCounts(accepted + o.accepted, active + o.active, closed + o.closed, rejected + o.rejected,
-          bytesIn + o.bytesIn, bytesOut + o.bytesOut, errors + o.errors, acceptFailures + o.acceptFailures);
+          bytesIn + o.bytesIn, bytesOut + o.bytesOut, errors + o.errors, acceptFailures + o.acceptFailures,
+          resets + o.resets);
     }
   }
 

@@ -35,7 +35,8 @@ public final class SnapshotJson {
         .put("bytesIn", c.bytesIn())
         .put("bytesOut", c.bytesOut())
         .put("errors", c.errors())
-        .put("acceptFailures", c.acceptFailures());
+        .put("acceptFailures", c.acceptFailures())
+        .put("resets", c.resets());
   }
 
   /**

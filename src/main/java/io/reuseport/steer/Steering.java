@@ -282,10 +282,10 @@ public final class Steering {
       int id = i;
       Gauge.builder("reuseport.instance.steered.around", this, s -> s.steeredAround(id))
           .description("1 while the selector steers new traffic around this instance (its loop stalled)")
-          .tag("instance", Integer.toString(id)).register(registry);
+          .tag("worker", Integer.toString(id)).register(registry);
       Gauge.builder("reuseport.instance.table.share", this, s -> s.tableShare(id))
           .description("share of the selector's hash buckets that go to this instance (NaN: kernel's hash)")
-          .tag("instance", Integer.toString(id)).register(registry);
+          .tag("worker", Integer.toString(id)).register(registry);
     }
   }
 

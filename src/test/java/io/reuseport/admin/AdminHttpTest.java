@@ -148,13 +148,13 @@ class AdminHttpTest {
             }
           }
           assertThat(r.body())
-              .contains("reuseport_tcp_connections_accepted_total{instance=\"0\"}")
-              .contains("reuseport_tcp_connections_active{instance=\"1\"}")
+              .contains("reuseport_tcp_connections_accepted_total{worker=\"0\"}")
+              .contains("reuseport_tcp_connections_active{worker=\"1\"}")
               .contains("reuseport_fairness_jain{kind=\"tcp\"")
               .contains("reuseport_fairness_jain{kind=\"udp\"")
-              .contains("reuseport_udp_drops_total{instance=\"1\"}")
-              .contains("reuseport_tcp_accept_failures_total{instance=\"0\"}")
-              .contains("reuseport_instance_stale{instance=\"0\"} 0.0")
+              .contains("reuseport_udp_drops_total{worker=\"1\"}")
+              .contains("reuseport_tcp_accept_failures_total{worker=\"0\"}")
+              .contains("reuseport_instance_stale{worker=\"0\"} 0.0")
               .contains("reuseport_ready 1.0")
               .contains("reuseport_admin_connections_rejected_total 0.0")
               // Vert.x's own metrics, through the same registry

@@ -9,6 +9,7 @@ import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonObject;
 import io.vertx.core.net.NetClient;
+import io.vertx.core.net.NetClientOptions;
 import io.vertx.core.net.NetSocket;
 import io.vertx.ext.web.client.WebClient;
 import io.vertx.ext.web.client.WebClientOptions;
@@ -37,6 +38,7 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.function.BooleanSupplier;
@@ -249,6 +251,21 @@ class DashboardBrowserTest {
     WebElement total = browser.findElement(By.cssSelector("#problems tr.total [data-problem='tcpRejected']"));
     assertThat(total.getDomAttribute("class")).contains("bad");
     assertThat(browser.findElement(By.id("problems-summary")).getText()).containsIgnoringCase("since start");
+    await(AsyncServers.awaitTotal(vertx, server, s -> s.tcp().active(), 0));
+    // a client that closes with a reset, as a load balancer's health check does: shown, but not as a fault
+    NetClient resetting = vertx.createNetClient(new NetClientOptions().setSoLinger(0));
+    try {
+      await(resetting.connect(server.port(), VertxClients.LOOPBACK)
+          .compose(socket -> AsyncServers.awaitTotal(vertx, server, s -> s.tcp().active(), 1)
+              .compose(v -> socket.close())));
+      waitFor("the reset on the page", () -> problemTotal("tcpResets") == 1);
+    } finally {
+      await(resetting.close());
+    }
+    WebElement resets = browser.findElement(By.cssSelector("#problems tr.total [data-problem='tcpResets']"));
+    assertThat(Objects.toString(resets.getDomAttribute("class"), "")).as("a peer's reset is not shown as a fault")
+        .doesNotContain("bad");
+    assertThat(problemTotal("tcpErrors")).isZero();
     assertNoErrors();
   }
 

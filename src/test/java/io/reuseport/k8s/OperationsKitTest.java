@@ -1,6 +1,9 @@
 package io.reuseport.k8s;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
 import io.fabric8.openshift.api.model.monitoring.v1.PrometheusRule;
+import io.fabric8.openshift.api.model.monitoring.v1.Rule;
 import io.fabric8.openshift.api.model.monitoring.v1.RuleGroup;
 import io.reuseport.admin.AdminRoutes;
 import io.reuseport.app.ReusePortServer;
@@ -25,6 +28,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
+import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.TimeUnit;
@@ -38,7 +43,8 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 /**
  * The alerting rules and the Grafana dashboard of the prod overlay ask only for metrics the server really exports:
  * a server started in this JVM is scraped on {@code /metrics}, and every {@code reuseport_*} name in a rule
- * expression or a dashboard query must be among its samples.
+ * expression or a dashboard query must be among its samples. Every alert fires on its condition and stays quiet
+ * beside it (promtool), and links a section of docs/RUNBOOK.md that exists.
  */
 @ExtendWith(VertxExtension.class)
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
@@ -54,6 +60,11 @@ class OperationsKitTest {
 
   /** promtool unit tests of the alerts: series in, alerts (labels and rendered annotations) out. */
   private static final Path ALERT_CASES = Path.of("src", "test", "resources", "prometheus", "alerts-test.yaml");
+  /** What each alert's runbook_url starts with: docs/RUNBOOK.md of this repository, then a section's anchor. */
+  private static final String RUNBOOK_URL =
+      "https://github.com/reuseport/reuseport-server/blob/main/docs/RUNBOOK.md#";
+  private static final Path RUNBOOK = Path.of("docs", "RUNBOOK.md");
+  private static final YAMLMapper YAML = new YAMLMapper();
   private static final Pattern METRIC_NAME = Pattern.compile("\\breuseport_[a-zA-Z0-9_]+");
   private static final Pattern SAMPLE_NAME = Pattern.compile("^([a-zA-Z_:][a-zA-Z0-9_:]*)[{ ]");
 
@@ -85,6 +96,49 @@ class OperationsKitTest {
     assumeTrue(Promtool.onPath(), "promtool is not on the PATH (Debian package prometheus): alerts not tested");
     PrometheusRule rule = prometheusRule();
     Promtool.testRules(ManifestsTest.PROMETHEUS_RULE.toString(), rule, ALERT_CASES, dir, "reuseport-rules.yaml");
+  }
+
+  /**
+   * Every alert tells the on-call engineer what happened and where to read on, in the kube-prometheus style: a
+   * {@code summary}, a {@code description} naming the pod, a {@code runbook_url} to a section of docs/RUNBOOK.md
+   * that exists, and a {@code severity} that matches the harm.
+   */
+  @Test
+  void everyAlertHasAnnotationsAndARunbookSectionThatExists() throws IOException {
+    Set<String> sections = runbookAnchors();
+    List<Rule> alerts = alerts();
+    assertThat(alerts).isNotEmpty();
+    for (Rule alert : alerts) {
+      String name = alert.getAlert();
+      Map<String, String> annotations = alert.getAnnotations();
+      assertThat(annotations).as("%s annotations", name).containsOnlyKeys("summary", "description", "runbook_url");
+      assertThat(annotations.get("summary")).as("%s summary", name).isNotBlank().doesNotContain("{{");
+      assertThat(annotations.get("description")).as("%s description", name).contains("{{ $labels.pod }}");
+      String url = annotations.get("runbook_url");
+      assertThat(url).as("%s runbook_url", name).startsWith(RUNBOOK_URL);
+      assertThat(sections).as("sections of %s, for %s", RUNBOOK, url).contains(url.substring(RUNBOOK_URL.length()));
+      assertThat(alert.getLabels()).as("%s labels", name).containsKey("severity");
+      assertThat(alert.getLabels().get("severity")).as("%s severity", name).isIn("warning", "critical");
+    }
+    assertThat(severity(alerts, "ReuseportSteeringFallenBack")).as("a fallen-back selector").isEqualTo("warning");
+    assertThat(severity(alerts, "ReuseportNotReady")).as("a server that is not ready").isEqualTo("critical");
+  }
+
+  /** The promtool cases show every alert both firing and quiet, so a rule that always or never fires fails. */
+  @Test
+  void everyAlertIsTestedFiringAndQuiet() throws IOException {
+    Set<String> firing = new TreeSet<>();
+    Set<String> quiet = new TreeSet<>();
+    JsonNode cases = YAML.readTree(ALERT_CASES.toFile());
+    for (JsonNode test : cases.get("tests")) {
+      for (JsonNode check : test.path("alert_rule_test")) {
+        String name = check.get("alertname").asText();
+        (check.path("exp_alerts").isEmpty() ? quiet : firing).add(name);
+      }
+    }
+    Set<String> names = alerts().stream().map(Rule::getAlert).collect(Collectors.toCollection(TreeSet::new));
+    assertThat(firing).as("alerts with a firing case in %s", ALERT_CASES).containsAll(names);
+    assertThat(quiet).as("alerts with a quiet case in %s", ALERT_CASES).containsAll(names);
   }
 
   @Test
@@ -134,6 +188,24 @@ class OperationsKitTest {
       }
     }
     return names;
+  }
+
+  private static List<Rule> alerts() {
+    return prometheusRule().getSpec().getGroups().stream().map(RuleGroup::getRules).flatMap(List::stream)
+        .filter(r -> r.getAlert() != null).collect(Collectors.toList());
+  }
+
+  private static String severity(List<Rule> alerts, String name) {
+    return alerts.stream().filter(a -> a.getAlert().equals(name)).findFirst()
+        .map(a -> a.getLabels().get("severity")).orElseThrow(() -> new AssertionError("no alert " + name));
+  }
+
+  /** The anchors GitHub gives the headings of docs/RUNBOOK.md: lower case, punctuation dropped, spaces to '-'. */
+  private static Set<String> runbookAnchors() throws IOException {
+    return Files.readAllLines(RUNBOOK, StandardCharsets.UTF_8).stream().filter(l -> l.startsWith("#"))
+        .map(l -> l.replaceFirst("^#+\\s*", "").strip().toLowerCase(Locale.ROOT)
+            .replaceAll("[^a-z0-9 _-]", "").replace(' ', '-'))
+        .collect(Collectors.toCollection(TreeSet::new));
   }
 
   private static List<String> ruleExpressions() {

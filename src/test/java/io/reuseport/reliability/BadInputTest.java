@@ -206,8 +206,8 @@ class BadInputTest {
             stats -> AdminStats.total(stats, "tcp", "active") == 0))
         .compose(v -> AdminStats.fresh(http, server.adminPort()))
         .compose(stats -> {
-          System.out.printf("figure: resets: 200 reset mid-transfer, 100 half-closed; tcp errors counted %d%n",
-              AdminStats.total(stats, "tcp", "errors"));
+          System.out.printf("figure: resets: 200 reset mid-transfer, 100 half-closed; tcp resets counted %d,"
+              + " errors %d%n", AdminStats.total(stats, "tcp", "resets"), AdminStats.total(stats, "tcp", "errors"));
           return assertEchoes(vertx, test);
         })
         .onComplete(test.succeedingThenComplete());

@@ -145,7 +145,7 @@ class FdLimitTest {
         assertThat(report.getJsonObject("group").getString("unavailable")).contains("Too many open files");
         assertThat(report.getJsonObject("group").copy().put("available", true).put("unavailable", null))
             .isEqualTo(groupBefore);
-        assertThat(http.get(AdminRoutes.METRICS)).contains("reuseport_tcp_accept_failures_total{instance=");
+        assertThat(http.get(AdminRoutes.METRICS)).contains("reuseport_tcp_accept_failures_total{worker=");
       } finally {
         prlimit(child.pid(), softLimit);
       }

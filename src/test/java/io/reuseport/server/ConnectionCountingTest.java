@@ -27,9 +27,12 @@ import java.util.concurrent.TimeUnit;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * Both balancing modes count the same misbehaving clients the same way ({@link ConnectionAdmission}): a connection
- * over the limit is rejected, a service error and a reset each count one {@code tcp.errors} however many of the
- * connection's reads and writes fail with it, and every admitted connection is counted closed once.
+ * Both balancing modes count the same clients the same way ({@link ConnectionAdmission}): a connection over the
+ * limit is rejected; a service error counts one {@code tcp.errors}; a peer that closes with a reset
+ * ({@code SO_LINGER} 0), idle or in the middle of a transfer, counts one {@code tcp.resets} and no error, however
+ * many of the connection's reads and writes fail with it; a clean close counts neither; and every admitted
+ * connection is counted closed once. The resetting clients are the control: on a server that counted resets as
+ * errors, {@code errors} would be {@code 1 + RESETS + IDLE_RESETS}.
  */
 @ExtendWith(VertxExtension.class)
 @Timeout(value = 60, timeUnit = TimeUnit.SECONDS)
@@ -37,6 +40,8 @@ class ConnectionCountingTest {
 
   /** Connections that reset in the middle of a transfer. */
   private static final int RESETS = 3;
+  /** Connections that reset without sending anything, as a load balancer's health check does. */
+  private static final int IDLE_RESETS = 2;
   /** What each resetting client sends: more than the server has read and echoed when the client resets. */
   private static final int RESET_PAYLOAD = 1 << 20;
   /** What the server must have read from a resetting client before it resets: its echo is then under way. */
@@ -54,7 +59,7 @@ class ConnectionCountingTest {
   void bothModesCountRejectionsServiceErrorsAndResetsAlike(String balancing, Vertx vertx, VertxTestContext test) {
     Checkpoint rejected = test.checkpoint();
     Checkpoint serviceError = test.checkpoint();
-    Checkpoint reset = test.checkpoint(RESETS);
+    Checkpoint reset = test.checkpoint(RESETS + IDLE_RESETS);
     Checkpoint counted = test.checkpoint();
     NetClient client = vertx.createNetClient();
     // closed with linger 0: a reset
@@ -86,20 +91,22 @@ class ConnectionCountingTest {
         })
         .compose(v -> AsyncServers.awaitTotal(vertx, server, s -> s.tcp().active(), 0))
         .compose(v -> resets(vertx, resetting, reset, RESETS))
+        .compose(v -> idleResets(vertx, resetting, reset, IDLE_RESETS))
         .compose(v -> Future.all(AsyncServers.snapshots(server),
             VertxClients.get(http, server.adminPort(), "/stats?fresh=true")))
         .onComplete(test.succeeding(answers -> test.verify(() -> {
           InstanceSnapshot.TcpCounts tcp = answers.<List<InstanceSnapshot>>resultAt(0).get(0).tcp();
-          long admitted = 2 + RESETS;
+          long admitted = 2 + RESETS + IDLE_RESETS;
           assertThat(tcp).isEqualTo(new InstanceSnapshot.TcpCounts(admitted, 0, admitted, 1, tcp.bytesIn(),
-              tcp.bytesOut(), 1 + RESETS, 0));
+              tcp.bytesOut(), 1, 0, RESETS + IDLE_RESETS));
           JsonObject totals = new JsonObject(answers.<VertxClients.Answer>resultAt(1).body())
               .getJsonObject("totals").getJsonObject("tcp");
           assertThat(totals.getLong("accepted")).isEqualTo(admitted);
           assertThat(totals.getLong("rejected")).isEqualTo(1);
           assertThat(totals.getLong("active")).isZero();
           assertThat(totals.getLong("closed")).isEqualTo(admitted);
-          assertThat(totals.getLong("errors")).as("one per failed connection").isEqualTo(1 + RESETS);
+          assertThat(totals.getLong("errors")).as("the service error only").isEqualTo(1);
+          assertThat(totals.getLong("resets")).as("one per resetting peer").isEqualTo(RESETS + IDLE_RESETS);
           counted.flag();
         })));
   }
@@ -109,6 +116,25 @@ class ConnectionCountingTest {
     return client.connect(server.port(), VertxClients.LOOPBACK)
         .compose(socket -> VertxClients.exchange(socket, Buffer.buffer(new byte[] {(byte) value}), 1)
             .map(echo -> socket));
+  }
+
+  /**
+   * One after the other, {@code left} connections that the server admits and the client resets without a word, as
+   * HAProxy's default health check does.
+   */
+  private Future<Void> idleResets(Vertx vertx, NetClient resetting, Checkpoint reset, int left) {
+    if (left == 0) {
+      return Future.succeededFuture();
+    }
+    return AsyncServers.total(server, s -> s.tcp().accepted())
+        .compose(before -> resetting.connect(server.port(), VertxClients.LOOPBACK).compose(socket ->
+            AsyncServers.awaitTotal(vertx, server, s -> s.tcp().accepted(), accepted -> accepted > before)
+                .compose(v -> socket.close())))
+        .compose(v -> AsyncServers.awaitTotal(vertx, server, s -> s.tcp().active(), 0))
+        .compose(v -> {
+          reset.flag();
+          return idleResets(vertx, resetting, reset, left - 1);
+        });
   }
 
   /**

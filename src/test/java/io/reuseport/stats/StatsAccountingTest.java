@@ -39,7 +39,7 @@ class StatsAccountingTest {
   private static final int TCP_BYTES = 100;
   private static final int DATAGRAMS = 60;
   private static final int DATAGRAM_BYTES = 33;
-  private static final Pattern SAMPLE = Pattern.compile("^(reuseport_[a-z_]+)\\{instance=\"(\\d+)\"} (\\S+)$");
+  private static final Pattern SAMPLE = Pattern.compile("^(reuseport_[a-z_]+)\\{worker=\"(\\d+)\"} (\\S+)$");
 
   private RunningServer server;
 

@@ -16,7 +16,7 @@ class StatsReportTest {
   @Test
   void snapshotsBecomeInstancesAndTotals() {
     InstanceSnapshot first = new InstanceSnapshot(0, "loop-0", 11, false,
-        new InstanceSnapshot.TcpCounts(5, 1, 4, 2, 100, 90, 1, 3),
+        new InstanceSnapshot.TcpCounts(5, 1, 4, 2, 100, 90, 1, 3, 2),
         new InstanceSnapshot.UdpCounts(6, 5, 60, 50, 1, 1), InstanceSnapshot.HttpCounts.ZERO);
     PortGroup group = new PortGroup(2, 2, 0, 0, Map.of(11, 4L));
     JsonObject report = StatsReport.build(new StatsCollectorOptions(2, "epoll", "reuseport", 0, 1_000, 0.5, 100, false),
@@ -27,7 +27,7 @@ class StatsReportTest {
     assertThat(one.getString("eventLoop")).isEqualTo("loop-0");
     assertThat(one.getJsonObject("tcp")).isEqualTo(new JsonObject().put("accepted", 5L).put("active", 1L)
         .put("closed", 4L).put("rejected", 2L).put("bytesIn", 100L).put("bytesOut", 90L).put("errors", 1L)
-        .put("acceptFailures", 3L));
+        .put("acceptFailures", 3L).put("resets", 2L));
     assertThat(one.getJsonObject("udp")).isEqualTo(new JsonObject().put("datagramsIn", 6L).put("datagramsOut", 5L)
         .put("bytesIn", 60L).put("bytesOut", 50L).put("errors", 1L).put("replyDrops", 1L).put("drops", 4L));
     assertThat(one.getJsonObject("rates")).isEqualTo(new JsonObject());

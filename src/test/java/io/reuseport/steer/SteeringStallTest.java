@@ -89,8 +89,8 @@ class SteeringStallTest {
       assertThat(during.getLong("since")).isPositive();
       assertThat(during.getString("why")).contains("no progress");
       assertThat(metrics).contains("reuseport_steering_active 1.0")
-          .contains("reuseport_instance_steered_around{instance=\"" + stall.instance + "\"} 1.0")
-          .contains("reuseport_instance_table_share{instance=\"" + stall.instance + "\"} 0.0");
+          .contains("reuseport_instance_steered_around{worker=\"" + stall.instance + "\"} 1.0")
+          .contains("reuseport_instance_table_share{worker=\"" + stall.instance + "\"} 0.0");
 
       // back in the table once it has run again for the recovery time: fresh connections reach it again
       assertThat(reachesAgain(server.port(), stall.instance)).as("instance %d gets connections again",

@@ -38,8 +38,6 @@ enum AllowedSkip {
   TCP_MIGRATE_REQ("net.ipv4.tcp_migrate_req is not 0 on this host: the kernel would migrate a closing listener's"
       + " queue without the selector, so the selector's part cannot be seen (the tests do not change a host sysctl)",
       "tcp_migrate_req is not 0", AllowedSkip::migrateReqSet, "SelectorMigrateTest", "SteeringMigrateTest"),
-  SOAK("the soak runs only when asked for (-Dsoak.seconds=N): it takes minutes", "the soak takes minutes",
-      () -> true, "SoakTest"),
   HANDOVER_RACE("SIGTERM reached the new process after the hand-over (a race the test cannot steer): the remaining"
       + " points of the protocol were not tried in that run", "came after the hand-over", () -> true,
       "TakeoverSignalsTest");
