@@ -102,6 +102,7 @@ class HttpBadInputTest {
         .compose(cutOff -> start(new JsonObject().put("headerTimeoutSeconds", 60))
             .compose(port -> trickle(vertx, port, lines, everyMs))
             .map(control -> {
+              System.out.println("figure: trickle with headerTimeoutSeconds 1: " + cutOff.get(0));
               test.verify(() -> {
                 assertThat(cutOff.get(0)).as("what the trickling client got with headerTimeoutSeconds 1")
                     .startsWith("closed after line ");
