@@ -1,5 +1,6 @@
 package io.reuseport;
 
+import io.reuseport.app.NettyDefaults;
 import io.reuseport.app.ReusePortServer;
 import io.reuseport.app.RunningServer;
 import io.reuseport.app.ServerState;
@@ -41,6 +42,7 @@ public final class Main {
   }
 
   public static void main(String[] args) {
+    NettyDefaults.apply();
     int code = run(args);
     if (code >= 0) {
       System.exit(code);

@@ -41,6 +41,11 @@ import java.util.concurrent.CopyOnWriteArrayList;
  */
 public final class ReusePortServer {
 
+  static {
+    // before this class's first use creates a Vert.x: an embedder or a test starts here, not in Main
+    NettyDefaults.apply();
+  }
+
   private static final Logger LOG = LoggerFactory.getLogger(ReusePortServer.class);
   /** Marks a Vertx that hosts a server: the stats addresses on its event bus exist once per Vertx. */
   private static final String HOSTED_MAP = "io.reuseport.server";

@@ -138,6 +138,7 @@ public final class ConfigLoader {
         (Steering) v.get(Setting.STEERING),
         (Integer) v.get(Setting.STALL_THRESHOLD_MS),
         (Boolean) v.get(Setting.TCP_HALF_CLOSE),
+        (Integer) v.get(Setting.UDP_FLOW_IDLE_SECONDS),
         new HttpSettings((String) v.get(Setting.TLS_CERT_PATH), (String) v.get(Setting.TLS_KEY_PATH),
             (Integer) v.get(Setting.MAX_REQUEST_LINE_BYTES), (Integer) v.get(Setting.MAX_HEADER_BYTES),
             (Integer) v.get(Setting.HEADER_TIMEOUT_SECONDS)));

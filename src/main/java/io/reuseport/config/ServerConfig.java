@@ -27,6 +27,7 @@ public record ServerConfig(
     Steering steering,
     int stallThresholdMs,
     boolean tcpHalfClose,
+    int udpFlowIdleSeconds,
     HttpSettings http) {
 
   public ServerConfig {
@@ -63,7 +64,7 @@ public record ServerConfig(
     return new ServerConfig(host, newPort, instances, balancing, transport, service, acceptBacklog,
         maxConnectionsPerInstance, idleTimeoutSeconds, drainTimeoutSeconds, udpReceiveBufferBytes, adminHost,
         adminPort, statsIntervalMs, fairnessWarnBelow, fairnessMinSample, controlSocket, maxAdminConnections,
-        steering, stallThresholdMs, tcpHalfClose, http);
+        steering, stallThresholdMs, tcpHalfClose, udpFlowIdleSeconds, http);
   }
 
   /** The configuration with a lower connection cap per instance (to fit the file descriptor limit). */
@@ -71,14 +72,14 @@ public record ServerConfig(
     return new ServerConfig(host, port, instances, balancing, transport, service, acceptBacklog, cap,
         idleTimeoutSeconds, drainTimeoutSeconds, udpReceiveBufferBytes, adminHost, adminPort, statsIntervalMs,
         fairnessWarnBelow, fairnessMinSample, controlSocket, maxAdminConnections, steering, stallThresholdMs,
-        tcpHalfClose, http);
+        tcpHalfClose, udpFlowIdleSeconds, http);
   }
 
   public ServerConfig withControlSocket(String path) {
     return new ServerConfig(host, port, instances, balancing, transport, service, acceptBacklog,
         maxConnectionsPerInstance, idleTimeoutSeconds, drainTimeoutSeconds, udpReceiveBufferBytes, adminHost,
         adminPort, statsIntervalMs, fairnessWarnBelow, fairnessMinSample, path, maxAdminConnections, steering,
-        stallThresholdMs, tcpHalfClose, http);
+        stallThresholdMs, tcpHalfClose, udpFlowIdleSeconds, http);
   }
 
   /** The configuration as JSON, with the same keys as the file: it travels to verticles this way. */
@@ -105,6 +106,7 @@ public record ServerConfig(
         .put(Setting.STEERING.key(), steering.id())
         .put(Setting.STALL_THRESHOLD_MS.key(), stallThresholdMs)
         .put(Setting.TCP_HALF_CLOSE.key(), tcpHalfClose)
+        .put(Setting.UDP_FLOW_IDLE_SECONDS.key(), udpFlowIdleSeconds)
         .put(Setting.TLS_CERT_PATH.key(), http.tlsCertPath())
         .put(Setting.TLS_KEY_PATH.key(), http.tlsKeyPath())
         .put(Setting.MAX_REQUEST_LINE_BYTES.key(), http.maxRequestLineBytes())

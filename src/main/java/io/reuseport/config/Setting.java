@@ -50,6 +50,9 @@ public enum Setting {
   STALL_THRESHOLD_MS("stallThresholdMs", Type.INT, 300,
       "with the BPF selector, steer new traffic around an instance whose event loop made no progress for this long",
       50, 60_000),
+  UDP_FLOW_IDLE_SECONDS("udpFlowIdleSeconds", Type.INT, 120,
+      "with the BPF selector, a UDP flow stays with its instance until it has gone this long without a datagram;"
+          + " then its next datagram is placed afresh (a flow moved around a stall comes home)", 1, 86_400),
   TLS_CERT_PATH("tlsCertPath", Type.PATH, "",
       "HTTP services: PEM certificate chain; with tlsKeyPath the listeners speak TLS only, with ALPN (h2, http/1.1);"
           + " empty = cleartext HTTP/1.1 and h2c"),

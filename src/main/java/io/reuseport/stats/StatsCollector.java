@@ -54,6 +54,11 @@ public final class StatsCollector extends VerticleBase {
   private Set<Long> foreignConnectionsBefore;
   /** Whether another process's selector replaced ours: other processes' sockets accepted new connections. */
   private volatile boolean selectorReplaced;
+  private final UnevenSpread tcpSpread;
+  private final UnevenSpread udpSpread;
+  private final UnevenSpread httpSpread;
+  /** Each instance's datagrams of pinned UDP flows (from the steering view) at the last tick. */
+  private long[] pinnedAtLastTick;
   private long lastTick;
   private long lastGroupRead;
   private volatile String eventLoop = "";
@@ -75,6 +80,10 @@ public final class StatsCollector extends VerticleBase {
     receivedAt = new long[n];
     atLastTick = new InstanceSnapshot[n];
     rates = new Rates[n];
+    tcpSpread = new UnevenSpread(settings.fairnessWarnBelow(), settings.fairnessMinSample());
+    udpSpread = new UnevenSpread(settings.fairnessWarnBelow(), settings.fairnessMinSample());
+    httpSpread = new UnevenSpread(settings.fairnessWarnBelow(), settings.fairnessMinSample());
+    pinnedAtLastTick = new long[n];
   }
 
   @Override
@@ -272,9 +281,9 @@ public final class StatsCollector extends VerticleBase {
     udpInterval = Fairness.of(datagrams);
     httpInterval = Fairness.of(requests);
     history.add(now, tcpInterval, tcpSinceStart(), udpInterval, udpSinceStart());
-    judge("TCP connections", tcpInterval);
-    judge("UDP datagrams", udpInterval);
-    judge("HTTP requests", httpInterval);
+    judge(now, "TCP connections", tcpInterval, tcpSpread, "");
+    judge(now, "UDP datagrams", udpInterval, udpSpread, pinnedFlows(udpInterval));
+    judge(now, "HTTP requests", httpInterval, httpSpread, "");
     logStaleChanges(staleNow(now));
     LOG.debug("interval: {} connections (jain {}), {} datagrams (jain {}), stale {}", tcpInterval.sample(),
         tcpInterval.jain(), udpInterval.sample(), udpInterval.jain(), stale);
@@ -284,11 +293,49 @@ public final class StatsCollector extends VerticleBase {
     vertx.eventBus().publish(StatsAddresses.REPORTS, report());
   }
 
-  private void judge(String what, Fairness f) {
-    if (f.sample() >= settings.fairnessMinSample() && f.jain() < settings.fairnessWarnBelow()) {
-      LOG.warn("{} spread unevenly over the last interval: Jain's index {} < {} over {} (idle instances {})", what,
-          String.format("%.3f", f.jain()), settings.fairnessWarnBelow(), f.sample(), f.idle());
+  /** Logs the start of an episode of uneven spread and its end, once each (see {@link UnevenSpread}). */
+  private void judge(long now, String what, Fairness f, UnevenSpread spread, String why) {
+    switch (spread.next(now, f)) {
+      case BEGAN -> LOG.warn("{} spread unevenly over the last interval: Jain's index {} < {} over {} (idle instances"
+          + " {}){}; said once until the spread is even again", what, String.format("%.3f", f.jain()),
+          settings.fairnessWarnBelow(), f.sample(), f.idle(), why);
+      case ENDED -> LOG.info("{} spread evenly again: Jain's index {} >= {} after {} s uneven (lowest {})", what,
+          String.format("%.3f", f.jain()), settings.fairnessWarnBelow(), (now - spread.beganAtMs()) / 1000,
+          String.format("%.3f", spread.lowest()));
+      default -> {
+      }
     }
+  }
+
+  /**
+   * Over the last interval, the datagrams of live UDP flows that the selector kept on an instance although the table
+   * sends their bucket elsewhere (moved during a stall; stateful UDP does not move back while live), as a clause for
+   * the uneven-spread warning; "" when there were none or nothing steers.
+   */
+  private String pinnedFlows(Fairness udp) {
+    JsonObject view = steering.get();
+    JsonArray instances = view == null ? null : view.getJsonArray("instances");
+    int n = settings.instances();
+    long[] now = new long[n];
+    long total = 0;
+    List<String> where = new ArrayList<>();
+    for (int i = 0; i < n && instances != null && i < instances.size(); i++) {
+      Long pinned = instances.getJsonObject(i).getLong("pinnedDatagrams");
+      now[i] = pinned == null ? 0 : pinned;
+      long delta = Math.max(0, now[i] - pinnedAtLastTick[i]);
+      if (delta > 0) {
+        where.add("instance " + i + ": " + delta);
+        total += delta;
+      }
+    }
+    pinnedAtLastTick = now;
+    if (total == 0) {
+      return "";
+    }
+    return String.format("; %d of the %d datagrams (%.0f %%) came from live flows pinned away from the instance the"
+        + " table gives their bucket (%s): moved during a stall, they stay while they send and come home after"
+        + " udpFlowIdleSeconds without a datagram", total, udp.sample(), 100.0 * total / Math.max(1, udp.sample()),
+        String.join(", ", where));
   }
 
   private void logStaleChanges(List<Integer> now) {

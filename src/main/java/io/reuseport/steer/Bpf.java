@@ -22,6 +22,7 @@ final class Bpf {
   private static final int SO_ATTACH_REUSEPORT_EBPF = 52;
   // commands
   private static final int MAP_CREATE = 0;
+  private static final int MAP_LOOKUP_ELEM = 1;
   private static final int MAP_UPDATE_ELEM = 2;
   private static final int MAP_DELETE_ELEM = 3;
   private static final int PROG_LOAD = 5;
@@ -96,6 +97,19 @@ final class Bpf {
     attr.setPointer(16, valueMem);
     attr.setLong(24, 0); // BPF_ANY
     call(MAP_UPDATE_ELEM, attr, "BPF_MAP_UPDATE_ELEM");
+  }
+
+  /** {@code BPF_MAP_LOOKUP_ELEM} of a 4-byte key and an 8-byte value (a counter). */
+  static long lookupLong(int mapFd, int key) {
+    Memory keyMem = new Memory(4);
+    keyMem.setInt(0, key);
+    Memory valueMem = new Memory(8);
+    Memory attr = attr();
+    attr.setInt(0, mapFd);
+    attr.setPointer(8, keyMem);
+    attr.setPointer(16, valueMem);
+    call(MAP_LOOKUP_ELEM, attr, "BPF_MAP_LOOKUP_ELEM");
+    return valueMem.getLong(0);
   }
 
   /** {@code BPF_MAP_DELETE_ELEM} of a 4-byte key. */

@@ -2,6 +2,7 @@ package io.reuseport.steer;
 
 import java.util.concurrent.atomic.AtomicIntegerArray;
 import java.util.concurrent.atomic.AtomicLongArray;
+import java.util.concurrent.atomic.AtomicReferenceArray;
 
 /**
  * Each instance's last sign of progress: a periodic task on the instance's own event loop stamps it, so a blocked
@@ -15,10 +16,12 @@ public final class Heartbeats {
 
   private final AtomicLongArray stamps;
   private final AtomicIntegerArray threads;
+  private final AtomicReferenceArray<Thread> loops;
 
   public Heartbeats(int instances) {
     stamps = new AtomicLongArray(instances);
     threads = new AtomicIntegerArray(instances);
+    loops = new AtomicReferenceArray<>(instances);
     long now = System.nanoTime();
     for (int i = 0; i < instances; i++) {
       stamps.set(i, now);
@@ -38,6 +41,7 @@ public final class Heartbeats {
     stamps.set(id, System.nanoTime());
     if (threads.get(id) == NOT_YET) {
       // once per loop: a read of /proc/thread-self, no blocking I/O
+      loops.set(id, Thread.currentThread());
       threads.set(id, LoopCpu.currentThreadId());
     }
   }
@@ -50,6 +54,11 @@ public final class Heartbeats {
   int thread(int id) {
     int tid = threads.get(id);
     return tid == NOT_YET ? LoopCpu.UNKNOWN_THREAD : tid;
+  }
+
+  /** Instance {@code id}'s loop thread, or null before its first stamp. */
+  Thread loop(int id) {
+    return loops.get(id);
   }
 
   int size() {

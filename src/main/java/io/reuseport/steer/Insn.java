@@ -14,6 +14,9 @@ public record Insn(int opcode, Reg dst, Reg src, int offset, int imm, String jum
   private static final int LDX = 0x01;
   private static final int ST = 0x02;
   private static final int STX = 0x03;
+  /** {@code BPF_ATOMIC} mode (was {@code BPF_XADD}) with {@code imm = BPF_ADD}: a locked add to memory. */
+  private static final int ATOMIC = 0xc0;
+  private static final int ATOMIC_ADD = 0x00;
   private static final int JMP = 0x05;
   private static final int ALU64 = 0x07;
   // size and mode
@@ -26,10 +29,13 @@ public record Insn(int opcode, Reg dst, Reg src, int offset, int imm, String jum
   private static final int X = 0x08;
   // ALU and jump operations
   private static final int ADD = 0x00;
+  private static final int SUB = 0x10;
+  private static final int RSH = 0x70;
   private static final int AND = 0x50;
   private static final int MOV = 0xb0;
   private static final int JA = 0x00;
   private static final int JEQ = 0x10;
+  private static final int JGT = 0x20;
   private static final int JGE = 0x30;
   private static final int JNE = 0x50;
   private static final int CALL = 0x80;
@@ -42,6 +48,21 @@ public record Insn(int opcode, Reg dst, Reg src, int offset, int imm, String jum
   /** {@code dst = *(u32 *)(src + offset)}: e.g. a field of the context, or the value a lookup returned. */
   public static Insn loadWord(Reg dst, Reg src, int offset) {
     return new Insn(LDX | MEM | WORD, dst, src, offset, 0, null, null);
+  }
+
+  /** {@code dst = *(u64 *)(src + offset)}: e.g. a time stamp in a map value. */
+  public static Insn loadDoubleWord(Reg dst, Reg src, int offset) {
+    return new Insn(LDX | MEM | DOUBLE_WORD, dst, src, offset, 0, null, null);
+  }
+
+  /** {@code *(u64 *)(dst + offset) = src}: e.g. a time stamp into a map value or onto the stack. */
+  public static Insn storeDoubleWord(Reg dst, int offset, Reg src) {
+    return new Insn(STX | MEM | DOUBLE_WORD, dst, src, offset, 0, null, null);
+  }
+
+  /** {@code lock *(u64 *)(dst + offset) += src}: a counter in a map value shared by every CPU. */
+  public static Insn atomicAddDoubleWord(Reg dst, int offset, Reg src) {
+    return new Insn(STX | ATOMIC | DOUBLE_WORD, dst, src, offset, ATOMIC_ADD, null, null);
   }
 
   /** {@code *(u32 *)(dst + offset) = src}: e.g. a map key on the stack ({@code dst} = R10, negative offset). */
@@ -74,6 +95,16 @@ public record Insn(int opcode, Reg dst, Reg src, int offset, int imm, String jum
     return new Insn(ALU64 | ADD | X, dst, src, 0, 0, null, null);
   }
 
+  /** {@code dst -= src}. */
+  public static Insn subReg(Reg dst, Reg src) {
+    return new Insn(ALU64 | SUB | X, dst, src, 0, 0, null, null);
+  }
+
+  /** {@code dst >>= imm}, unsigned. */
+  public static Insn shiftRightImm(Reg dst, int imm) {
+    return new Insn(ALU64 | RSH | K, dst, Reg.R0, 0, imm, null, null);
+  }
+
   /** {@code dst &= imm}. */
   public static Insn andImm(Reg dst, int imm) {
     return new Insn(ALU64 | AND | K, dst, Reg.R0, 0, imm, null, null);
@@ -94,9 +125,24 @@ public record Insn(int opcode, Reg dst, Reg src, int offset, int imm, String jum
     return new Insn(JMP | JEQ | K, dst, Reg.R0, 0, imm, label, null);
   }
 
+  /** {@code if dst == src goto label}. */
+  public static Insn jumpIfEqualReg(Reg dst, Reg src, String label) {
+    return new Insn(JMP | JEQ | X, dst, src, 0, 0, label, null);
+  }
+
   /** {@code if dst != imm goto label}. */
   public static Insn jumpIfNotEqual(Reg dst, int imm, String label) {
     return new Insn(JMP | JNE | K, dst, Reg.R0, 0, imm, label, null);
+  }
+
+  /** {@code if dst > imm goto label}, unsigned. */
+  public static Insn jumpIfAbove(Reg dst, int imm, String label) {
+    return new Insn(JMP | JGT | K, dst, Reg.R0, 0, imm, label, null);
+  }
+
+  /** {@code if dst > src goto label}, unsigned. */
+  public static Insn jumpIfAboveReg(Reg dst, Reg src, String label) {
+    return new Insn(JMP | JGT | X, dst, src, 0, 0, label, null);
   }
 
   /** {@code if dst >= imm goto label}, unsigned. */

@@ -3,17 +3,26 @@ package io.reuseport.steer;
 import static io.reuseport.steer.Insn.addImm;
 import static io.reuseport.steer.Insn.addReg;
 import static io.reuseport.steer.Insn.andImm;
+import static io.reuseport.steer.Insn.atomicAddDoubleWord;
 import static io.reuseport.steer.Insn.call;
 import static io.reuseport.steer.Insn.exit;
 import static io.reuseport.steer.Insn.jump;
+import static io.reuseport.steer.Insn.jumpIfAbove;
+import static io.reuseport.steer.Insn.jumpIfAboveReg;
 import static io.reuseport.steer.Insn.jumpIfAtLeast;
 import static io.reuseport.steer.Insn.jumpIfEqual;
+import static io.reuseport.steer.Insn.jumpIfEqualReg;
 import static io.reuseport.steer.Insn.jumpIfNotEqual;
+import static io.reuseport.steer.Insn.loadDoubleWord;
 import static io.reuseport.steer.Insn.loadMap;
 import static io.reuseport.steer.Insn.loadWord;
 import static io.reuseport.steer.Insn.move;
 import static io.reuseport.steer.Insn.moveImm;
+import static io.reuseport.steer.Insn.shiftRightImm;
+import static io.reuseport.steer.Insn.storeDoubleWord;
 import static io.reuseport.steer.Insn.storeWord;
+import static io.reuseport.steer.Insn.storeWordImm;
+import static io.reuseport.steer.Insn.subReg;
 import static io.reuseport.steer.Reg.R0;
 import static io.reuseport.steer.Reg.R1;
 import static io.reuseport.steer.Reg.R10;
@@ -23,6 +32,7 @@ import static io.reuseport.steer.Reg.R4;
 import static io.reuseport.steer.Reg.R6;
 import static io.reuseport.steer.Reg.R7;
 import static io.reuseport.steer.Reg.R8;
+import static io.reuseport.steer.Reg.R9;
 
 /**
  * The selector, a {@code BPF_PROG_TYPE_SK_REUSEPORT} program run by the kernel for every SYN and every datagram
@@ -30,12 +40,14 @@ import static io.reuseport.steer.Reg.R8;
  *
  * <pre>
  *   bucket = ctx.hash &amp; (BUCKETS - 1)           the kernel's 4-tuple hash: one flow, one bucket
- *   if UDP and flows[hash] is a healthy slot:      a known UDP flow stays with its instance
- *     slot = flows[hash]
+ *   if UDP and flows[hash] is a healthy slot       a known UDP flow stays with its instance
+ *        and was seen within the idle time:        (an idle one is placed afresh: moved flows come home)
+ *     slot = flows[hash]; flows[hash].seen = now
+ *     if slot != table[bucket]: pinned[slot] += 1    a datagram kept away from its table's instance
  *   else:
  *     slot = table[bucket]                         user space rewrites this table, never the program
  *     if slot &gt;= instances: slot = 0           no table written yet
- *     else if UDP: flows[hash] = slot              remember where the flow went (LRU: old flows age out)
+ *     else if UDP: flows[hash] = {slot, now}       remember where the flow went (LRU: old flows age out)
  *   for i in 0 .. instances - 1:                   unrolled: slot, then the next ones round the ring
  *     key = (slot + i) % instances (+ UDP_BASE for a datagram)
  *     if bpf_sk_select_reuseport(ctx, sockets, key) == 0: return SK_PASS     one of ours takes it
@@ -49,9 +61,14 @@ import static io.reuseport.steer.Reg.R8;
  * to select, so the walk hands each request to the next live listener of ours, without {@code tcp_migrate_req}.
  *
  * A UDP flow moves only when its instance is out ({@code health[slot] == 0}); when the instance comes back, the
- * flows that moved away stay where they went (stateful UDP: QUIC, game servers). Written in sections, one method
- * each, so that a later step (a migrating request's own branch) slots in between them without a rewrite. R6 keeps
- * the context and R7 the slot across helper calls (which clobber R1-R5).
+ * flows that moved away stay where they went as long as they are live (stateful UDP: QUIC, game servers). A flow
+ * that has gone the idle time without a datagram ({@code udpFlowIdleSeconds}, as udpgrm's 125 s for its assured
+ * flows) is forgotten in effect: its next datagram is placed by the table, so flows moved by a stall that have since
+ * ended rebalance. The clock is {@code bpf_ktime_get_ns}; an idle gap is compared in units of 2^20 ns (about
+ * 1.05 ms), so that any idle time up to a day fits an instruction's 32-bit immediate. Written in sections, one
+ * method each, so that a later step (a migrating request's own branch) slots in between them without a rewrite. R6
+ * keeps the context, R7 the slot, R8 the socket key's base and R9 the flow's entry across helper calls (which
+ * clobber R1-R5).
  */
 public final class SelectorProgram {
 
@@ -69,8 +86,21 @@ public final class SelectorProgram {
   public static final String FLOWS = "flows";
   /** {@code ARRAY}: slot -> 1 while that instance gets new traffic, 0 while it is steered around. */
   public static final String HEALTH = "health";
+  /**
+   * {@code ARRAY}: slot -> datagrams of live flows kept there although the table now sends their bucket elsewhere
+   * (moved during a stall, pinned while live): why UDP can stay uneven after the table is even again.
+   */
+  public static final String PINNED = "pinned";
   /** UDP flows remembered; the least recently used is forgotten first. */
   public static final int MAX_FLOWS = 65_536;
+  /** A flow's entry: {@code struct {u32 slot; u32 pad; u64 seen_ns;}}, its instance and its last datagram. */
+  public static final int FLOW_VALUE_BYTES = 16;
+  static final int FLOW_SLOT = 0;
+  static final int FLOW_SEEN = 8;
+  /** An idle gap is compared in units of {@code 1 << IDLE_SHIFT} ns. */
+  static final int IDLE_SHIFT = 20;
+  /** The longest idle time the program takes: {@link #idleUnits} of it fits a signed 32-bit immediate. */
+  public static final long MAX_IDLE_SECONDS = 86_400;
 
   // struct sk_reuseport_md (include/uapi/linux/bpf.h)
   static final int CTX_IP_PROTOCOL = 24;
@@ -82,12 +112,15 @@ public final class SelectorProgram {
   static final int STACK_BUCKET = -4;
   static final int STACK_SOCKET_KEY = -8;
   static final int STACK_FLOW_KEY = -12;
-  static final int STACK_FLOW_SLOT = -16;
-  static final int STACK_HEALTH_KEY = -20;
+  static final int STACK_HEALTH_KEY = -36;
+  /** A new flow's entry, 8-byte aligned: slot at -32, padding at -28, now (the datagram's time) at -24. */
+  static final int STACK_FLOW_VALUE = -32;
+  static final int STACK_NOW = STACK_FLOW_VALUE + FLOW_SEEN;
   // labels
   static final String FROM_TABLE = "from_table";
   static final String NO_TABLE = "no_table";
   static final String SOCKET_KEY = "socket_key";
+  static final String FLOW_LIVE = "flow_live";
   static final String PASS = "pass";
 
   private SelectorProgram() {
@@ -97,20 +130,29 @@ public final class SelectorProgram {
    * The whole program for a process of {@code instances} instances (the walk over them is unrolled: the verifier of
    * older kernels takes no loops).
    */
-  public static Assembler assemble(int instances) {
+  public static Assembler assemble(int instances, long flowIdleSeconds) {
     if (instances < 1 || instances > MAX_SLOTS) {
       throw new IllegalArgumentException("instances " + instances + " out of 1.." + MAX_SLOTS);
+    }
+    if (flowIdleSeconds < 1 || flowIdleSeconds > MAX_IDLE_SECONDS) {
+      throw new IllegalArgumentException("flow idle time " + flowIdleSeconds + " s out of 1.." + MAX_IDLE_SECONDS);
     }
     Assembler program = new Assembler();
     prologue(program);
     keyBase(program);
-    slotOfKnownFlow(program);
+    slotOfKnownFlow(program, idleUnits(flowIdleSeconds));
     slotFromTable(program, instances);
     rememberFlow(program);
     noTable(program);
     walk(program, instances);
     pass(program);
     return program;
+  }
+
+  /** The idle time in the program's units, rounded up: a flow is idle once its gap is above this. */
+  static int idleUnits(long flowIdleSeconds) {
+    long nanos = flowIdleSeconds * 1_000_000_000L;
+    return (int) ((nanos + (1L << IDLE_SHIFT) - 1) >>> IDLE_SHIFT);
   }
 
   /** Keeps the context, stores the hash (the flow key) and the bucket {@code hash & (BUCKETS - 1)} (the table key). */
@@ -133,26 +175,59 @@ public final class SelectorProgram {
     p.label("base_done");
   }
 
-  /** For a datagram of a known flow whose instance is healthy: {@code r7 = flows[hash]}, on to the socket key. */
-  static void slotOfKnownFlow(Assembler p) {
-    p.add(loadWord(R2, R6, CTX_IP_PROTOCOL));             // r2 = ctx->ip_protocol
-    p.add(jumpIfNotEqual(R2, IPPROTO_UDP, FROM_TABLE));   // TCP: every SYN is a new connection
+  /**
+   * For a datagram: {@code now} onto the stack; then, for a known flow seen within the idle time whose instance is
+   * healthy: {@code r7 = flows[hash].slot}, its time stamp refreshed, on to the socket key.
+   */
+  static void slotOfKnownFlow(Assembler p, int idleUnits) {
+    p.add(jumpIfNotEqual(R8, UDP_BASE, FROM_TABLE));      // TCP: every SYN is a new connection
+    p.add(call(Helper.KTIME_GET_NS));                     // r0 = now, ns
+    p.add(storeDoubleWord(R10, STACK_NOW, R0));           // stack[-24] = now (also a new flow's time stamp)
     p.add(loadMap(R1, FLOWS));                            // r1 = &flows
     p.add(move(R2, R10));
     p.add(addImm(R2, STACK_FLOW_KEY));                    // r2 = &stack[-12]
     p.add(call(Helper.MAP_LOOKUP_ELEM));                  // r0 = &flows[hash] or NULL
     p.add(jumpIfEqual(R0, 0, FROM_TABLE));                // a new flow
-    p.add(loadWord(R7, R0, 0));                           // r7 = the flow's slot
+    p.add(move(R9, R0));                                  // r9 = &flows[hash]: kept across the next call
+    p.add(loadDoubleWord(R2, R9, FLOW_SEEN));             // r2 = the flow's last datagram, ns
+    p.add(loadDoubleWord(R3, R10, STACK_NOW));            // r3 = now
+    p.add(jumpIfAboveReg(R2, R3, FLOW_LIVE));             // stamped by another CPU since our clock read: live
+    p.add(subReg(R3, R2));                                // r3 = gap since its last datagram, ns
+    p.add(shiftRightImm(R3, IDLE_SHIFT));                 // r3 = gap in units of 2^20 ns
+    p.add(jumpIfAbove(R3, idleUnits, FROM_TABLE));        // idle too long: placed afresh, like a new flow
+    p.label(FLOW_LIVE);
+    p.add(loadWord(R7, R9, FLOW_SLOT));                   // r7 = the flow's slot
     p.add(jumpIfAtLeast(R7, MAX_SLOTS, FROM_TABLE));      // (never written; the verifier cannot know)
-    p.add(storeWord(R10, STACK_HEALTH_KEY, R7));          // stack[-20] = slot
+    p.add(storeWord(R10, STACK_HEALTH_KEY, R7));          // stack[-36] = slot
     p.add(loadMap(R1, HEALTH));                           // r1 = &health
     p.add(move(R2, R10));
-    p.add(addImm(R2, STACK_HEALTH_KEY));                  // r2 = &stack[-20]
+    p.add(addImm(R2, STACK_HEALTH_KEY));                  // r2 = &stack[-36]
     p.add(call(Helper.MAP_LOOKUP_ELEM));                  // r0 = &health[slot]
     p.add(jumpIfEqual(R0, 0, FROM_TABLE));
     p.add(loadWord(R2, R0, 0));                           // r2 = 1 healthy, 0 steered around
     p.add(jumpIfEqual(R2, 0, FROM_TABLE));                // its instance is out: the flow moves
+    p.add(loadDoubleWord(R2, R10, STACK_NOW));            // r2 = now
+    p.add(storeDoubleWord(R9, FLOW_SEEN, R2));            // flows[hash].seen = now: it stays live
+    countPinned(p);
     p.add(jump(SOCKET_KEY));                              // it stays
+  }
+
+  /** For a kept flow whose bucket the table now gives another instance: {@code pinned[slot] += 1}. */
+  static void countPinned(Assembler p) {
+    p.add(loadMap(R1, TABLE));                            // r1 = &table
+    p.add(move(R2, R10));
+    p.add(addImm(R2, STACK_BUCKET));                      // r2 = &stack[-4]
+    p.add(call(Helper.MAP_LOOKUP_ELEM));                  // r0 = &table[bucket]
+    p.add(jumpIfEqual(R0, 0, SOCKET_KEY));
+    p.add(loadWord(R2, R0, 0));                           // r2 = the table's slot for the bucket
+    p.add(jumpIfEqualReg(R2, R7, SOCKET_KEY));            // the flow is where the table puts it: not pinned
+    p.add(loadMap(R1, PINNED));                           // r1 = &pinned
+    p.add(move(R2, R10));
+    p.add(addImm(R2, STACK_HEALTH_KEY));                  // r2 = &stack[-36] (the slot)
+    p.add(call(Helper.MAP_LOOKUP_ELEM));                  // r0 = &pinned[slot]
+    p.add(jumpIfEqual(R0, 0, SOCKET_KEY));
+    p.add(moveImm(R1, 1));
+    p.add(atomicAddDoubleWord(R0, 0, R1));                // pinned[slot] += 1, atomically (every CPU adds)
   }
 
   /** {@code r7 = table[bucket]}; to {@code no_table} before the first table is written. */
@@ -168,16 +243,16 @@ public final class SelectorProgram {
     p.add(jumpIfAtLeast(R7, instances, NO_TABLE));        // NO_SLOT: no table yet
   }
 
-  /** For a datagram: {@code flows[hash] = slot}, so that the flow stays there. */
+  /** For a datagram: {@code flows[hash] = {slot, now}}, so that the flow stays there while it is live. */
   static void rememberFlow(Assembler p) {
-    p.add(loadWord(R2, R6, CTX_IP_PROTOCOL));             // r2 = ctx->ip_protocol
-    p.add(jumpIfNotEqual(R2, IPPROTO_UDP, SOCKET_KEY));
-    p.add(storeWord(R10, STACK_FLOW_SLOT, R7));           // stack[-16] = slot
+    p.add(jumpIfNotEqual(R8, UDP_BASE, SOCKET_KEY));      // TCP: nothing to remember
+    p.add(storeWord(R10, STACK_FLOW_VALUE + FLOW_SLOT, R7));  // stack[-32] = slot
+    p.add(storeWordImm(R10, STACK_FLOW_VALUE + 4, 0));    // stack[-28] = 0 (padding; the map copies 16 bytes)
     p.add(loadMap(R1, FLOWS));                            // r1 = &flows
     p.add(move(R2, R10));
     p.add(addImm(R2, STACK_FLOW_KEY));                    // r2 = &stack[-12] (hash)
     p.add(move(R3, R10));
-    p.add(addImm(R3, STACK_FLOW_SLOT));                   // r3 = &stack[-16] (slot)
+    p.add(addImm(R3, STACK_FLOW_VALUE));                  // r3 = &stack[-32] ({slot, now}; now at -24)
     p.add(moveImm(R4, 0));                                // r4 = BPF_ANY
     p.add(call(Helper.MAP_UPDATE_ELEM));                  // a full LRU map evicts its oldest flow
     p.add(jump(SOCKET_KEY));

@@ -63,7 +63,7 @@ public final class Steering {
    */
   @FunctionalInterface
   interface SelectorLoader {
-    Selector load(int instances, boolean migrate);
+    Selector load(int instances, long flowIdleSeconds, boolean migrate);
   }
 
   /**
@@ -91,7 +91,8 @@ public final class Steering {
           + SelectorProgram.MAX_SLOTS);
     }
     try {
-      return new Steering(config, load(config.instances(), loader), "the BPF selector loaded");
+      return new Steering(config, load(config.instances(), config.udpFlowIdleSeconds(), loader),
+          "the BPF selector loaded");
     } catch (BpfException e) {
       String why = e.notPermitted() ? "cannot load the BPF selector: " + Capabilities.explainNotPermitted()
           + " [" + e.getMessage() + "]" : "cannot load the BPF selector: " + e.getMessage();
@@ -106,16 +107,16 @@ public final class Steering {
    * one of ours, without {@code tcp_migrate_req}); where the kernel does not know that attach type, as plain
    * {@code SELECT}, and says what is lost.
    */
-  private static Selector load(int instances, SelectorLoader loader) {
+  private static Selector load(int instances, int flowIdleSeconds, SelectorLoader loader) {
     try {
-      return loader.load(instances, true);
+      return loader.load(instances, flowIdleSeconds, true);
     } catch (BpfException e) {
       if (e.notPermitted()) {
         throw e;
       }
       LOG.warn("steering: cannot load the selector as SELECT_OR_MIGRATE ({}); loaded as SELECT: a closing"
           + " listener's queued connections are reset unless net.ipv4.tcp_migrate_req=1", e.getMessage());
-      return loader.load(instances, false);
+      return loader.load(instances, flowIdleSeconds, false);
     }
   }
 
@@ -250,6 +251,7 @@ public final class Steering {
   /** The {@code steering} part of {@code /stats}. */
   public JsonObject toJson() {
     Watchdog dog = watchdog;
+    long[] pinned = pinnedDatagrams(dog);
     JsonArray perInstance = new JsonArray();
     for (int id = 0; id < instances; id++) {
       boolean out = dog != null && dog.outSinceMs(id) != 0;
@@ -258,7 +260,8 @@ public final class Steering {
           .put("tableShare", dog == null ? null : BucketTable.share(dog.table(), id))
           .put("steeredAround", out)
           .put("since", out ? dog.outSinceMs(id) : null)
-          .put("why", out ? dog.why(id) : null));
+          .put("why", out ? dog.why(id) : null)
+          .put("pinnedDatagrams", pinned == null ? null : pinned[id]));
     }
     return new JsonObject()
         .put("configured", configured.id())
@@ -268,6 +271,22 @@ public final class Steering {
         .put("handedOver", handedOver)
         .put("stallThresholdMs", thresholdMs)
         .put("instances", perInstance);
+  }
+
+  /**
+   * Per instance, the datagrams so far of live UDP flows kept there although the table sends their bucket elsewhere;
+   * null while nothing steers, or once the selector is handed over (its maps are another process's then).
+   */
+  private long[] pinnedDatagrams(Watchdog dog) {
+    if (dog == null || selector == null || handedOver) {
+      return null;
+    }
+    try {
+      return selector.pinnedDatagrams(instances);
+    } catch (RuntimeException e) {
+      // closed meanwhile (stop, hand-over): the view goes without it
+      return null;
+    }
   }
 
   /** The steering meters, named as agreed in the team's list. */

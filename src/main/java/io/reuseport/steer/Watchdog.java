@@ -6,7 +6,9 @@ import org.slf4j.LoggerFactory;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLongArray;
@@ -32,6 +34,8 @@ final class Watchdog {
   private final AtomicLongArray outSinceMs;
   private final AtomicReferenceArray<String> why;
   private final ScheduledExecutorService thread;
+  /** Reads a stalled loop's stack for the log, so that the watchdog's thread never waits for it. */
+  private final ExecutorService stackReader;
   private volatile int[] table;
   /** Each loop's thread's scheduler statistics, files kept open; used by the watchdog's thread only. */
   private final LoopCpu[] loops;
@@ -51,6 +55,11 @@ final class Watchdog {
     this.loops = new LoopCpu[n];
     Arrays.fill(loops, LoopCpu.open(LoopCpu.UNKNOWN_THREAD));
     this.table = BucketTable.assign(judge.healthy());
+    this.stackReader = Executors.newSingleThreadExecutor(r -> {
+      Thread t = new Thread(r, "steering-stack-reader");
+      t.setDaemon(true);
+      return t;
+    });
     this.thread = Executors.newSingleThreadScheduledExecutor(r -> {
       Thread t = new Thread(r, "steering-watchdog");
       t.setDaemon(true);
@@ -72,6 +81,7 @@ final class Watchdog {
   /** Stops judging (draining or handing over is not a stall); the table stays as it is. */
   void stop() {
     thread.shutdownNow();
+    stackReader.shutdownNow();
     try {
       // a check under way finishes before the caller touches the selector
       if (thread.awaitTermination(1, TimeUnit.SECONDS)) {
@@ -160,6 +170,7 @@ final class Watchdog {
         LOG.warn("steering: instance {} stalled ({}): new connections and datagrams go to instances {}", id,
             silence, healthyList());
       }
+      logWhere(id);
     } else {
       LOG.info("steering: instance {} runs again: back in the table after {} ms steered around", id,
           System.currentTimeMillis() - outSinceMs.get(id));
@@ -173,6 +184,26 @@ final class Watchdog {
     String cpu = c.ranMs() < 0 ? "the scheduler's view unavailable"
         : "its thread on a CPU " + c.ranMs() + " ms, waiting for one " + c.waitedMs() + " ms";
     return "no progress for " + c.stalledForMs() + " ms: " + cpu + "; " + c.couldRunMs() + " ms counted";
+  }
+
+  /**
+   * Where the silent loop is now, logged from a thread of its own: a Java stack is read at the loop's next safepoint
+   * poll, which a loop throttled by a CPU quota reaches only when it runs again, and the watchdog must not wait for
+   * that.
+   */
+  private void logWhere(int id) {
+    Thread loop = heartbeats.loop(id);
+    int tid = heartbeats.thread(id);
+    try {
+      stackReader.execute(() -> {
+        String where = LoopStack.describe(loop, tid);
+        if (!where.isEmpty()) {
+          LOG.warn("steering: instance {} when taken out: {}", id, where);
+        }
+      });
+    } catch (RejectedExecutionException e) {
+      // stopping: the stall itself is logged already
+    }
   }
 
   private List<Integer> healthyList() {

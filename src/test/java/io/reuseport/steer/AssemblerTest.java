@@ -74,18 +74,20 @@ class AssemblerTest {
 
   @Test
   void theSelectorProgramReadsHashAndProtocolFromTheContextAndEndsInSkPass() {
-    Assembler program = SelectorProgram.assemble(4);
+    Assembler program = SelectorProgram.assemble(4, 120);
     byte[] code = program.encode(Map.of(SelectorProgram.TABLE, 3, SelectorProgram.SOCKETS, 4,
-        SelectorProgram.FLOWS, 5, SelectorProgram.HEALTH, 6));
+        SelectorProgram.FLOWS, 5, SelectorProgram.HEALTH, 6, SelectorProgram.PINNED, 7));
     String text = HexFormat.of().formatHex(code);
     assertThat(code.length).isEqualTo(program.slots() * Assembler.SLOT_BYTES);
-    // r2 = ctx->hash (offset 32 of struct sk_reuseport_md), r2 = ctx->ip_protocol (offset 24)
-    assertThat(text).contains("6162200000000000").contains("6162180000000000");
+    // r2 = ctx->hash (offset 32 of struct sk_reuseport_md), r8 = ctx->ip_protocol (offset 24)
+    assertThat(text).contains("6162200000000000").contains("6168180000000000");
     // every map referenced by descriptor
     assertThat(text).contains("1811000003000000").contains("1812000004000000").contains("1811000005000000")
         .contains("1811000006000000");
-    // a UDP flow is remembered: bpf_map_update_elem
-    assertThat(text).contains("8500000002000000");
+    // a UDP flow is remembered: bpf_map_update_elem; with the time of its datagram: bpf_ktime_get_ns
+    assertThat(text).contains("8500000002000000").contains("8500000005000000");
+    // its gap since the last datagram compared with 120 s in units of 2^20 ns: r3 >>= 20; if r3 > 114441 goto
+    assertThat(text).contains("7703000014000000").containsPattern("2503[0-9a-f]{4}09bf0100");
     // one select per instance: the slot, then the next ones round the ring
     assertThat(text.split("8500000052000000", -1)).hasSize(4 + 1);
     // return SK_PASS whatever the select did

@@ -23,10 +23,10 @@ class SelectorLoadTest {
 
   @Test
   void theSelectorLoadsAsSelectAndAsSelectOrMigrate() {
-    Selector.load(4, false).close();
-    Selector.load(4, true).close();
+    Selector.load(4, 120, false).close();
+    Selector.load(4, 120, true).close();
     // the longest walk there is
-    Selector.load(SelectorProgram.MAX_SLOTS, true).close();
+    Selector.load(SelectorProgram.MAX_SLOTS, SelectorProgram.MAX_IDLE_SECONDS, true).close();
   }
 
   @Test

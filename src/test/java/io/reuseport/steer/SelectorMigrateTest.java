@@ -47,7 +47,7 @@ class SelectorMigrateTest {
     int port = RawSockets.portOf(a);
     int b = RawSockets.listener(port, QUEUED * 2);
     List<Socket> clients = List.of();
-    try (Selector selector = Selector.load(2, migrate)) {
+    try (Selector selector = Selector.load(2, 120, migrate)) {
       assertThat(selector.putSocket(Selector.key(0, false), a)).isTrue();
       assertThat(selector.putSocket(Selector.key(1, false), b)).isTrue();
       int[] allToA = new int[SelectorProgram.BUCKETS];

@@ -59,7 +59,7 @@ class SelectorWalkTest {
       listeners[slot] = RawSockets.listener(port, CLIENTS * 2);
     }
     List<Socket> clients = List.of();
-    try (Selector selector = Selector.load(SLOTS, false)) {
+    try (Selector selector = Selector.load(SLOTS, 120, false)) {
       for (int slot = 0; slot < SLOTS; slot++) {
         if (slot != gone || closeIt) {
           assertThat(selector.putSocket(Selector.key(slot, false), listeners[slot])).isTrue();

@@ -72,12 +72,12 @@ class SteeringMigrateTest {
 
   @Test
   void whereTheKernelRefusesSelectOrMigrateItLoadsSelectAndWarns() throws Exception {
-    Steering steering = Steering.prepare(config(), (instances, migrate) -> {
+    Steering steering = Steering.prepare(config(), (instances, flowIdleSeconds, migrate) -> {
       if (migrate) {
         // what bpf(BPF_PROG_LOAD) answers before Linux 5.14, which knows no expected_attach_type 40
         throw new BpfException("bpf(BPF_PROG_LOAD rp_selector): " + Bpf.describe(22), 22);
       }
-      return Selector.load(instances, false);
+      return Selector.load(instances, flowIdleSeconds, false);
     });
     int accepted = acceptedByInstance1AfterInstance0Closed(steering);
     assertThat(warnings()).singleElement().asString()
