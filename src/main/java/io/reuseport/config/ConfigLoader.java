@@ -139,6 +139,8 @@ public final class ConfigLoader {
         (Integer) v.get(Setting.STALL_THRESHOLD_MS),
         (Boolean) v.get(Setting.TCP_HALF_CLOSE),
         (Integer) v.get(Setting.UDP_FLOW_IDLE_SECONDS),
-        new HttpSettings((String) v.get(Setting.TLS_CERT_PATH), (String) v.get(Setting.TLS_KEY_PATH)));
+        new HttpSettings((String) v.get(Setting.TLS_CERT_PATH), (String) v.get(Setting.TLS_KEY_PATH),
+            (Integer) v.get(Setting.MAX_REQUEST_LINE_BYTES), (Integer) v.get(Setting.MAX_HEADER_BYTES),
+            (Integer) v.get(Setting.HEADER_TIMEOUT_SECONDS)));
   }
 }

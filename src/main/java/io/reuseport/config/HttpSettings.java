@@ -5,8 +5,12 @@ package io.reuseport.config;
  *
  * @param tlsCertPath PEM certificate chain; empty for cleartext
  * @param tlsKeyPath PEM private key of that certificate; empty for cleartext
+ * @param maxRequestLineBytes longest HTTP/1 request line (414 beyond)
+ * @param maxHeaderBytes largest HTTP/1 header block (431 beyond)
+ * @param headerTimeoutSeconds how long a connection may take from accept to its first request's headers
  */
-public record HttpSettings(String tlsCertPath, String tlsKeyPath) {
+public record HttpSettings(String tlsCertPath, String tlsKeyPath, int maxRequestLineBytes, int maxHeaderBytes,
+                           int headerTimeoutSeconds) {
 
   public HttpSettings {
     if (tlsCertPath.isEmpty() != tlsKeyPath.isEmpty()) {

@@ -108,6 +108,9 @@ public record ServerConfig(
         .put(Setting.TCP_HALF_CLOSE.key(), tcpHalfClose)
         .put(Setting.UDP_FLOW_IDLE_SECONDS.key(), udpFlowIdleSeconds)
         .put(Setting.TLS_CERT_PATH.key(), http.tlsCertPath())
-        .put(Setting.TLS_KEY_PATH.key(), http.tlsKeyPath());
+        .put(Setting.TLS_KEY_PATH.key(), http.tlsKeyPath())
+        .put(Setting.MAX_REQUEST_LINE_BYTES.key(), http.maxRequestLineBytes())
+        .put(Setting.MAX_HEADER_BYTES.key(), http.maxHeaderBytes())
+        .put(Setting.HEADER_TIMEOUT_SECONDS.key(), http.headerTimeoutSeconds());
   }
 }

@@ -56,7 +56,15 @@ public enum Setting {
   TLS_CERT_PATH("tlsCertPath", Type.PATH, "",
       "HTTP services: PEM certificate chain; with tlsKeyPath the listeners speak TLS only, with ALPN (h2, http/1.1);"
           + " empty = cleartext HTTP/1.1 and h2c"),
-  TLS_KEY_PATH("tlsKeyPath", Type.PATH, "", "HTTP services: PEM private key (PKCS#8) of tlsCertPath");
+  TLS_KEY_PATH("tlsKeyPath", Type.PATH, "", "HTTP services: PEM private key (PKCS#8) of tlsCertPath"),
+  MAX_REQUEST_LINE_BYTES("maxRequestLineBytes", Type.INT, 4096,
+      "HTTP services: longest HTTP/1 request line (method, URI, version); a longer one is answered 414", 256,
+      1 << 20),
+  MAX_HEADER_BYTES("maxHeaderBytes", Type.INT, 8192,
+      "HTTP services: largest HTTP/1 header block; a larger one is answered 431", 1024, 1 << 20),
+  HEADER_TIMEOUT_SECONDS("headerTimeoutSeconds", Type.INT, 10,
+      "HTTP services: close a connection whose first request has not finished its headers (TLS handshake"
+          + " included) this long after it was accepted (slow clients such as slowloris)", 1, 3_600);
 
   enum Type { STRING, PATH, INT, DOUBLE, BOOLEAN, ENUM }
 

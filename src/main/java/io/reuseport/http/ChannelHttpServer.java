@@ -9,9 +9,11 @@ import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Handler;
 import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpConnection;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.http.impl.Http1xServerConnection;
 import io.vertx.core.impl.buffer.VertxByteBufAllocator;
 import io.vertx.core.internal.ContextInternal;
 import io.vertx.core.internal.VertxInternal;
@@ -25,7 +27,6 @@ import io.vertx.core.net.impl.NetServerImpl;
 import io.vertx.core.net.impl.NetServerInternal;
 import io.vertx.core.net.impl.NetSocketImpl;
 import io.vertx.core.net.impl.ServerID;
-import io.vertx.core.net.impl.ShutdownEvent;
 import io.vertx.core.net.impl.VertxHandler;
 import io.vertx.core.spi.metrics.HttpServerMetrics;
 import io.vertx.core.spi.metrics.TCPMetrics;
@@ -48,14 +49,15 @@ import java.util.concurrent.TimeUnit;
  * the context and the connect handler; {@link #serve} then does for each accepted channel what
  * {@code NetServerImpl} does for its own (TLS handshake, its idle handler, a {@code NetSocketImpl} in a
  * {@code VertxHandler}, the connect handler). Request metrics go to the {@link HttpServerMetrics} given here, which
- * Vert.x calls on the connection's loop. A shutdown sends each connection Vert.x's own {@code ShutdownEvent}, as
- * {@code NetServerImpl} does: HTTP/1.1 answers what is in flight and closes, HTTP/2 sends {@code GOAWAY}.
+ * Vert.x calls on the connection's loop. A shutdown is an {@link HttpDrain}: HTTP/1.x answers each further request
+ * with {@code Connection: close} and then closes, HTTP/2 sends {@code GOAWAY}.
  */
 public final class ChannelHttpServer {
 
   private final HttpServer http;
   private final ChannelNetServer tcp;
   private final SslContext tls;
+  private long headerTimeoutMs;
 
   private ChannelHttpServer(HttpServer http, ChannelNetServer tcp, SslContext tls) {
     this.http = http;
@@ -76,9 +78,27 @@ public final class ChannelHttpServer {
     SeamVertx seam = new SeamVertx((VertxInternal) vertx, metrics, port);
     HttpServerOptions own = new HttpServerOptions(options).setSsl(tls != null).setUseAlpn(tls != null)
         .setPort(port);
-    HttpServer http = seam.createHttpServer(own).requestHandler(handler);
+    HttpDrain drain = seam.drain;
+    HttpServer http = seam.createHttpServer(own)
+        .requestHandler(request -> {
+          HttpConnection conn = request.connection();
+          if (conn instanceof ConnectionBase) {
+            Channel channel = ((ConnectionBase) conn).channel();
+            HeaderDeadline.met(channel);
+            drain.request(channel, conn, conn instanceof Http1xServerConnection);
+          }
+          handler.handle(request);
+        });
     return http.listen(SocketAddress.inetSocketAddress(port, own.getHost()))
         .map(listening -> new ChannelHttpServer(http, seam.server, tls));
+  }
+
+  /**
+   * Sets the header timeout ({@link HeaderDeadline}) of the connections served from now on; 0 (the default) = none.
+   */
+  public ChannelHttpServer headerTimeout(long timeoutMs) {
+    this.headerTimeoutMs = timeoutMs;
+    return this;
   }
 
   /**
@@ -90,6 +110,9 @@ public final class ChannelHttpServer {
         : VertxByteBufAllocator.POOLED_ALLOCATOR);
     tcp.open.put(channel, Boolean.TRUE);
     channel.closeFuture().addListener(closed -> tcp.open.remove(channel));
+    if (headerTimeoutMs > 0) {
+      HeaderDeadline.arm(channel, headerTimeoutMs);
+    }
     if (tls == null) {
       tcp.connected(channel);
       return;
@@ -129,6 +152,7 @@ public final class ChannelHttpServer {
     private final Map<ServerID, NetServerInternal> unshared = new ConcurrentHashMap<>();
     private final HttpServerMetrics<?, ?, ?> metrics;
     private final int port;
+    private final HttpDrain drain = new HttpDrain();
     private ChannelNetServer server;
 
     SeamVertx(VertxInternal delegate, HttpServerMetrics<?, ?, ?> metrics, int port) {
@@ -139,7 +163,7 @@ public final class ChannelHttpServer {
 
     @Override
     public NetServerInternal createNetServer(NetServerOptions options) {
-      server = new ChannelNetServer(this, options, metrics, port);
+      server = new ChannelNetServer(this, options, metrics, port, drain);
       return server;
     }
 
@@ -162,14 +186,17 @@ public final class ChannelHttpServer {
 
     private final HttpServerMetrics<?, ?, ?> metrics;
     private final int port;
+    private final HttpDrain drain;
     private final Map<Channel, Boolean> open = new ConcurrentHashMap<>();
     private final boolean ssl;
     private ContextInternal context;
     private Handler<NetSocket> connectHandler;
     private volatile boolean listening;
 
-    ChannelNetServer(VertxInternal vertx, NetServerOptions options, HttpServerMetrics<?, ?, ?> metrics, int port) {
+    ChannelNetServer(VertxInternal vertx, NetServerOptions options, HttpServerMetrics<?, ?, ?> metrics, int port,
+                     HttpDrain drain) {
       super(vertx, options);
+      this.drain = drain;
       this.ssl = options.isSsl();
       this.metrics = metrics;
       this.port = port;
@@ -223,7 +250,7 @@ public final class ChannelHttpServer {
       return metrics != null;
     }
 
-    /** Each open connection gets Vert.x's shutdown event; completes once all closed or the timeout passed. */
+    /** Drains every connection ({@link HttpDrain}); completes once all closed, or closes them when time is up. */
     @Override
     public Future<Void> shutdown(long timeout, TimeUnit unit) {
       listening = false;
@@ -232,8 +259,7 @@ public final class ChannelHttpServer {
       }
       io.vertx.core.Promise<Void> done = context.promise();
       context.runOnContext(v -> {
-        ShutdownEvent event = new ShutdownEvent(timeout, unit);
-        open.keySet().forEach(ch -> ch.pipeline().fireUserEventTriggered(event));
+        drain.start(unit.toMillis(timeout));
         long deadline = System.nanoTime() + unit.toNanos(timeout);
         waitForClose(done, deadline);
       });

@@ -78,13 +78,15 @@ final class HttpInstance extends VerticleBase implements ServerInstance {
     HttpServerOptions options = new HttpServerOptions()
         .setHost(conf.host())
         .setIdleTimeout(conf.idleTimeoutSeconds())
-        .setIdleTimeoutUnit(TimeUnit.SECONDS);
+        .setIdleTimeoutUnit(TimeUnit.SECONDS)
+        .setMaxInitialLineLength(conf.http().maxRequestLineBytes())
+        .setMaxHeaderSize(conf.http().maxHeaderBytes());
 
     return provider.create(new ServiceContext(id, vertx))
         .compose(handler -> ChannelHttpServer.start(vertx, options, conf.port(), tls,
             new HttpRequestCounter(counters), HttpServiceFailures.guard(handler)))
         .compose(server -> {
-          http = server;
+          http = server.headerTimeout(TimeUnit.SECONDS.toMillis(conf.http().headerTimeoutSeconds()));
           return inherited.isEmpty() ? bindOwn() : adoptInherited();
         })
         .compose(v -> {

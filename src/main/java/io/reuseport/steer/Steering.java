@@ -12,6 +12,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.util.List;
+import java.util.Locale;
 import java.util.function.IntSupplier;
 
 /**
@@ -255,9 +256,13 @@ public final class Steering {
     JsonArray perInstance = new JsonArray();
     for (int id = 0; id < instances; id++) {
       boolean out = dog != null && dog.outSinceMs(id) != 0;
+      LoadPolicy.Shares shares = dog == null ? null : dog.shares();
+      double busy = shares == null ? Double.NaN : shares.busy()[id];
       perInstance.add(new JsonObject()
           .put("id", id)
           .put("tableShare", dog == null ? null : BucketTable.share(dog.table(), id))
+          .put("loopBusy", Double.isNaN(busy) ? null : Math.round(busy * 1000) / 1000.0)
+          .put("shareReason", shares == null ? null : shares.reason(id))
           .put("steeredAround", out)
           .put("since", out ? dog.outSinceMs(id) : null)
           .put("why", out ? dog.why(id) : null)
@@ -305,7 +310,28 @@ public final class Steering {
       Gauge.builder("reuseport.instance.table.share", this, s -> s.tableShare(id))
           .description("share of the selector's hash buckets that go to this instance (NaN: kernel's hash)")
           .tag("worker", Integer.toString(id)).register(registry);
+      Gauge.builder("reuseport.steering.loop.busy.ratio", this, s -> s.loopBusy(id))
+          .description("share of the time this worker's event loop was on a CPU or waiting for one, smoothed over"
+              + " about " + LoopLoad.SMOOTHING_MS + " ms: the load the selector steers by (NaN: not steering)")
+          .tag("worker", Integer.toString(id)).register(registry);
+      for (LoadPolicy.State state : LoadPolicy.State.values()) {
+        Gauge.builder("reuseport.steering.share.state", this, s -> s.hasState(id, state))
+            .description("1 for the reason of this worker's share of new connections: even, busy (less than even,"
+                + " by its spare capacity) or stalled (none); all 0 when not steering")
+            .tag("worker", Integer.toString(id)).tag("state", state.name().toLowerCase(Locale.ROOT))
+            .register(registry);
+      }
     }
+  }
+
+  private double loopBusy(int id) {
+    Watchdog dog = watchdog;
+    return dog == null ? Double.NaN : dog.shares().busy()[id];
+  }
+
+  private double hasState(int id, LoadPolicy.State state) {
+    Watchdog dog = watchdog;
+    return dog != null && dog.shares().states()[id] == state ? 1 : 0;
   }
 
   /**

@@ -15,10 +15,11 @@ import java.util.concurrent.atomic.AtomicLongArray;
 import java.util.concurrent.atomic.AtomicReferenceArray;
 
 /**
- * Watches the instances' heartbeats on a thread of its own (never an instance's event loop: a blocked loop must not
- * block its own rescue) and rewrites the selector's bucket table when an instance stalls or runs again. Each change
- * is logged once. A nearly full accept queue is not a reason to steer around an instance: a loop that still runs
- * works its queue off, and moving its buckets would only move the load.
+ * Watches the instances' heartbeats and their loops' busy shares on a thread of its own (never an instance's event
+ * loop: a blocked loop must not block its own rescue) and rewrites the selector's bucket table when an instance
+ * stalls or runs again ({@link StallJudge}) and when one loop is much busier than the others ({@link LoadPolicy}).
+ * Each change is logged once. A nearly full accept queue is not a reason to steer around an instance: a loop that
+ * still runs works its queue off; what shrinks its share is a loop with no spare time.
  */
 final class Watchdog {
 
@@ -28,6 +29,7 @@ final class Watchdog {
   private final SocketSlots sockets;
   private final Heartbeats heartbeats;
   private final StallJudge judge;
+  private final LoopLoad load;
   private final long periodMs;
   private final long thresholdMs;
   /** Read by /stats and /metrics from other threads. */
@@ -37,6 +39,8 @@ final class Watchdog {
   /** Reads a stalled loop's stack for the log, so that the watchdog's thread never waits for it. */
   private final ExecutorService stackReader;
   private volatile int[] table;
+  /** The load policy's last decision, read by /stats and /metrics. */
+  private volatile LoadPolicy.Shares shares;
   /** Each loop's thread's scheduler statistics, files kept open; used by the watchdog's thread only. */
   private final LoopCpu[] loops;
 
@@ -54,7 +58,9 @@ final class Watchdog {
     this.why = new AtomicReferenceArray<>(n);
     this.loops = new LoopCpu[n];
     Arrays.fill(loops, LoopCpu.open(LoopCpu.UNKNOWN_THREAD));
-    this.table = BucketTable.assign(judge.healthy());
+    this.load = new LoopLoad(n);
+    this.shares = LoadPolicy.Shares.start(n);
+    this.table = BucketTable.assign(shares.buckets());
     this.stackReader = Executors.newSingleThreadExecutor(r -> {
       Thread t = new Thread(r, "steering-stack-reader");
       t.setDaemon(true);
@@ -98,6 +104,10 @@ final class Watchdog {
     return table;
   }
 
+  LoadPolicy.Shares shares() {
+    return shares;
+  }
+
   /** Wall-clock millis since which instance {@code id} is steered around, or 0. */
   long outSinceMs(int id) {
     return outSinceMs.get(id);
@@ -137,27 +147,72 @@ final class Watchdog {
       cpu[i] = loops[i].read();
       stamps[i] = heartbeats.last(i);
     }
-    List<StallJudge.Change> changes = judge.check(System.nanoTime(), stamps, cpu);
-    if (changes.isEmpty()) {
+    long now = System.nanoTime();
+    List<StallJudge.Change> changes = judge.check(now, stamps, cpu);
+    LoadPolicy.Shares before = shares;
+    // late: a third of the stall threshold (two heartbeats) without a stamp
+    long late = TimeUnit.MILLISECONDS.toNanos(thresholdMs) / 3;
+    LoadPolicy.Shares next = LoadPolicy.decide(before, stalled(), load.sample(now, cpu, stamps, late));
+    if (next.buckets() == before.buckets()) {
+      // nothing moves: the signals are kept for /stats, the table stays
+      shares = next;
       return;
     }
-    int[] next = BucketTable.assign(judge.healthy());
+    int[] nextTable = BucketTable.assign(next.buckets());
     try {
       // health first: a known flow of an instance out moves at once, before its buckets do
-      selector.writeHealth(BucketTable.flowHealth(judge.healthy()));
-      selector.writeTable(next);
+      if (!changes.isEmpty()) {
+        selector.writeHealth(BucketTable.flowHealth(judge.healthy()));
+      }
+      selector.writeTable(nextTable);
     } catch (RuntimeException e) {
       // a map write only fails on a bug of ours; keep the old table rather than stop watching
       LOG.error("steering: cannot rewrite the bucket table: {}", e.getMessage());
       return;
     }
-    table = next;
+    table = nextTable;
+    shares = next;
     for (StallJudge.Change c : changes) {
-      report(c, next);
+      report(c);
+    }
+    reportLoad(before, next);
+  }
+
+  private boolean[] stalled() {
+    boolean[] healthy = judge.healthy();
+    boolean[] stalled = new boolean[healthy.length];
+    for (int i = 0; i < healthy.length; i++) {
+      stalled[i] = !healthy[i];
+    }
+    return stalled;
+  }
+
+  /**
+   * One line per table change that the load caused (a stall or a recovery alone is reported by {@link #report}):
+   * the table only changes when a loop changes state or a share moves by more than the policy's step.
+   */
+  private void reportLoad(LoadPolicy.Shares before, LoadPolicy.Shares next) {
+    boolean busyChanged = false;
+    for (int i = 0; i < next.states().length; i++) {
+      busyChanged |= (before.states()[i] == LoadPolicy.State.BUSY) != (next.states()[i] == LoadPolicy.State.BUSY);
+    }
+    boolean anyBusy = Arrays.asList(next.states()).contains(LoadPolicy.State.BUSY);
+    if (!busyChanged && !anyBusy) {
+      return;
+    }
+    StringBuilder line = new StringBuilder();
+    for (int i = 0; i < next.states().length; i++) {
+      line.append(i == 0 ? "" : ", ").append(i).append(": ")
+          .append(String.format("%.1f %% (%s)", next.share(i) * 100, next.reason(i)));
+    }
+    if (anyBusy) {
+      LOG.info("steering: shares of new connections and new UDP flows by spare capacity: {}", line);
+    } else {
+      LOG.info("steering: no loop much busier than the others any more, even shares again: {}", line);
     }
   }
 
-  private void report(StallJudge.Change c, int[] next) {
+  private void report(StallJudge.Change c) {
     int id = c.instance();
     if (c.out()) {
       outSinceMs.set(id, System.currentTimeMillis() - c.stalledForMs());
