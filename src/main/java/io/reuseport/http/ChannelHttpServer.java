@@ -136,6 +136,11 @@ public final class ChannelHttpServer {
     return http.shutdown(timeoutMs, TimeUnit.MILLISECONDS);
   }
 
+  /** The channel of the connection that carries {@code request} (HTTP/1.x or HTTP/2). */
+  public static Channel channelOf(HttpServerRequest request) {
+    return ((ConnectionBase) request.connection()).channel();
+  }
+
   /** Connections served and not closed yet. */
   public int openConnections() {
     return tcp.open.size();

@@ -29,7 +29,8 @@ import java.util.concurrent.TimeUnit;
  * {@code SO_REUSEPORT} (bound by the same {@link ReusePortBinder}, so that steering, the selector's socket map and a
  * takeover treat it as any other), accepted on this verticle's event loop, admitted and counted as byte-service
  * connections are, and served by stock Vert.x HTTP ({@link ChannelHttpServer}) with the service's request handler.
- * No UDP socket. Requests are counted on this loop ({@link HttpRequestCounter}).
+ * Each connection counts how it ended as byte connections do ({@link HttpConnectionEnding}; a service that throws:
+ * {@link HttpServiceFailures}). No UDP socket. Requests are counted on this loop ({@link HttpRequestCounter}).
  */
 final class HttpInstance extends VerticleBase implements ServerInstance {
 
@@ -83,7 +84,7 @@ final class HttpInstance extends VerticleBase implements ServerInstance {
 
     return provider.create(new ServiceContext(id, vertx))
         .compose(handler -> ChannelHttpServer.start(vertx, options, conf.port(), tls,
-            new HttpRequestCounter(counters), handler))
+            new HttpRequestCounter(counters), HttpServiceFailures.guard(handler)))
         .compose(server -> {
           http = server.headerTimeout(TimeUnit.SECONDS.toMillis(conf.http().headerTimeoutSeconds()));
           return inherited.isEmpty() ? bindOwn() : adoptInherited();
@@ -233,11 +234,11 @@ final class HttpInstance extends VerticleBase implements ServerInstance {
         return;
       }
       open.add(connection);
+      HttpConnectionEnding ending = new HttpConnectionEnding();
+      connection.pipeline().addFirst(HttpConnectionEnding.NAME, ending);
       connection.closeFuture().addListener(closed -> {
         open.remove(connection);
-        // Vert.x's HTTP pipeline owns the socket's errors: HTTP connections are not told apart by how they ended
-        // (tcp.errors and tcp.resets stay 0 for them; a follow-up can take them from the metrics SPI)
-        admission.closed(ConnectionAdmission.Ending.CLEAN);
+        admission.closed(ending.ending());
       });
       http.serve(connection);
     }

@@ -5,12 +5,14 @@ import io.reuseport.config.ConfigException;
 import io.reuseport.stats.InstanceSnapshot;
 import io.reuseport.testsupport.AsyncServers;
 import io.reuseport.testsupport.RouterHttpService;
+import io.reuseport.testsupport.ThrowingHttpService;
 import io.reuseport.testsupport.VertxClients;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonObject;
 import io.vertx.core.net.NetClient;
+import io.vertx.core.net.NetClientOptions;
 import io.vertx.ext.web.client.HttpResponse;
 import io.vertx.ext.web.client.WebClient;
 import io.vertx.ext.web.client.WebClientOptions;
@@ -44,13 +46,15 @@ class HttpInstanceTest {
   private RunningServer server;
   private WebClient web;
   private NetClient net;
+  private NetClient resetting;
 
   @AfterEach
   void stop(VertxTestContext test) {
     if (web != null) {
       web.close();
     }
-    Future<Void> closed = net == null ? Future.succeededFuture() : net.close();
+    Future<Void> closed = Future.join(net == null ? Future.succeededFuture() : net.close(),
+        resetting == null ? Future.succeededFuture() : resetting.close()).mapEmpty();
     closed.transform(x -> server == null ? Future.succeededFuture() : server.stop())
         .onComplete(test.succeedingThenComplete());
   }
@@ -158,6 +162,81 @@ class HttpInstanceTest {
             .compose(answer -> VertxClients.closedByServer(socket)))
         .compose(rest -> AsyncServers.awaitTotal(vertx, server, s -> s.tcp().closed(), 1))
         .onComplete(test.succeedingThenComplete());
+  }
+
+  /**
+   * An HTTP connection counts how it ended as a byte connection does: a client that closes cleanly after its answer
+   * counts neither {@code resets} nor {@code errors}; one that closes with a reset ({@code SO_LINGER} 0, as load
+   * balancers and benchmark clients do) counts one {@code resets} and no error. The clean client is the control.
+   */
+  @Test
+  void aClientThatResetsAfterItsAnswerCountsOneResetAndACleanCloseCountsNeither(Vertx vertx,
+                                                                               VertxTestContext test) {
+    net = vertx.createNetClient();
+    resetting = vertx.createNetClient(new NetClientOptions().setSoLinger(0));
+    Buffer request = Buffer.buffer("GET /plaintext HTTP/1.1\r\nHost: x\r\n\r\n");
+    AsyncServers.start(new JsonObject().put("service", "hello-http").put("instances", 1))
+        .compose(started -> {
+          server = started;
+          return answeredThenClosed(net, request);
+        })
+        .compose(v -> AsyncServers.awaitTotal(vertx, server, s -> s.tcp().closed(), 1))
+        .compose(v -> AsyncServers.snapshots(server))
+        .compose(afterClean -> {
+          test.verify(() -> assertThat(afterClean.get(0).tcp())
+              .as("a clean close").extracting(t -> t.resets(), t -> t.errors()).containsExactly(0L, 0L));
+          return answeredThenClosed(resetting, request);
+        })
+        .compose(v -> AsyncServers.awaitTotal(vertx, server, s -> s.tcp().closed(), 2))
+        .compose(v -> AsyncServers.snapshots(server))
+        .onComplete(test.succeeding(afterReset -> test.verify(() -> {
+          InstanceSnapshot.TcpCounts tcp = afterReset.get(0).tcp();
+          assertThat(tcp.accepted()).isEqualTo(2);
+          assertThat(tcp.active()).isZero();
+          assertThat(tcp.resets()).as("the resetting client's close").isEqualTo(1);
+          assertThat(tcp.errors()).as("no error: a reset is how that peer closes").isZero();
+          test.completeNow();
+        })));
+  }
+
+  /**
+   * A request handler that throws counts one {@code errors} for its connection, as a byte service's does, and the
+   * client is answered {@code 500} and the connection closed instead of being left waiting; a request the same
+   * service answers, on a connection the client then closes, is the control and counts no error.
+   */
+  @Test
+  @Timeout(value = 30, timeUnit = TimeUnit.SECONDS)
+  void aRequestHandlerThatThrowsAnswers500AndCountsOneError(Vertx vertx, VertxTestContext test) {
+    net = vertx.createNetClient();
+    AsyncServers.start(new JsonObject().put("service", ThrowingHttpService.NAME).put("instances", 1))
+        .compose(started -> {
+          server = started;
+          return answeredThenClosed(net, Buffer.buffer("GET /ok HTTP/1.1\r\nHost: x\r\n\r\n"));
+        })
+        .compose(v -> net.connect(server.port(), VertxClients.LOOPBACK))
+        .compose(socket -> {
+          Future<Buffer> closed = VertxClients.closedByServer(socket);
+          return socket.write(Buffer.buffer("GET /throw HTTP/1.1\r\nHost: x\r\n\r\n")).compose(w -> closed);
+        })
+        .compose(answer -> {
+          test.verify(() -> assertThat(answer.toString()).startsWith("HTTP/1.1 500"));
+          return AsyncServers.awaitTotal(vertx, server, s -> s.tcp().closed(), 2);
+        })
+        .compose(v -> AsyncServers.snapshots(server))
+        .onComplete(test.succeeding(after -> test.verify(() -> {
+          InstanceSnapshot.TcpCounts tcp = after.get(0).tcp();
+          assertThat(tcp.accepted()).isEqualTo(2);
+          assertThat(tcp.errors()).as("the throwing request's connection only").isEqualTo(1);
+          assertThat(tcp.resets()).isZero();
+          test.completeNow();
+        })));
+  }
+
+  /** One request on a fresh connection of {@code client}, answered, then the connection closed by the client. */
+  private Future<Void> answeredThenClosed(NetClient client, Buffer request) {
+    return client.connect(server.port(), VertxClients.LOOPBACK)
+        .compose(socket -> VertxClients.exchange(socket, request, "HTTP/1.1 200".length())
+            .compose(answer -> socket.close()));
   }
 
   @Test
