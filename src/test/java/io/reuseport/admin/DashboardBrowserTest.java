@@ -295,6 +295,15 @@ class DashboardBrowserTest {
     assertThat(sumOfBars("httpRequests")).isEqualTo(total("httpRequests"));
     assertThat(browser.findElement(By.cssSelector("[data-total='httpP99']")).getText()).startsWith("worst ")
         .endsWith(" ms");
+    // fairness over requests, not over the datagrams an HTTP service never receives
+    assertThat(browser.findElement(By.cssSelector("[data-fairness='httpRequests'] h2")).getDomProperty("textContent"))
+        .isEqualTo("Jain's index · HTTP requests");
+    waitFor("Jain's index over the requests since start",
+        () -> !browser.findElement(By.cssSelector("[data-jain='httpRequests'][data-window='start']"))
+            .getDomAttribute("data-value").isEmpty());
+    assertThat(browser.findElements(By.cssSelector("[data-fairness='udpDatagramsIn']"))).isEmpty();
+    assertThat(browser.findElements(By.cssSelector(".instance-bar .badge")))
+        .extracting(WebElement::getText).noneMatch(text -> text.contains("UDP"));
     assertNoErrors();
   }
 
