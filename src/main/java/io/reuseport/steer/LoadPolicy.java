@@ -178,7 +178,11 @@ final class LoadPolicy {
     return weights;
   }
 
-  /** Buckets by weight (largest remainder, ties to the lower id); busy ones at least {@code min}. */
+  /**
+   * Buckets by weight (largest remainder, ties to the lower id); busy ones rounded down, to at least {@code min}: a
+   * busy loop never gets more than its weight says (at 256 buckets one bucket is 0.4 % of new connections, and on a
+   * saturated loop each of them waits a burst or more), the even ones take the remainders.
+   */
   private static int[] apportion(double[] weights, int min, State[] states) {
     int n = weights.length;
     double sum = Arrays.stream(weights).sum();
@@ -191,18 +195,23 @@ final class LoadPolicy {
       if (states[i] == State.BUSY && buckets[i] < min) {
         buckets[i] = min;
       }
-      rest[i] = exact - Math.floor(exact);
+      rest[i] = exact - buckets[i];
       given += buckets[i];
     }
+    // the remainders go to the even loops, largest first, up to MAX_TAKE even shares each; to busy ones only then
+    int healthy = (int) Arrays.stream(states).filter(state -> state != State.STALLED).count();
+    int evenCap = (int) Math.ceil(MAX_TAKE * SelectorProgram.BUCKETS / healthy);
     while (given < SelectorProgram.BUCKETS) {
-      int best = -1;
-      for (int i = 0; i < n; i++) {
-        if (states[i] != State.STALLED && (best < 0 || rest[i] > rest[best])) {
-          best = i;
-        }
+      int best = largestRest(rest, buckets, states, State.EVEN, evenCap);
+      if (best < 0) {
+        best = largestRest(rest, buckets, states, State.BUSY, Integer.MAX_VALUE);
+      }
+      if (best < 0) {
+        // cannot happen (the least busy healthy loop is never busy), but a table must add up
+        best = firstHealthy(states);
       }
       buckets[best]++;
-      rest[best] = -1;
+      rest[best] -= 1;
       given++;
     }
     while (given > SelectorProgram.BUCKETS) {
@@ -230,19 +239,40 @@ final class LoadPolicy {
   }
 
   /**
-   * Whether no count moves by more than the step, nor halves or doubles: a busy loop's few buckets (9 against 1, say)
-   * differ by less than the step but by far more than the noise.
+   * Whether no count moves by more than the step, nor halves or doubles: a busy loop's few buckets (9 against 1, say,
+   * or 2 against 1) differ by less than the step but by far more than the noise; two buckets instead of one double
+   * what reaches a saturated loop.
    */
   private static boolean withinStep(int[] next, int[] previous) {
     int step = step(next.length);
     for (int i = 0; i < next.length; i++) {
       int low = Math.min(next[i], previous[i]);
       int high = Math.max(next[i], previous[i]);
-      if (high - low > step || high > 2 * low) {
+      if (high - low > step || high >= 2 * low && high > low) {
         return false;
       }
     }
     return true;
+  }
+
+  /** The instance in {@code state} under {@code cap} buckets with the largest remainder, ties to the lower id; -1. */
+  private static int largestRest(double[] rest, int[] buckets, State[] states, State state, int cap) {
+    int best = -1;
+    for (int i = 0; i < states.length; i++) {
+      if (states[i] == state && buckets[i] < cap && (best < 0 || rest[i] > rest[best])) {
+        best = i;
+      }
+    }
+    return best;
+  }
+
+  private static int firstHealthy(State[] states) {
+    for (int i = 0; i < states.length; i++) {
+      if (states[i] != State.STALLED) {
+        return i;
+      }
+    }
+    throw new IllegalStateException("no healthy instance to give a bucket to");
   }
 
   private static double cube(double x) {

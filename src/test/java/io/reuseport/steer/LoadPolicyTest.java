@@ -90,6 +90,38 @@ class LoadPolicyTest {
   }
 
   @Test
+  void aBusyLoopGetsNoMoreThanItsWeightAndASaturatedOneDropsToOneBucket() {
+    // recorded in bench/load.sh (4 instances, the others' loops half busy with fresh connections): 80 % busy gave
+    // two buckets (1.3 exact, rounded up by the largest remainder), and at 95 % the table kept them (2 against 1
+    // was "within the step"), so 1.4 % of the fresh connections reached the saturated loop and set the p99
+    LoadPolicy.Shares shares = LoadPolicy.decide(LoadPolicy.Shares.start(4), NONE_STALLED,
+        new double[] {0.80, 0.35, 0.35, 0.35});
+    assertThat(shares.states()[0]).isEqualTo(BUSY);
+    int atEighty = shares.buckets()[0];
+    // spare 0.2 against 0.65: weight 0.029, 256 * 0.029 / 3.029 = 2.5 buckets exact, rounded down
+    assertThat(atEighty).isEqualTo(2);
+    shares = LoadPolicy.decide(shares, NONE_STALLED, new double[] {0.95, 0.35, 0.35, 0.35});
+    assertThat(shares.buckets()[0]).as("two buckets halve to one").isEqualTo(LoadPolicy.minBuckets(4)).isEqualTo(1);
+    assertThat(Arrays.stream(shares.buckets()).sum()).isEqualTo(SelectorProgram.BUCKETS);
+    // and it stays there while it is saturated
+    for (int check = 0; check < 20; check++) {
+      double busy = check % 2 == 0 ? 0.93 : 0.97;
+      shares = LoadPolicy.decide(shares, NONE_STALLED, new double[] {busy, 0.3, 0.4, 0.35});
+      assertThat(shares.buckets()[0]).as("check %d", check).isEqualTo(1);
+    }
+  }
+
+  @Test
+  void aBusyLoopsCountIsRoundedDownAndTheEvenLoopsTakeTheRemainders() {
+    // spare 0.21 against 0.65: weight 0.0337, 2.85 buckets exact; the even loops 84.38 each. By largest remainder
+    // the busy loop would get 3
+    LoadPolicy.Shares shares = LoadPolicy.decide(LoadPolicy.Shares.start(4), NONE_STALLED,
+        new double[] {0.79, 0.35, 0.35, 0.35});
+    assertThat(shares.states()[0]).isEqualTo(BUSY);
+    assertThat(shares.buckets()).containsExactly(2, 85, 85, 84);
+  }
+
+  @Test
   void aLoopThatFlapsAroundTheEnterBandDoesNotGoBusy() {
     LoadPolicy.Shares shares = LoadPolicy.Shares.start(4);
     for (int check = 0; check < 40; check++) {
