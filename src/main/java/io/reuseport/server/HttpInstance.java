@@ -51,6 +51,8 @@ final class HttpInstance extends VerticleBase implements ServerInstance {
   private final List<Channel> tcpListeners = new CopyOnWriteArrayList<>();
   /** Open connections; only touched on this instance's loop. */
   private final Set<Channel> open = new HashSet<>();
+  /** The idle timeout, in place of Vert.x's per-connection one (see {@link HttpConnectionEnding}). */
+  private final IdleSweeper idleSweeper = new IdleSweeper(open);
   private volatile BoundInstance bound;
   private volatile boolean released;
 
@@ -77,8 +79,6 @@ final class HttpInstance extends VerticleBase implements ServerInstance {
     binder = new ReusePortBinder(vertx, context, conf.transport().resolved(), false);
     HttpServerOptions options = new HttpServerOptions()
         .setHost(conf.host())
-        .setIdleTimeout(conf.idleTimeoutSeconds())
-        .setIdleTimeoutUnit(TimeUnit.SECONDS)
         .setMaxInitialLineLength(conf.http().maxRequestLineBytes())
         .setMaxHeaderSize(conf.http().maxHeaderBytes());
 
@@ -87,6 +87,7 @@ final class HttpInstance extends VerticleBase implements ServerInstance {
             new HttpRequestCounter(counters), HttpServiceFailures.guard(handler)))
         .compose(server -> {
           http = server.headerTimeout(TimeUnit.SECONDS.toMillis(conf.http().headerTimeoutSeconds()));
+          idleSweeper.start(vertx, conf.idleTimeoutSeconds());
           return inherited.isEmpty() ? bindOwn() : adoptInherited();
         })
         .compose(v -> {
@@ -145,6 +146,7 @@ final class HttpInstance extends VerticleBase implements ServerInstance {
     return closeListeners()
         .transform(closed -> http == null ? Future.succeededFuture() : http.shutdown(drainMs))
         .transform(drained -> {
+          idleSweeper.stop(vertx);
           if (!open.isEmpty()) {
             LOG.warn("instance {}: closing {} HTTP connection(s) still open after the drain", id, open.size());
             new ArrayList<>(open).forEach(Channel::close);
@@ -234,7 +236,7 @@ final class HttpInstance extends VerticleBase implements ServerInstance {
         return;
       }
       open.add(connection);
-      HttpConnectionEnding ending = new HttpConnectionEnding();
+      HttpConnectionEnding ending = new HttpConnectionEnding(idleSweeper);
       connection.pipeline().addFirst(HttpConnectionEnding.NAME, ending);
       connection.closeFuture().addListener(closed -> {
         open.remove(connection);

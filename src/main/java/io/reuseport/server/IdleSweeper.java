@@ -1,6 +1,7 @@
 package io.reuseport.server;
 
 import io.netty.channel.Channel;
+import io.netty.channel.ChannelHandler;
 import io.vertx.core.Vertx;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -18,9 +19,15 @@ import java.util.Set;
  * <p>Time is counted in ticks of an eighth of the timeout: a connection notes the current tick when it reads or
  * writes, and a sweep closes those that have not for more than {@value #TICKS_PER_TIMEOUT} ticks. An idle connection
  * is therefore closed between the timeout and 1.125 times the timeout after its last read or write. Runs on the
- * instance's event loop, as do the connections.
+ * instance's event loop, as do the connections. Byte connections ({@link TcpConnectionHandler}) and HTTP connections
+ * ({@link HttpConnectionEnding}) note their ticks alike.
  */
 final class IdleSweeper {
+
+  /** The handler of a connection that notes the tick of its last read or write. */
+  interface Activity extends ChannelHandler {
+    long lastActiveTick();
+  }
 
   private static final Logger LOG = LoggerFactory.getLogger(IdleSweeper.class);
   static final int TICKS_PER_TIMEOUT = 8;
@@ -29,7 +36,7 @@ final class IdleSweeper {
   private long tick;
   private long timerId = -1;
 
-  /** @param open the instance's open connections, each with a {@link TcpConnectionHandler} */
+  /** @param open the instance's open connections, each with an {@link Activity} handler */
   IdleSweeper(Set<Channel> open) {
     this.open = open;
   }
@@ -58,7 +65,7 @@ final class IdleSweeper {
     tick++;
     List<Channel> idle = new ArrayList<>();
     for (Channel ch : open) {
-      TcpConnectionHandler handler = ch.pipeline().get(TcpConnectionHandler.class);
+      Activity handler = ch.pipeline().get(Activity.class);
       if (handler != null && tick - handler.lastActiveTick() > TICKS_PER_TIMEOUT) {
         idle.add(ch);
       }

@@ -20,7 +20,8 @@ import java.util.Set;
  * backpressure (no reads while the write queue is above its high-water mark). A service error, a socket error or
  * the peer's reset closes this connection only; how it ended is counted by {@link ConnectionAdmission}.
  */
-final class TcpConnectionHandler extends ChannelInboundHandlerAdapter implements Service.TcpSession {
+final class TcpConnectionHandler extends ChannelInboundHandlerAdapter implements Service.TcpSession,
+    IdleSweeper.Activity {
 
   private static final Logger LOG = LoggerFactory.getLogger(TcpConnectionHandler.class);
   /** Its name in the pipeline: a given name spares Netty generating one per connection. */
@@ -50,7 +51,8 @@ final class TcpConnectionHandler extends ChannelInboundHandlerAdapter implements
     this.lastActiveTick = idle.tick();
   }
 
-  long lastActiveTick() {
+  @Override
+  public long lastActiveTick() {
     return lastActiveTick;
   }
 
