@@ -259,7 +259,7 @@ public final class ChannelHttpServer {
       }
       io.vertx.core.Promise<Void> done = context.promise();
       context.runOnContext(v -> {
-        drain.start(unit.toMillis(timeout));
+        drain.start(unit.toMillis(timeout), open.keySet());
         long deadline = System.nanoTime() + unit.toNanos(timeout);
         waitForClose(done, deadline);
       });

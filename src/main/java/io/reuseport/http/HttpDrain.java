@@ -10,6 +10,8 @@ import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.vertx.core.http.HttpConnection;
+import io.vertx.core.http.impl.Http1xServerConnection;
+import io.vertx.core.net.impl.VertxHandler;
 
 import java.util.HashMap;
 import java.util.Map;
@@ -26,7 +28,8 @@ import java.util.concurrent.TimeUnit;
  *   <li>HTTP/2: Vert.x's connection shutdown ({@code GOAWAY}, then close once its streams are done).</li>
  * </ul>
  * Connections still open when the drain's time is up are the caller's to close. Everything here runs on the
- * server's event loop.
+ * server's event loop. Until the drain starts, an HTTP/1.x connection carries no handler of the drain: its requests and
+ * writes cost nothing here.
  */
 final class HttpDrain {
 
@@ -38,13 +41,13 @@ final class HttpDrain {
 
   /**
    * A request's headers arrived on this connection: from here on its responses can be drained. Called for every
-   * request; a response always follows a request, so nothing is missed by hooking in here rather than when the
-   * connection opens.
+   * request, and cheap for HTTP/1.x until the drain starts (the connections open then are marked by {@link #start});
+   * a response always follows a request, so a connection first seen during the drain is marked here.
    */
   void request(Channel channel, HttpConnection connection, boolean http1) {
     if (http1) {
-      if (channel.pipeline().get(HANDLER_NAME) == null && channel.pipeline().get("handler") != null) {
-        channel.pipeline().addBefore("handler", HANDLER_NAME, new CloseWhenDraining(this));
+      if (draining) {
+        closeWhenDraining(channel);
       }
       return;
     }
@@ -55,12 +58,28 @@ final class HttpDrain {
     }
   }
 
-  /** Starts the drain; connections seen later are drained at their first request. */
-  void start(long timeoutMs) {
+  /**
+   * Starts the drain of {@code open}, the server's connections: HTTP/1.x ones are marked now (a response may be on
+   * its way), HTTP/2 ones get {@code GOAWAY}; connections seen later are drained at their first request.
+   */
+  void start(long timeoutMs, Iterable<Channel> open) {
     deadlineNanos = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMs);
     draining = true;
+    for (Channel channel : open) {
+      if (channel.pipeline().get("handler") instanceof VertxHandler<?> handler
+          && handler.getConnection() instanceof Http1xServerConnection) {
+        closeWhenDraining(channel);
+      }
+    }
     for (HttpConnection connection : http2.values().toArray(HttpConnection[]::new)) {
       connection.shutdown(timeoutMs, TimeUnit.MILLISECONDS);
+    }
+  }
+
+  /** Puts the handler below just before Vert.x's HTTP/1.x handler, once per connection. */
+  private void closeWhenDraining(Channel channel) {
+    if (channel.pipeline().get(HANDLER_NAME) == null && channel.pipeline().get("handler") != null) {
+      channel.pipeline().addBefore("handler", HANDLER_NAME, new CloseWhenDraining(this));
     }
   }
 
