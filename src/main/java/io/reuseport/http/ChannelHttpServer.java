@@ -71,9 +71,11 @@ public final class ChannelHttpServer {
    *
    * @param port the port the listeners serve, reported as the server's actual port
    * @param tls TLS for every connection (with ALPN), or null for cleartext
+   * @param metrics the requests' and bytes' counter, called on the connection's loop; it keeps no metric per
+   *     connection
    */
   public static Future<ChannelHttpServer> start(Vertx vertx, HttpServerOptions options, int port, SslContext tls,
-                                                HttpServerMetrics<?, ?, ?> metrics,
+                                                HttpServerMetrics<?, ?, Void> metrics,
                                                 Handler<HttpServerRequest> handler) {
     SeamVertx seam = new SeamVertx((VertxInternal) vertx, metrics, port);
     HttpServerOptions own = new HttpServerOptions(options).setSsl(tls != null).setUseAlpn(tls != null)
@@ -150,12 +152,12 @@ public final class ChannelHttpServer {
   private static final class SeamVertx extends VertxWrapper {
 
     private final Map<ServerID, NetServerInternal> unshared = new ConcurrentHashMap<>();
-    private final HttpServerMetrics<?, ?, ?> metrics;
+    private final HttpServerMetrics<?, ?, Void> metrics;
     private final int port;
     private final HttpDrain drain = new HttpDrain();
     private ChannelNetServer server;
 
-    SeamVertx(VertxInternal delegate, HttpServerMetrics<?, ?, ?> metrics, int port) {
+    SeamVertx(VertxInternal delegate, HttpServerMetrics<?, ?, Void> metrics, int port) {
       super(delegate);
       this.metrics = metrics;
       this.port = port;
@@ -184,7 +186,7 @@ public final class ChannelHttpServer {
    */
   private static final class ChannelNetServer extends NetServerImpl {
 
-    private final HttpServerMetrics<?, ?, ?> metrics;
+    private final HttpServerMetrics<?, ?, Void> metrics;
     private final int port;
     private final HttpDrain drain;
     private final Map<Channel, Boolean> open = new ConcurrentHashMap<>();
@@ -193,7 +195,7 @@ public final class ChannelHttpServer {
     private Handler<NetSocket> connectHandler;
     private volatile boolean listening;
 
-    ChannelNetServer(VertxInternal vertx, NetServerOptions options, HttpServerMetrics<?, ?, ?> metrics, int port,
+    ChannelNetServer(VertxInternal vertx, NetServerOptions options, HttpServerMetrics<?, ?, Void> metrics, int port,
                      HttpDrain drain) {
       super(vertx, options);
       this.drain = drain;
@@ -216,12 +218,9 @@ public final class ChannelHttpServer {
       initChannel(channel.pipeline(), ssl);
       VertxHandler<NetSocketImpl> handler = VertxHandler.create(chctx -> new NetSocketImpl(context, chctx, null,
           null, metrics, false));
-      handler.addHandler(socket -> {
-        if (metrics != null) {
-          socket.metric(((TCPMetrics) metrics).connected(socket.remoteAddress(), socket.remoteName()));
-        }
-        context.emit(socket, connectHandler);
-      });
+      // NetServerImpl asks its metrics for a connection's metric here (TCPMetrics.connected, with the remote address
+      // and host string); ours keep none (the socket metric type is Void), so the connection is spared the call
+      handler.addHandler(socket -> context.emit(socket, connectHandler));
       channel.pipeline().addLast("handler", handler);
     }
 
