@@ -118,7 +118,8 @@ public final class AdminServer extends VerticleBase {
   }
 
   private void metrics(HttpServerRequest req) {
-    String text = registry.scrape();
+    // le="0.0005" as Prometheus writes it, not the Java client's le="5.0E-4"
+    String text = PrometheusText.canonicalFloatLabels(registry.scrape());
     req.response().putHeader("Content-Type", "text/plain; version=0.0.4; charset=utf-8").end(text);
   }
 
