@@ -115,11 +115,12 @@ public final class ServerMeters {
    * points carry {@link #labels}.
    */
   public void histogram(String prometheusName, String help, Supplier<List<HistogramDataPointSnapshot>> points) {
-    HistogramFamily.Part part;
     synchronized (SHARES) {
-      part = SHARES.get(registry).histogram(registry, prometheusName, help).add(points);
+      if (closed) {
+        throw new IllegalStateException("server '" + name + "' already removed its meters");
+      }
+      histograms.add(SHARES.get(registry).histogram(registry, prometheusName, help).add(points));
     }
-    histograms.add(part);
   }
 
   /** Removes every meter and histogram point this server registered, and frees its name on the registry. */
