@@ -55,7 +55,7 @@ trap 'exit 130' INT TERM
 cp -r "$REPO/target/classes" "$WORK/classes" && cp -r "$REPO/target/test-classes" "$WORK/test-classes"
 CP=$WORK/test-classes:$WORK/classes:$(cat "$WORK/cp")
 PORT=$BASE_PORT
-while ss -Htan "sport = :$PORT" | grep -q . || ss -Huan "sport = :$PORT" | grep -q .; do
+while ! port_free "$PORT"; do
   PORT=$((PORT + 1))
 done
 
