@@ -305,6 +305,23 @@ LOADAVG_AFTER=$(loadavg)
 LOADAVG_DURING=$(loadavg_summary "$WORK/loadavg.samples")
 
 or_dash() { if [ -z "$1" ]; then echo "—"; else echo "$1"; fi; }
+# median_rows COLUMN FORMAT SERVER/SERVER...: a table row per load: each started server's median of COLUMN (shown
+# through FORMAT: num or or_dash), then for each pair of servers the ratio of their medians
+median_rows() {
+  local column=$1 format=$2 li l i pair row
+  shift 2
+  for li in "${!LOADS[@]}"; do
+    l=${LOADS[$li]}
+    row="| ${LOAD_TEXT[$li]} |"
+    for i in "${STARTED[@]}"; do
+      row="$row $("$format" "$(median "$l" "${NAMES[$i]}" "$column")") |"
+    done
+    for pair in "$@"; do
+      row="$row $(ratio "$(median "$l" "${pair%/*}" "$column")" "$(median "$l" "${pair#*/}" "$column")") |"
+    done
+    echo "$row"
+  done
+}
 
 NETNS_TEXT=""
 if [ "$(readlink /proc/self/ns/net)" != "$(readlink /proc/1/ns/net 2>/dev/null)" ]; then
@@ -353,15 +370,7 @@ report() {
   echo
   echo "$header reuseport / vertx-shared | reuseport / nginx |"
   echo "$sep---:|---:|"
-  for li in "${!LOADS[@]}"; do
-    l=${LOADS[$li]}
-    row="| ${LOAD_TEXT[$li]} |"
-    for i in "${STARTED[@]}"; do
-      row="$row $(num "$(median "$l" "${NAMES[$i]}" 5)") |"
-    done
-    echo "$row $(ratio "$(median "$l" "$R" 5)" "$(median "$l" "$S" 5)") |" \
-      "$(ratio "$(median "$l" "$R" 5)" "$(median "$l" "$X" 5)") |"
-  done
+  median_rows 5 num "$R/$S" "$R/$X"
   echo
   echo "### Server CPU per request (µs of the server's processes' CPU time per completed request, median)"
   echo
@@ -370,17 +379,7 @@ report() {
   echo
   echo "$header reuseport / nginx | vertx-shared / nginx | vertx-per-vertx / nginx | reuseport / vertx-shared |"
   echo "$sep---:|---:|---:|---:|"
-  for li in "${!LOADS[@]}"; do
-    l=${LOADS[$li]}
-    row="| ${LOAD_TEXT[$li]} |"
-    for i in "${STARTED[@]}"; do
-      row="$row $(or_dash "$(median "$l" "${NAMES[$i]}" 9)") |"
-    done
-    echo "$row $(ratio "$(median "$l" "$R" 9)" "$(median "$l" "$X" 9)") |" \
-      "$(ratio "$(median "$l" "$S" 9)" "$(median "$l" "$X" 9)") |" \
-      "$(ratio "$(median "$l" "$P" 9)" "$(median "$l" "$X" 9)") |" \
-      "$(ratio "$(median "$l" "$R" 9)" "$(median "$l" "$S" 9)") |"
-  done
+  median_rows 9 or_dash "$R/$X" "$S/$X" "$P/$X" "$R/$S"
   echo
   echo "### Event-loop CPU per request (µs, median): the threads that serve requests only"
   echo
@@ -390,16 +389,7 @@ report() {
   echo
   echo "$header reuseport / nginx | vertx-shared / nginx | reuseport / vertx-shared |"
   echo "$sep---:|---:|---:|"
-  for li in "${!LOADS[@]}"; do
-    l=${LOADS[$li]}
-    row="| ${LOAD_TEXT[$li]} |"
-    for i in "${STARTED[@]}"; do
-      row="$row $(or_dash "$(median "$l" "${NAMES[$i]}" 12)") |"
-    done
-    echo "$row $(ratio "$(median "$l" "$R" 12)" "$(median "$l" "$X" 12)") |" \
-      "$(ratio "$(median "$l" "$S" 12)" "$(median "$l" "$X" 12)") |" \
-      "$(ratio "$(median "$l" "$R" 12)" "$(median "$l" "$S" 12)") |"
-  done
+  median_rows 12 or_dash "$R/$X" "$S/$X" "$R/$S"
   echo
   echo "### wrk's p99 latency in ms (median), errors + non-2xx (sum over the rounds), machine busy (median)"
   echo
