@@ -93,7 +93,7 @@ class SteeringStallTest {
           .contains("reuseport_instance_table_share{worker=\"" + stall.instance + "\"} 0.0");
 
       // back in the table once it has run again for the recovery time: fresh connections reach it again
-      assertThat(reachesAgain(server.port(), stall.instance)).as("instance %d gets connections again",
+      assertThat(Clients.reachesInstance(server.port(), stall.instance)).as("instance %d gets connections again",
           stall.instance).isTrue();
     } finally {
       server.stop().await();
@@ -157,7 +157,7 @@ class SteeringStallTest {
       int[] during = instancesOf(flows, server.port());
       stall.awaitEnd();
       // back in the table after the recovery time: new traffic reaches it again
-      assertThat(reachesAgain(server.port(), stall.instance)).isTrue();
+      assertThat(Clients.reachesInstance(server.port(), stall.instance)).isTrue();
       int[] after = instancesOf(flows, server.port());
 
       int moved = 0;
@@ -275,19 +275,6 @@ class SteeringStallTest {
     } catch (IOException e) {
       return new Attempt(started, false, -1);
     }
-  }
-
-  /** Fresh connections (bounded) until one reaches {@code instance}. */
-  private static boolean reachesAgain(int port, int instance) throws IOException {
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
-    while (System.nanoTime() < deadline) {
-      try (Socket s = Clients.connect(port)) {
-        if (Clients.instanceOf(s) == instance) {
-          return true;
-        }
-      }
-    }
-    return false;
   }
 
   private interface AttemptFn {
