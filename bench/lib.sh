@@ -147,3 +147,13 @@ verdict() {
   awk -v r="$1" -v t="$2" -v v="$3" 'BEGIN { if (v == "—" || v == "") print "not measured";
     else if ((r == "<=" && v + 0 <= t + 0) || (r == ">=" && v + 0 >= t + 0)) print "met"; else print "missed" }'
 }
+
+# copy_test_classpath: compiles the tests (offline), copies target/classes and target/test-classes into WORK (a
+# rebuild in the repository during the run must not change what runs) and sets CP to the copies and every
+# test-scope dependency
+copy_test_classpath() {
+  (cd "$REPO" && mvn -q -o test-compile && mvn -q -o dependency:build-classpath -Dmdep.includeScope=test \
+    -Dmdep.outputFile="$WORK/cp" >/dev/null)
+  cp -r "$REPO/target/classes" "$WORK/classes" && cp -r "$REPO/target/test-classes" "$WORK/test-classes"
+  CP=$WORK/test-classes:$WORK/classes:$(cat "$WORK/cp")
+}
