@@ -24,13 +24,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Queue;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ConcurrentLinkedQueue;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -230,26 +226,9 @@ class SteeringStallTest {
   }
 
   /** Runs {@code attempt} from several clients, one after the other each, until shortly before the stall ends. */
-  private static List<Attempt> during(Stall stall, AttemptFn attempt) throws Exception {
-    Queue<Attempt> all = new ConcurrentLinkedQueue<>();
-    ExecutorService clients = Executors.newFixedThreadPool(CLIENTS);
-    try {
-      List<Future<?>> running = new ArrayList<>();
-      for (int c = 0; c < CLIENTS; c++) {
-        running.add(clients.submit(() -> {
-          while (stall.elapsedMs() < STALL_MS - DEADLINE_MS / 2) {
-            all.add(attempt.run());
-          }
-          return null;
-        }));
-      }
-      for (Future<?> f : running) {
-        f.get(STALL_MS * 3, TimeUnit.MILLISECONDS);
-      }
-    } finally {
-      clients.shutdownNow();
-    }
-    return new ArrayList<>(all);
+  private static List<Attempt> during(Stall stall, Supplier<Attempt> attempt) throws Exception {
+    return ConcurrentAttempts.repeat(CLIENTS, STALL_MS * 3, () -> stall.elapsedMs() < STALL_MS - DEADLINE_MS / 2,
+        attempt);
   }
 
   /** A fresh connection asks its instance's id, within the deadline. */
@@ -275,10 +254,6 @@ class SteeringStallTest {
     } catch (IOException e) {
       return new Attempt(started, false, -1);
     }
-  }
-
-  private interface AttemptFn {
-    Attempt run();
   }
 
   record Attempt(long startedMs, boolean ok, int instance) {
