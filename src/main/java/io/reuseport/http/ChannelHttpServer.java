@@ -57,9 +57,11 @@ public final class ChannelHttpServer {
   private final HttpServer http;
   private final ChannelNetServer tcp;
   private final SslContext tls;
-  private long headerTimeoutMs;
+  private final Vertx vertx;
+  private HeaderDeadline.Sweeper headerDeadlines;
 
-  private ChannelHttpServer(HttpServer http, ChannelNetServer tcp, SslContext tls) {
+  private ChannelHttpServer(Vertx vertx, HttpServer http, ChannelNetServer tcp, SslContext tls) {
+    this.vertx = vertx;
     this.http = http;
     this.tcp = tcp;
     this.tls = tls;
@@ -84,20 +86,24 @@ public final class ChannelHttpServer {
           HttpConnection conn = request.connection();
           if (conn instanceof ConnectionBase) {
             Channel channel = ((ConnectionBase) conn).channel();
-            HeaderDeadline.met(channel);
-            drain.request(channel, conn, conn instanceof Http1xServerConnection);
+            boolean http1 = conn instanceof Http1xServerConnection;
+            HeaderDeadline.met(channel, request, http1);
+            drain.request(channel, conn, http1);
           }
           handler.handle(request);
         });
     return http.listen(SocketAddress.inetSocketAddress(port, own.getHost()))
-        .map(listening -> new ChannelHttpServer(http, seam.server, tls));
+        .map(listening -> new ChannelHttpServer(vertx, http, seam.server, tls));
   }
 
   /**
    * Sets the header timeout ({@link HeaderDeadline}) of the connections served from now on; 0 (the default) = none.
+   * Call it once, on the server's loop.
    */
   public ChannelHttpServer headerTimeout(long timeoutMs) {
-    this.headerTimeoutMs = timeoutMs;
+    if (timeoutMs > 0) {
+      headerDeadlines = new HeaderDeadline.Sweeper(vertx, timeoutMs);
+    }
     return this;
   }
 
@@ -110,8 +116,8 @@ public final class ChannelHttpServer {
         : VertxByteBufAllocator.POOLED_ALLOCATOR);
     tcp.open.put(channel, Boolean.TRUE);
     channel.closeFuture().addListener(closed -> tcp.open.remove(channel));
-    if (headerTimeoutMs > 0) {
-      HeaderDeadline.arm(channel, headerTimeoutMs);
+    if (headerDeadlines != null) {
+      HeaderDeadline.arm(channel, headerDeadlines);
     }
     if (tls == null) {
       tcp.connected(channel);
@@ -133,7 +139,11 @@ public final class ChannelHttpServer {
    * {@code timeoutMs}; completes when all are closed. New connections are the caller's to refuse.
    */
   public Future<Void> shutdown(long timeoutMs) {
-    return http.shutdown(timeoutMs, TimeUnit.MILLISECONDS);
+    return http.shutdown(timeoutMs, TimeUnit.MILLISECONDS).andThen(done -> {
+      if (headerDeadlines != null) {
+        headerDeadlines.stop(vertx);
+      }
+    });
   }
 
   /** The channel of the connection that carries {@code request} (HTTP/1.x or HTTP/2). */
