@@ -2,11 +2,15 @@ package io.reuseport.reliability;
 
 import io.reuseport.app.RunningServer;
 import io.reuseport.testsupport.AsyncServers;
+import io.reuseport.testsupport.RouterHttpService;
 import io.reuseport.testsupport.VertxClients;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.WebSocket;
+import io.vertx.core.http.WebSocketClient;
+import io.vertx.core.http.WebSocketConnectOptions;
 import io.vertx.core.json.JsonObject;
 import io.vertx.core.net.NetClient;
 import io.vertx.core.net.NetSocket;
@@ -30,7 +34,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * byte, so a second request trickled a header line every 250 ms is cut off with {@code headerTimeoutSeconds} 1 (the
  * control: the same trickle with 60 is answered); a connection that stays silent longer than the header timeout and
  * then sends a whole request is answered (only the idle timeout governs silence); and a pipelined pair is answered,
- * then a third request after a silence too.
+ * then a third request after a silence too; a WebSocket is not timed after its upgrade.
  */
 @ExtendWith(VertxExtension.class)
 @Timeout(value = 60, timeUnit = TimeUnit.SECONDS)
@@ -43,10 +47,14 @@ class HttpHeaderTimeoutTest {
 
   private final List<RunningServer> servers = new ArrayList<>();
   private NetClient net;
+  private WebSocketClient ws;
 
   @AfterEach
   void stop(VertxTestContext test) {
     Future<Void> closed = net == null ? Future.succeededFuture() : net.close();
+    if (ws != null) {
+      closed = closed.transform(x -> ws.close());
+    }
     for (RunningServer s : servers) {
       closed = closed.transform(x -> s.stop());
     }
@@ -117,8 +125,46 @@ class HttpHeaderTimeoutTest {
         })));
   }
 
+  @Test
+  void aWebSocketIsNotTimedAfterItsUpgrade(Vertx vertx, VertxTestContext test) {
+    ws = vertx.createWebSocketClient();
+    start(RouterHttpService.NAME, 1)
+        .compose(port -> ws.connect(new WebSocketConnectOptions().setHost(VertxClients.LOOPBACK).setPort(port)
+            .setURI("/ws")))
+        .compose(socket -> {
+          List<String> echoes = new ArrayList<>();
+          Promise<Void> closed = Promise.promise();
+          socket.closeHandler(v -> closed.tryComplete());
+          // a message, then two more each after a silence longer than the header timeout: a deadline started by
+          // the second would close the connection before the third
+          return echo(socket, "a").onSuccess(echoes::add)
+              .compose(x -> wait(vertx, 2_000)).compose(x -> echo(socket, "b")).onSuccess(echoes::add)
+              .compose(x -> wait(vertx, 2_000)).compose(x -> echo(socket, "c")).onSuccess(echoes::add)
+              .recover(err -> Future.succeededFuture())
+              .compose(x -> socket.close().otherwiseEmpty())
+              .map(x -> echoes);
+        })
+        .onComplete(test.succeeding(echoes -> test.verify(() -> {
+          assertThat(echoes).as("echoes of three messages 2 s apart, headerTimeoutSeconds 1")
+              .containsExactly("0:a", "0:b", "0:c");
+          test.completeNow();
+        })));
+  }
+
+  private static Future<String> echo(WebSocket socket, String text) {
+    Promise<String> echoed = Promise.promise();
+    socket.textMessageHandler(echoed::tryComplete);
+    socket.closeHandler(v -> echoed.tryFail("closed by the server"));
+    socket.writeTextMessage(text);
+    return echoed.future();
+  }
+
   private Future<Integer> start(int headerTimeoutSeconds) {
-    return AsyncServers.start(new JsonObject().put("service", "hello-http").put("instances", 1)
+    return start("hello-http", headerTimeoutSeconds);
+  }
+
+  private Future<Integer> start(String service, int headerTimeoutSeconds) {
+    return AsyncServers.start(new JsonObject().put("service", service).put("instances", 1)
         .put("headerTimeoutSeconds", headerTimeoutSeconds).put("idleTimeoutSeconds", 30)).map(s -> {
           servers.add(s);
           return s.port();
