@@ -31,6 +31,7 @@ import io.vertx.core.net.impl.VertxHandler;
 import io.vertx.core.spi.metrics.HttpServerMetrics;
 import io.vertx.core.spi.metrics.TCPMetrics;
 
+import java.nio.channels.ClosedChannelException;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
@@ -59,6 +60,7 @@ public final class ChannelHttpServer {
   private final SslContext tls;
   private final Vertx vertx;
   private HeaderDeadline.Sweeper headerDeadlines;
+  private Runnable tlsHandshakeFailed = () -> { };
 
   private ChannelHttpServer(Vertx vertx, HttpServer http, ChannelNetServer tcp, SslContext tls) {
     this.vertx = vertx;
@@ -108,6 +110,16 @@ public final class ChannelHttpServer {
   }
 
   /**
+   * Calls {@code counter} on the server's loop for each TLS handshake that fails: the client sent something else
+   * than TLS, offered no protocol or cipher in common, or sent an alert. A connection closed by either side before
+   * its handshake completed (a TCP health check, the header timeout) is not counted. Call it once, on the loop.
+   */
+  public ChannelHttpServer onTlsHandshakeFailure(Runnable counter) {
+    this.tlsHandshakeFailed = counter;
+    return this;
+  }
+
+  /**
    * Serves one connection accepted on our listener and registered on this server's loop: its TLS handshake when
    * configured, then Vert.x's HTTP pipeline. Call it on that loop.
    */
@@ -129,6 +141,9 @@ public final class ChannelHttpServer {
       if (done.isSuccess()) {
         tcp.connected(channel);
       } else {
+        if (!(done.cause() instanceof ClosedChannelException)) {
+          tlsHandshakeFailed.run();
+        }
         channel.close();
       }
     });

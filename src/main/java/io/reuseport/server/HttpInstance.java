@@ -86,7 +86,8 @@ final class HttpInstance extends VerticleBase implements ServerInstance {
         .compose(handler -> ChannelHttpServer.start(vertx, options, conf.port(), tls,
             new HttpRequestCounter(counters), HttpServiceFailures.guard(handler)))
         .compose(server -> {
-          http = server.headerTimeout(TimeUnit.SECONDS.toMillis(conf.http().headerTimeoutSeconds()));
+          http = server.headerTimeout(TimeUnit.SECONDS.toMillis(conf.http().headerTimeoutSeconds()))
+              .onTlsHandshakeFailure(counters.http::tlsHandshakeFailed);
           return inherited.isEmpty() ? bindOwn() : adoptInherited();
         })
         .compose(v -> {
