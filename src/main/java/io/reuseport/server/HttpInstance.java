@@ -75,6 +75,7 @@ final class HttpInstance extends VerticleBase implements ServerInstance {
     counters = new InstanceCounters(id, Thread.currentThread().getName());
     admission = new ConnectionAdmission(counters, conf.maxConnectionsPerInstance());
     binder = new ReusePortBinder(vertx, context, conf.transport().resolved(), false);
+    context.exceptionHandler(HttpServiceFailures.later(counters));
     HttpServerOptions options = new HttpServerOptions()
         .setHost(conf.host())
         .setIdleTimeout(conf.idleTimeoutSeconds())
