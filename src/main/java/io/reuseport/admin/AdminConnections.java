@@ -1,7 +1,7 @@
 package io.reuseport.admin;
 
 import io.micrometer.core.instrument.FunctionCounter;
-import io.micrometer.core.instrument.MeterRegistry;
+import io.reuseport.metrics.ServerMeters;
 import io.vertx.core.http.HttpConnection;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -20,11 +20,10 @@ final class AdminConnections {
   private volatile long rejected;
   private boolean rejecting;
 
-  AdminConnections(int max, MeterRegistry registry) {
+  AdminConnections(int max, ServerMeters meters) {
     this.max = max;
-    FunctionCounter.builder("reuseport.admin.connections.rejected", this, c -> c.rejected)
-        .description("admin HTTP connections closed at once because maxAdminConnections were open")
-        .register(registry);
+    meters.counter(FunctionCounter.builder("reuseport.admin.connections.rejected", this, c -> c.rejected)
+        .description("admin HTTP connections closed at once because maxAdminConnections were open"));
   }
 
   void opened(HttpConnection connection) {

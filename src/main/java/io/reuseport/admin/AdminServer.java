@@ -4,6 +4,7 @@ import io.micrometer.core.instrument.Gauge;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.netty.handler.codec.http.TooLongHttpHeaderException;
 import io.netty.handler.codec.http.TooLongHttpLineException;
+import io.reuseport.metrics.ServerMeters;
 import io.reuseport.stats.StatsAddresses;
 import io.vertx.core.Future;
 import io.vertx.core.Handler;
@@ -47,13 +48,14 @@ public final class AdminServer extends VerticleBase {
   private HttpServer server;
   private volatile int actualPort;
 
-  public AdminServer(AdminServerOptions options, Readiness readiness, PrometheusMeterRegistry registry) {
+  /** Serves {@code /metrics} from the whole of {@code meters}' registry: other servers sharing it show there too. */
+  public AdminServer(AdminServerOptions options, Readiness readiness, ServerMeters meters) {
     this.options = options;
     this.readiness = readiness;
-    this.registry = registry;
-    this.connections = new AdminConnections(options.maxConnections(), registry);
-    Gauge.builder("reuseport.ready", readiness, s -> s.phase() == Readiness.Phase.READY ? 1 : 0)
-        .description("1 while the server is ready (every instance bound, not draining), else 0").register(registry);
+    this.registry = meters.registry();
+    this.connections = new AdminConnections(options.maxConnections(), meters);
+    meters.gauge(Gauge.builder("reuseport.ready", readiness, s -> s.phase() == Readiness.Phase.READY ? 1 : 0)
+        .description("1 while the server is ready (every instance bound, not draining), else 0"));
   }
 
   @Override
@@ -116,7 +118,8 @@ public final class AdminServer extends VerticleBase {
   }
 
   private void metrics(HttpServerRequest req) {
-    String text = registry.scrape();
+    // le="0.0005" as Prometheus writes it, not the Java client's le="5.0E-4"
+    String text = PrometheusText.canonicalFloatLabels(registry.scrape());
     req.response().putHeader("Content-Type", "text/plain; version=0.0.4; charset=utf-8").end(text);
   }
 

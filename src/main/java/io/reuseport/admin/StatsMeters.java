@@ -2,7 +2,7 @@ package io.reuseport.admin;
 
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
-import io.micrometer.core.instrument.MeterRegistry;
+import io.reuseport.metrics.ServerMeters;
 import io.reuseport.stats.Fairness;
 import io.reuseport.stats.InstanceSnapshot;
 import io.reuseport.stats.StatsCollector;
@@ -47,45 +47,44 @@ public final class StatsMeters {
   private StatsMeters() {
   }
 
-  public static void bind(MeterRegistry registry, StatsCollector collector, int instances) {
+  public static void bind(ServerMeters meters, StatsCollector collector, int instances) {
     for (int i = 0; i < instances; i++) {
       int id = i;
       String instance = Integer.toString(i);
       for (InstanceCounter c : COUNTERS) {
-        FunctionCounter.builder(c.name(), collector, col -> value(col, id, c.value())).description(c.help())
-            .tag("worker", instance).register(registry);
+        meters.counter(FunctionCounter.builder(c.name(), collector, col -> value(col, id, c.value()))
+            .description(c.help()).tag("worker", instance));
       }
-      Gauge.builder("reuseport.tcp.connections.active", collector, col -> value(col, id, s -> s.tcp().active()))
-          .description("TCP connections open").tag("worker", instance).register(registry);
-      health(registry, collector, id, instance);
+      meters.gauge(Gauge.builder("reuseport.tcp.connections.active", collector,
+              col -> value(col, id, s -> s.tcp().active()))
+          .description("TCP connections open").tag("worker", instance));
+      health(meters, collector, id, instance);
     }
-    fairness(registry, "tcp", "start", collector, c -> c.tcpSinceStart());
-    fairness(registry, "udp", "start", collector, c -> c.udpSinceStart());
-    fairness(registry, "tcp", "interval", collector, StatsCollector::tcpInterval);
-    fairness(registry, "udp", "interval", collector, StatsCollector::udpInterval);
-    Gauge.builder("reuseport.group.foreign", collector, c -> c.group().foreignTcp())
-        .description("sockets of another process in the port's reuseport group").tag("protocol", "tcp")
-        .register(registry);
-    Gauge.builder("reuseport.group.foreign", collector, c -> c.group().foreignUdp())
-        .description("sockets of another process in the port's reuseport group").tag("protocol", "udp")
-        .register(registry);
+    fairness(meters, "tcp", "start", collector, c -> c.tcpSinceStart());
+    fairness(meters, "udp", "start", collector, c -> c.udpSinceStart());
+    fairness(meters, "tcp", "interval", collector, StatsCollector::tcpInterval);
+    fairness(meters, "udp", "interval", collector, StatsCollector::udpInterval);
+    meters.gauge(Gauge.builder("reuseport.group.foreign", collector, c -> c.group().foreignTcp())
+        .description("sockets of another process in the port's reuseport group").tag("protocol", "tcp"));
+    meters.gauge(Gauge.builder("reuseport.group.foreign", collector, c -> c.group().foreignUdp())
+        .description("sockets of another process in the port's reuseport group").tag("protocol", "udp"));
   }
 
   /** Per instance: kernel drops on its UDP socket, and whether its reports stopped coming. */
-  private static void health(MeterRegistry registry, StatsCollector collector, int id, String instance) {
-    FunctionCounter.builder("reuseport.udp.drops", collector, col -> col.udpDrops(id))
+  private static void health(ServerMeters meters, StatsCollector collector, int id, String instance) {
+    meters.counter(FunctionCounter.builder("reuseport.udp.drops", collector, col -> col.udpDrops(id))
         .description("datagrams the kernel dropped on this instance's UDP socket (receive buffer full)")
-        .tag("worker", instance).register(registry);
-    Gauge.builder("reuseport.instance.stale", collector, col -> col.isStale(id) ? 1 : 0)
+        .tag("worker", instance));
+    meters.gauge(Gauge.builder("reuseport.instance.stale", collector, col -> col.isStale(id) ? 1 : 0)
         .description("1 while this instance's reports stopped coming (event loop blocked?), else 0")
-        .tag("worker", instance).register(registry);
+        .tag("worker", instance));
   }
 
-  private static void fairness(MeterRegistry registry, String kind, String window, StatsCollector collector,
+  private static void fairness(ServerMeters meters, String kind, String window, StatsCollector collector,
                                Function<StatsCollector, Fairness> f) {
-    Gauge.builder("reuseport.fairness.jain", collector, c -> f.apply(c).jain())
+    meters.gauge(Gauge.builder("reuseport.fairness.jain", collector, c -> f.apply(c).jain())
         .description("Jain's fairness index over the instances (1 = even, 1/n = one instance takes all)")
-        .tag("kind", kind).tag("window", window).register(registry);
+        .tag("kind", kind).tag("window", window));
   }
 
   private static double value(StatsCollector collector, int id, ToLongFunction<InstanceSnapshot> counter) {

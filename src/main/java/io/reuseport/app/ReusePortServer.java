@@ -8,6 +8,7 @@ import io.reuseport.admin.HttpMeters;
 import io.reuseport.admin.StatsMeters;
 import io.reuseport.config.ServerConfig;
 import io.reuseport.config.Setting;
+import io.reuseport.metrics.ServerMeters;
 import io.reuseport.server.BindFailure;
 import io.reuseport.server.FdBudget;
 import io.reuseport.server.InheritedSockets;
@@ -148,6 +149,7 @@ public final class ReusePortServer {
     Steering steering;
     ServerConfig config;
     HttpServiceProvider http;
+    ServerMeters claimed = null;
     try {
       config = FdBudget.fit(requested);
       if (options.isAdminServer() && !options.isStatsCollector()) {
@@ -155,21 +157,26 @@ public final class ReusePortServer {
       }
       http = httpService(config, options);
       transport = HostVertx.check(vertx, config);
+      // a second server on a shared registry without a name of its own would read the first one's meters
+      claimed = ServerMeters.claim(options.getMeterRegistry() != null ? options.getMeterRegistry()
+          : new PrometheusMeterRegistry(PrometheusConfig.DEFAULT), options.getMetricsName());
       // before anything binds: steering=bpf without the selector must not half-start
       steering = Steering.prepare(config);
       claim(vertx);
     } catch (RuntimeException e) {
+      if (claimed != null) {
+        claimed.close();
+      }
       return Future.failedFuture(e);
     }
-    PrometheusMeterRegistry registry = options.getMeterRegistry() != null ? options.getMeterRegistry()
-        : new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    ServerMeters meters = claimed;
     List<String> deployments = new CopyOnWriteArrayList<>();
     // a server that can be taken over shares its admin port with the process taking over (SO_REUSEPORT), so that
     // the fixed admin port answers throughout; the old process closes its admin listener once it hands over
     boolean adminReusePort = !config.controlSocket().isEmpty();
     AdminServer admin = options.isAdminServer() ? new AdminServer(new AdminServerOptions(config.adminHost(),
         config.adminPort(), config.instances(), StatsCollector.FRESH_TIMEOUT_MS + 2_000, adminReusePort,
-        config.maxAdminConnections()), state, registry) : null;
+        config.maxAdminConnections()), state, meters) : null;
 
     Future<?> adminStarted = admin == null ? Future.succeededFuture() : vertx.deployVerticle(admin)
         .onSuccess(deployments::add)
@@ -182,24 +189,24 @@ public final class ReusePortServer {
           instances.bound().forEach(b -> deployments.add(b.deploymentId()));
           // shared mode has no sockets of its own to steer (and its steering is the kernel's hash)
           steering.start(steering.active() ? instances.selectorSockets() : List.of());
-          steering.bindMeters(registry);
+          steering.bindMeters(meters);
           ServerConfig actual = config.withPort(instances.port());
           Future<?> collectorStarted = Future.succeededFuture();
           if (options.isStatsCollector()) {
             StatsCollector collector = new StatsCollector(new StatsCollectorOptions(config.instances(), transport,
                 config.balancing().id(), actual.port(), config.statsIntervalMs(), config.fairnessWarnBelow(),
                 config.fairnessMinSample(), http != null), steering::toJson);
-            StatsMeters.bind(registry, collector, config.instances());
+            StatsMeters.bind(meters, collector, config.instances());
             if (http != null) {
-              HttpMeters.bind(registry, collector, config.instances());
+              HttpMeters.bind(meters, collector, config.instances());
             }
-            steering.bindLockedOut(registry, () -> collector.selectorReplaced() ? 0 : collector.group().foreignTcp(),
+            steering.bindLockedOut(meters, () -> collector.selectorReplaced() ? 0 : collector.group().foreignTcp(),
                 () -> collector.selectorReplaced() ? 0 : collector.group().foreignUdp());
             collectorStarted = vertx.deployVerticle(collector)
                 .onSuccess(deployments::add)
                 .onSuccess(id -> checkCollectorLoop(collector, instances));
           }
-          return collectorStarted.map(id -> new RunningServer(vertx, actual, instances, transport, state, registry,
+          return collectorStarted.map(id -> new RunningServer(vertx, actual, instances, transport, state, meters,
               admin, deployments, steering));
         })
         .onSuccess(running -> {
@@ -213,6 +220,7 @@ public final class ReusePortServer {
         })
         .recover(err -> {
           steering.close();
+          meters.close();
           return undeployAll(vertx, deployments).transform(x -> Future.failedFuture(err));
         });
   }

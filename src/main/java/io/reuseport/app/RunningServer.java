@@ -3,6 +3,7 @@ package io.reuseport.app;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.reuseport.admin.AdminServer;
 import io.reuseport.config.ServerConfig;
+import io.reuseport.metrics.ServerMeters;
 import io.reuseport.server.BoundInstance;
 import io.reuseport.server.ServerInstances;
 import io.reuseport.steer.Steering;
@@ -29,7 +30,8 @@ public final class RunningServer {
   private final ServerInstances instances;
   private final String transport;
   private final ServerState state;
-  private final PrometheusMeterRegistry registry;
+  /** This server's meters, removed from the registry (perhaps the embedder's, shared) once it stopped. */
+  private final ServerMeters meters;
   /** The admin server, or null when none was deployed. */
   private final AdminServer admin;
   /** Every deployment made for this server, in order: admin server, instances, collector. */
@@ -43,19 +45,19 @@ public final class RunningServer {
   private final Steering steering;
 
   RunningServer(Vertx vertx, ServerConfig config, ServerInstances instances, String transport, ServerState state,
-                PrometheusMeterRegistry registry, AdminServer admin, List<String> deployments, Steering steering) {
-    this(vertx, config, instances, transport, state, registry, admin, deployments, steering, false);
+                ServerMeters meters, AdminServer admin, List<String> deployments, Steering steering) {
+    this(vertx, config, instances, transport, state, meters, admin, deployments, steering, false);
   }
 
   private RunningServer(Vertx vertx, ServerConfig config, ServerInstances instances, String transport,
-                        ServerState state, PrometheusMeterRegistry registry, AdminServer admin,
+                        ServerState state, ServerMeters meters, AdminServer admin,
                         List<String> deployments, Steering steering, boolean closesVertx) {
     this.vertx = vertx;
     this.config = config;
     this.instances = instances;
     this.transport = transport;
     this.state = state;
-    this.registry = registry;
+    this.meters = meters;
     this.admin = admin;
     this.deployments = List.copyOf(deployments);
     this.steering = steering;
@@ -69,7 +71,7 @@ public final class RunningServer {
 
   /** The same server, whose {@link #stop()} also closes its Vertx: {@link ReusePortServer#start} built it. */
   RunningServer closingVertxOnStop() {
-    return new RunningServer(vertx, config, instances, transport, state, registry, admin, deployments, steering,
+    return new RunningServer(vertx, config, instances, transport, state, meters, admin, deployments, steering,
         true);
   }
 
@@ -105,8 +107,9 @@ public final class RunningServer {
     return state;
   }
 
+  /** The registry the server's meters are on: its own, or the one given with {@link ServerDeployOptions}. */
   public PrometheusMeterRegistry registry() {
-    return registry;
+    return meters.registry();
   }
 
   /** Descriptors of every TCP listener this server serves, for a takeover. */
@@ -205,6 +208,8 @@ public final class RunningServer {
     return closed.transform(x -> instances.undeploy())
         .transform(drained -> ReusePortServer.undeployAll(vertx, deployments))
         .transform(done -> closesVertx ? vertx.close() : Future.<Void>succeededFuture())
-        .andThen(done -> steering.close());
+        .andThen(done -> steering.close())
+        // last, so that /metrics served the drain; a registry the embedder shares keeps no series of a stopped server
+        .andThen(done -> meters.close());
   }
 }

@@ -1,6 +1,7 @@
 package io.reuseport.app;
 
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.reuseport.metrics.ServerMeters;
 import io.reuseport.service.HttpServiceProvider;
 
 /**
@@ -18,6 +19,7 @@ public final class ServerDeployOptions {
   private boolean statsCollector = DEFAULT_STATS_COLLECTOR;
   private boolean adminServer = DEFAULT_ADMIN_SERVER;
   private PrometheusMeterRegistry meterRegistry;
+  private String metricsName;
   private HttpServiceProvider httpService;
 
   public boolean isStatsCollector() {
@@ -57,6 +59,25 @@ public final class ServerDeployOptions {
    */
   public ServerDeployOptions setMeterRegistry(PrometheusMeterRegistry meterRegistry) {
     this.meterRegistry = meterRegistry;
+    return this;
+  }
+
+  /** The server's name on the registry, or {@code null} (the default): no {@code server} label. */
+  public String getMetricsName() {
+    return metricsName;
+  }
+
+  /**
+   * Names the server on its meter registry: every series it registers gets the label {@code server="<name>"}.
+   * Needed when several servers share one registry ({@link #setMeterRegistry}): each then needs a name of its own,
+   * and a deploy that would register the same series as a server already there fails, saying so. 1 to 64 letters,
+   * digits, {@code _ . -}; null for none.
+   *
+   * @throws IllegalArgumentException for a name that is not one of those
+   */
+  public ServerDeployOptions setMetricsName(String metricsName) {
+    ServerMeters.checkName(metricsName);
+    this.metricsName = metricsName;
     return this;
   }
 

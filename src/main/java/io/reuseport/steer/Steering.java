@@ -1,11 +1,11 @@
 package io.reuseport.steer;
 
 import io.micrometer.core.instrument.Gauge;
-import io.micrometer.core.instrument.MeterRegistry;
 import io.reuseport.config.ConfigException;
 import io.reuseport.config.ServerConfig;
 import io.reuseport.config.Setting;
 import io.reuseport.config.TransportKind;
+import io.reuseport.metrics.ServerMeters;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import org.slf4j.Logger;
@@ -295,31 +295,30 @@ public final class Steering {
   }
 
   /** The steering meters, named as agreed in the team's list. */
-  public void bindMeters(MeterRegistry registry) {
-    Gauge.builder("reuseport.steering.active", this, s -> s.active() ? 1 : 0)
-        .description("1 when the BPF selector steers the group, 0 when the kernel's hash does").register(registry);
-    Gauge.builder("reuseport.steering.info", () -> 1)
+  public void bindMeters(ServerMeters meters) {
+    meters.gauge(Gauge.builder("reuseport.steering.active", this, s -> s.active() ? 1 : 0)
+        .description("1 when the BPF selector steers the group, 0 when the kernel's hash does"));
+    meters.gauge(Gauge.builder("reuseport.steering.info", () -> 1)
         .description("the steering configured and in effect, and why")
         .tag("configured", configured.id()).tag("selector", active() ? "bpf" : "kernel")
-        .tag("reason", reason == null ? "" : reason).register(registry);
+        .tag("reason", reason == null ? "" : reason));
     for (int i = 0; i < instances; i++) {
       int id = i;
-      Gauge.builder("reuseport.instance.steered.around", this, s -> s.steeredAround(id))
+      meters.gauge(Gauge.builder("reuseport.instance.steered.around", this, s -> s.steeredAround(id))
           .description("1 while the selector steers new traffic around this instance (its loop stalled)")
-          .tag("worker", Integer.toString(id)).register(registry);
-      Gauge.builder("reuseport.instance.table.share", this, s -> s.tableShare(id))
+          .tag("worker", Integer.toString(id)));
+      meters.gauge(Gauge.builder("reuseport.instance.table.share", this, s -> s.tableShare(id))
           .description("share of the selector's hash buckets that go to this instance (NaN: kernel's hash)")
-          .tag("worker", Integer.toString(id)).register(registry);
-      Gauge.builder("reuseport.steering.loop.busy.ratio", this, s -> s.loopBusy(id))
+          .tag("worker", Integer.toString(id)));
+      meters.gauge(Gauge.builder("reuseport.steering.loop.busy.ratio", this, s -> s.loopBusy(id))
           .description("share of the time this worker's event loop was on a CPU or waiting for one, smoothed over"
               + " about " + LoopLoad.SMOOTHING_MS + " ms: the load the selector steers by (NaN: not steering)")
-          .tag("worker", Integer.toString(id)).register(registry);
+          .tag("worker", Integer.toString(id)));
       for (LoadPolicy.State state : LoadPolicy.State.values()) {
-        Gauge.builder("reuseport.steering.share.state", this, s -> s.hasState(id, state))
+        meters.gauge(Gauge.builder("reuseport.steering.share.state", this, s -> s.hasState(id, state))
             .description("1 for the reason of this worker's share of new connections: even, busy (less than even,"
                 + " by its spare capacity) or stalled (none); all 0 when not steering")
-            .tag("worker", Integer.toString(id)).tag("state", state.name().toLowerCase(Locale.ROOT))
-            .register(registry);
+            .tag("worker", Integer.toString(id)).tag("state", state.name().toLowerCase(Locale.ROOT)));
       }
     }
   }
@@ -339,13 +338,13 @@ public final class Steering {
    *
    * @param foreignTcp the group's foreign TCP listeners now, foreignUdp its foreign UDP sockets
    */
-  public void bindLockedOut(MeterRegistry registry, IntSupplier foreignTcp, IntSupplier foreignUdp) {
-    Gauge.builder("reuseport.group.locked.out", this, s -> s.locksGroup() ? foreignTcp.getAsInt() : 0)
+  public void bindLockedOut(ServerMeters meters, IntSupplier foreignTcp, IntSupplier foreignUdp) {
+    meters.gauge(Gauge.builder("reuseport.group.locked.out", this, s -> s.locksGroup() ? foreignTcp.getAsInt() : 0)
         .description("sockets of another process in the group that the BPF selector locks out (get no traffic)")
-        .tag("protocol", "tcp").register(registry);
-    Gauge.builder("reuseport.group.locked.out", this, s -> s.locksGroup() ? foreignUdp.getAsInt() : 0)
+        .tag("protocol", "tcp"));
+    meters.gauge(Gauge.builder("reuseport.group.locked.out", this, s -> s.locksGroup() ? foreignUdp.getAsInt() : 0)
         .description("sockets of another process in the group that the BPF selector locks out (get no traffic)")
-        .tag("protocol", "udp").register(registry);
+        .tag("protocol", "udp"));
   }
 
   private double steeredAround(int id) {

@@ -1,12 +1,15 @@
 package io.reuseport.admin;
 
 import io.reuseport.app.RunningServer;
+import io.reuseport.testsupport.AdminStats;
 import io.reuseport.testsupport.AsyncServers;
 import io.reuseport.testsupport.VertxClients;
 import io.reuseport.testsupport.VertxClients.Lines;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpClient;
+import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.core.net.NetClient;
 import io.vertx.core.net.NetClientOptions;
@@ -190,6 +193,44 @@ class DashboardBrowserTest {
       assertThat(await(lines.next())).isEqualTo("stalled");
       waitFor("instance " + id + " back in the table",
           () -> "false".equals(browser.findElement(row).getDomAttribute("data-steered")));
+    } finally {
+      await(stalled.close().eventually(client::close));
+    }
+    assertNoErrors();
+  }
+
+  @Test
+  void showsEachInstancesShareOfNewConnectionsAndWhy(Vertx vertx) throws Exception {
+    assumeTrue(server.steering().active(), "the share and its reason need the BPF selector (root, CAP_BPF)");
+    open();
+    waitFor("a first report", () -> updates() > 0);
+    HttpClient http = vertx.createHttpClient();
+    JsonArray instances;
+    try {
+      instances = await(AdminStats.fresh(http, server.adminPort())).getJsonArray("instances");
+    } finally {
+      await(http.close());
+    }
+    // at rest: every loop idle, so each instance gets its even share of the selector's table
+    for (int id = 0; id < INSTANCES; id++) {
+      JsonObject steering = instances.getJsonObject(id).getJsonObject("steering");
+      String expected = "share " + Math.round(100 * steering.getDouble("tableShare")) + " % · even";
+      By share = By.cssSelector(".instance-bar[data-instance='" + id + "'] .share");
+      waitFor("instance " + id + " showing '" + expected + "'",
+          () -> browser.findElement(share).getText().startsWith(expected));
+      assertThat(browser.findElement(share).getDomAttribute("data-reason")).isEqualTo("even");
+    }
+    NetClient client = vertx.createNetClient();
+    NetSocket stalled = await(client.connect(server.port(), VertxClients.LOOPBACK));
+    try {
+      Lines lines = Lines.of(stalled);
+      String id = await(stalled.write(Buffer.buffer("id\n")).compose(v -> lines.next())).trim();
+      await(stalled.write(Buffer.buffer("stall 2500\n")));
+      By share = By.cssSelector(".instance-bar[data-instance='" + id + "'] .share");
+      waitFor("instance " + id + " showing no share, stalled",
+          () -> browser.findElement(share).getText().startsWith("share 0.0 % · stalled"));
+      assertThat(browser.findElement(share).getDomAttribute("data-reason")).isEqualTo("stalled");
+      assertThat(await(lines.next())).isEqualTo("stalled");
     } finally {
       await(stalled.close().eventually(client::close));
     }

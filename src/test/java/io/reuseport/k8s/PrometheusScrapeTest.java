@@ -19,8 +19,6 @@ import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
-import java.net.InetAddress;
-import java.net.ServerSocket;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -29,6 +27,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
@@ -53,6 +53,9 @@ class PrometheusScrapeTest {
   private static final long POLL_MS = 250;
   /** A metric with the label name that clashes with Prometheus's target label, as the server exported it before. */
   private static final String CLASHING = "clashing_total{instance=\"0\"} 1\n";
+  /** Prometheus's log line that names the address its web listener actually bound. */
+  private static final Pattern LISTENING = Pattern.compile(
+      "msg=\"Listening on\" address=" + Pattern.quote(LOOPBACK) + ":(\\d+)");
 
   private RunningServer server;
   private HttpServer clashing;
@@ -75,7 +78,6 @@ class PrometheusScrapeTest {
   void seriesKeepTheWorkerLabelAndTheTargetsInstanceLabel(Vertx vertx, VertxTestContext test,
                                                           @TempDir Path dir) throws IOException {
     assumeTrue(Files.isExecutable(PROMETHEUS), "needs Debian's prometheus (apt-get install prometheus)");
-    int prometheusPort = freeLoopbackPort();
     HttpClient http = vertx.createHttpClient();
     Future.all(AsyncServers.start(new JsonObject().put("instances", INSTANCES)),
             vertx.createHttpServer().requestHandler(request -> request.response().end(CLASHING)).listen(0, LOOPBACK))
@@ -83,10 +85,13 @@ class PrometheusScrapeTest {
           server = started.resultAt(0);
           clashing = started.resultAt(1);
           try {
-            prometheus = startPrometheus(dir, prometheusPort, server.adminPort(), clashing.actualPort());
+            prometheus = startPrometheus(dir, server.adminPort(), clashing.actualPort());
           } catch (IOException e) {
             return Future.failedFuture(e);
           }
+          return listeningPort(vertx, prometheus, dir.resolve("prometheus.log"));
+        })
+        .compose(prometheusPort -> {
           String target = LOOPBACK + ":" + server.adminPort();
           Future<JsonArray> workers = poll(vertx, http, prometheusPort,
               "reuseport_tcp_connections_accepted_total", series -> series.size() == INSTANCES);
@@ -112,8 +117,11 @@ class PrometheusScrapeTest {
         .onFailure(test::failNow);
   }
 
-  /** Prometheus on {@code port}, scraping the server's admin port and the clashing target every second. */
-  private static Process startPrometheus(Path dir, int port, int adminPort, int clashingPort) throws IOException {
+  /**
+   * Prometheus on a loopback port the kernel picks (port 0: no port chosen here can be taken by another process
+   * before Prometheus binds it), scraping the server's admin port and the clashing target every second.
+   */
+  private static Process startPrometheus(Path dir, int adminPort, int clashingPort) throws IOException {
     Path config = dir.resolve("prometheus.yml");
     Files.writeString(config, String.join("\n",
         "global:",
@@ -129,8 +137,9 @@ class PrometheusScrapeTest {
         "      - targets: ['" + LOOPBACK + ":" + clashingPort + "']",
         ""), StandardCharsets.UTF_8);
     return new ProcessBuilder(PROMETHEUS.toString(), "--config.file=" + config,
-        "--storage.tsdb.path=" + dir.resolve("data"), "--web.listen-address=" + LOOPBACK + ":" + port,
-        "--log.level=warn")
+        "--storage.tsdb.path=" + dir.resolve("data"), "--web.listen-address=" + LOOPBACK + ":0",
+        // info: the line that names the port actually bound
+        "--log.level=info")
         .redirectErrorStream(true).redirectOutput(dir.resolve("prometheus.log").toFile()).start();
   }
 
@@ -151,10 +160,24 @@ class PrometheusScrapeTest {
             : vertx.timer(POLL_MS).compose(t -> poll(vertx, http, port, query, done)));
   }
 
-  /** A port free on loopback now, for Prometheus's own listener (it cannot report one it picked itself). */
-  private static int freeLoopbackPort() throws IOException {
-    try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getByName(LOOPBACK))) {
-      return socket.getLocalPort();
+  /**
+   * The port Prometheus bound, read back from its log line {@code msg="Listening on" address=127.0.0.1:PORT}, looked
+   * for every {@value #POLL_MS} ms; fails with the log should Prometheus exit first. The test's timeout bounds it.
+   */
+  private static Future<Integer> listeningPort(Vertx vertx, Process prometheus, Path log) {
+    String text;
+    try {
+      text = Files.exists(log) ? Files.readString(log, StandardCharsets.UTF_8) : "";
+    } catch (IOException e) {
+      return Future.failedFuture(e);
     }
+    Matcher listening = LISTENING.matcher(text);
+    if (listening.find()) {
+      return Future.succeededFuture(Integer.parseInt(listening.group(1)));
+    }
+    if (!prometheus.isAlive()) {
+      return Future.failedFuture("prometheus exited (" + prometheus.exitValue() + ") before listening: " + text);
+    }
+    return vertx.timer(POLL_MS).compose(t -> listeningPort(vertx, prometheus, log));
   }
 }
