@@ -1,6 +1,9 @@
 package io.reuseport.http;
 
 import io.netty.channel.Channel;
+import io.netty.channel.ChannelHandler;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelOption;
 import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslHandler;
@@ -30,6 +33,9 @@ import io.vertx.core.net.impl.ServerID;
 import io.vertx.core.net.impl.VertxHandler;
 import io.vertx.core.spi.metrics.HttpServerMetrics;
 import io.vertx.core.spi.metrics.TCPMetrics;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 import java.nio.channels.ClosedChannelException;
 import java.util.Map;
@@ -136,9 +142,10 @@ public final class ChannelHttpServer {
       return;
     }
     SslHandler ssl = tls.newHandler(channel.alloc());
-    channel.pipeline().addLast("ssl", ssl);
+    channel.pipeline().addLast("ssl", ssl).addLast(HandshakeFailureSink.NAME, HandshakeFailureSink.INSTANCE);
     ssl.handshakeFuture().addListener(done -> {
       if (done.isSuccess()) {
+        channel.pipeline().remove(HandshakeFailureSink.NAME);
         tcp.connected(channel);
       } else {
         if (!(done.cause() instanceof ClosedChannelException)) {
@@ -169,6 +176,24 @@ public final class ChannelHttpServer {
   /** Connections served and not closed yet. */
   public int openConnections() {
     return tcp.open.size();
+  }
+
+  /**
+   * Takes the exception of a failed TLS handshake, which is counted ({@link #onTlsHandshakeFailure}) and the
+   * client's fault: without it, it would reach the pipeline's tail and Netty would log a WARN for each scanner or
+   * misconfigured client. Between the TLS handler and Vert.x's only until the handshake completes.
+   */
+  @ChannelHandler.Sharable
+  private static final class HandshakeFailureSink extends ChannelInboundHandlerAdapter {
+
+    static final String NAME = "reuseport-tls-handshake";
+    static final HandshakeFailureSink INSTANCE = new HandshakeFailureSink();
+    private static final Logger LOG = LoggerFactory.getLogger(ChannelHttpServer.class);
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+      LOG.debug("TLS handshake with {} failed: {}", ctx.channel().remoteAddress(), cause.toString());
+    }
   }
 
   /** The Vertx HTTP servers see: it creates the {@link ChannelNetServer} and shares no server with anyone. */
