@@ -73,47 +73,21 @@ while [ $# -gt 0 ]; do
   esac
 done
 
+. "$REPO/bench/lib.sh"
 JAR=$REPO/target/reuseport-server.jar
 WORK=$(mktemp -d /tmp/reuseport-bench.XXXXXX)
 CHURN=$WORK/churn
 if [ "$C_CLIENT" = 1 ]; then
-  gcc -O2 -o "$CHURN" "$REPO/bench/churn.c" || { echo "compare.sh: --c-client needs gcc" >&2; exit 2; }
+  gcc -O2 -o "$CHURN" "$REPO/bench/churn.c" || { log "--c-client needs gcc"; exit 2; }
 fi
 PIDS=()
-
-stop_all() {
-  for pid in "${PIDS[@]}"; do
-    kill "$pid" 2>/dev/null || true
-  done
-  for pid in "${PIDS[@]}"; do
-    wait "$pid" 2>/dev/null || true
-  done
-}
-trap stop_all EXIT
+trap 'stop_pids "${PIDS[@]}"' EXIT
 trap 'exit 130' INT TERM
-
-log() { echo "compare.sh: $*" >&2; }
 
 if [ ! -f "$JAR" ]; then
   log "building $JAR"
   (cd "$REPO" && mvn -q package -DskipTests)
 fi
-
-port_free() {
-  ! ss -Htan "sport = :$1" | grep -q . && ! ss -Huan "sport = :$1" | grep -q .
-}
-
-# wait_listening PORT PID: until a TCP listener is on PORT, or fail if the process died or 30 s passed
-wait_listening() {
-  for _ in $(seq 1 300); do
-    if ss -Hltn "sport = :$1" | grep -q .; then
-      return 0
-    fi
-    kill -0 "$2" 2>/dev/null || return 1
-    sleep 0.1
-  done
-  return 1
-}
 
 # Servers: name, port, command line. Ports are fixed (BASE_PORT + n) so the report can show exact commands.
 # With --admin, a Java server's admin HTTP server listens on its port + 1000; the C reference has none.
@@ -166,17 +140,13 @@ fi
 STARTED=()
 SERVER_PIDS=()
 CLK_TCK=$(getconf CLK_TCK)
-# cpu_ticks PID: the process's user + system CPU time so far, in clock ticks
-cpu_ticks() {
-  awk '{ sub(/^.*\) /, ""); print $12 + $13 }' "/proc/$1/stat" 2>/dev/null || true
-}
 for i in "${!NAMES[@]}"; do
   # shellcheck disable=SC2086 # the command is a word list on purpose
   ${CMDS[$i]} >"$WORK/${NAMES[$i]}.log" 2>&1 &
   pid=$!
   PIDS+=("$pid")
   SERVER_PIDS[$i]=$pid
-  if wait_listening "${PORTS[$i]}" "$pid"; then
+  if await_listener "${PORTS[$i]}" "$pid"; then
     STARTED+=("$i")
     log "started ${NAMES[$i]} on port ${PORTS[$i]} (pid $pid)"
   else
@@ -204,20 +174,8 @@ field() { # json name: a top-level number or boolean
   { grep -o "\"$2\":[^,}]*" <<<"$1" || true; } | head -n 1 | cut -d: -f2
 }
 
-waited=0
-while [ "$waited" -lt "$WAIT_QUIET" ] && awk '{ exit !($1 >= 1) }' /proc/loadavg; do
-  [ $((waited % 30)) = 0 ] && log "load average $(cut -d' ' -f1 /proc/loadavg): waiting for a quieter machine"
-  sleep 5
-  waited=$((waited + 5))
-done
-
-# the machine's load with the servers started but idle: other work running now squeezes every number below
-LOADAVG_START=$(cut -d' ' -f1-3 /proc/loadavg)
-BUSY=0
-if awk -v a="${LOADAVG_START%% *}" 'BEGIN { exit !(a >= 1) }'; then
-  BUSY=1
-  log "load average $LOADAVG_START with the servers idle: other work is running; the report will say so"
-fi
+wait_quiet "$WAIT_QUIET"
+note_idle_load
 
 if [ "$SERVER_WARMUP" != 0 ]; then
   log "warming up every server for ${SERVER_WARMUP} s per load (not counted)"
@@ -235,11 +193,10 @@ fi
 
 RESULTS=$WORK/results.tsv
 : >"$RESULTS"
-LOADAVG_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
+LOADAVG_BEFORE=$(loadavg)
 START_TIME=$(date -u +%Y-%m-%dT%H:%M:%SZ)
 : >"$WORK/loadavg.samples"
-log "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')," \
-  "kernel $(uname -r), load average $LOADAVG_BEFORE (1/5/15 min)"
+log_machine "$LOADAVG_BEFORE"
 for round in $(seq 1 "$ROUNDS"); do
   n=${#STARTED[@]}
   for li in "${!LOADS[@]}"; do
@@ -266,35 +223,16 @@ for round in $(seq 1 "$ROUNDS"); do
   done
 done
 
-median() { # load name column
-  awk -F'\t' -v l="$1" -v n="$2" -v c="$3" '$1 == l && $2 == n && $c != "" && $c != "null" { print $c }' \
-    "$RESULTS" | sort -g |
-    awk '{ v[NR] = $1 } END { if (NR == 0) print ""; else if (NR % 2) print v[(NR + 1) / 2];
-      else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+target_row() { # description wanted measured: a row of a targets table, met when measured >= wanted
+  echo "| $1 | >= $2 | $3 | $(verdict '>=' "$2" "$3") |"
 }
-ratio() {
-  awk -v a="$1" -v b="$2" 'BEGIN { if (a == "" || b == "" || b == 0) print "—"; else printf "%.2f", a / b }'
+target_max_row() { # description most-wanted measured: a row of a targets table, met when measured <= most-wanted
+  echo "| $1 | <= $2 | $3 | $(verdict '<=' "$2" "$3") |"
 }
-target_row() { # description wanted measured
-  awk -v d="$1" -v t="$2" -v v="$3" 'BEGIN {
-    verdict = "missed"
-    if (v == "—" || v == "") verdict = "not measured"; else if (v + 0 >= t + 0) verdict = "met"
-    printf "| %s | >= %s | %s | %s |\n", d, t, v, verdict }'
-}
-target_max_row() { # description most-wanted measured
-  awk -v d="$1" -v t="$2" -v v="$3" 'BEGIN {
-    verdict = "missed"
-    if (v == "—" || v == "") verdict = "not measured"; else if (v + 0 <= t + 0) verdict = "met"
-    printf "| %s | <= %s | %s | %s |\n", d, t, v, verdict }'
-}
-num() { awk -v a="$1" 'BEGIN { if (a == "") print "—"; else printf "%.0f", a }'; }
 ms() { awk -v a="$1" 'BEGIN { if (a == "") print "—"; else printf "%.2f", a / 1000 }'; }
-sum_col() { awk -F'\t' -v l="$1" -v n="$2" -v c="$3" '$1 == l && $2 == n { s += $c } END { print s + 0 }' "$RESULTS"; }
 
-LOADAVG_AFTER=$(cut -d' ' -f1-3 /proc/loadavg)
-LOADAVG_DURING=$(sort -g "$WORK/loadavg.samples" | awk '{ v[NR] = $1 } END {
-  if (NR == 0) print "not sampled"
-  else printf "min %s, median %s, max %s over %d samples", v[1], v[int((NR + 1) / 2)], v[NR], NR }')
+LOADAVG_AFTER=$(loadavg)
+LOADAVG_DURING=$(loadavg_summary "$WORK/loadavg.samples")
 log "load average during the runs (1 min, sampled before each): $LOADAVG_DURING; after: $LOADAVG_AFTER"
 SOCKPERF_SECTION=""
 if [ "$SOCKPERF" = 1 ]; then
@@ -326,11 +264,10 @@ UNITS=("conn/s" "msg/s" "dgram/s")
   echo
   echo "- cores (nproc): $(nproc)"
   echo "- kernel (uname -r): $(uname -r)"
-  echo "- CPU: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')"
+  echo "- CPU: $(cpu_model)"
   echo "- java: $(java -version 2>&1 | head -n 1)"
   echo "- memory: $(awk '/MemTotal/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo)"
-  echo "- code: commit $(git -C "$REPO" rev-parse --short HEAD 2>/dev/null || echo unknown)$(
-    git -C "$REPO" diff --quiet HEAD 2>/dev/null || echo ' with uncommitted changes')"
+  echo "- code: commit $(commit_text)"
   echo "- started $START_TIME, ended $(date -u +%Y-%m-%dT%H:%M:%SZ)"
   echo "- load average (1/5/15 min) with the servers started and idle: $LOADAVG_START; before the measured runs" \
     "(after the warm-up): $LOADAVG_BEFORE; after: $LOADAVG_AFTER;" \
@@ -540,7 +477,7 @@ if [ "$PUBLISH" = 1 ] && grep -q '<!-- bench:figures:begin -->' "$REPO/README.md
   for a in "${ARGS[@]}"; do args_text="$args_text $a"; done
   summary="Latest figures: \`bench/compare.sh$args_text\` on $START_TIME, commit"
   summary="$summary $(git -C "$REPO" rev-parse --short HEAD 2>/dev/null || echo unknown), $(nproc) cores"
-  summary="$summary ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')), client on the same"
+  summary="$summary ($(cpu_model)), client on the same"
   summary="$summary machine, $quiet. Churn: reuseport"
   summary="$summary $(ratio "$(median tcp-churn "$R" 4)" "$(median tcp-churn "$S" 4)") ×"
   summary="$summary Vert.x's shared \`NetServer\` in throughput (the client's CPU bounds it on a small machine),"

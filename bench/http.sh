@@ -71,20 +71,9 @@ JAR=$REPO/target/reuseport-server.jar
 TEST_CLASSES=$REPO/target/test-classes
 WORK=$(mktemp -d /tmp/reuseport-http-bench.XXXXXX)
 PIDS=()
-stop_all() {
-  for pid in "${PIDS[@]}"; do
-    kill "$pid" 2>/dev/null || true
-  done
-  for pid in "${PIDS[@]}"; do
-    wait "$pid" 2>/dev/null || true
-  done
-}
-trap stop_all EXIT
+trap 'stop_pids "${PIDS[@]}"' EXIT
 trap 'exit 130' INT TERM
 
-port_free() {
-  ! ss -Htan "sport = :$1" | grep -q .
-}
 next_port=$BASE_PORT
 # take_port: sets port to the next one from BASE_PORT with nothing on it (fixed ports keep the commands exact)
 take_port() {
@@ -189,15 +178,6 @@ STARTED=()
 SERVER_PIDS=()
 LISTENERS=()
 CLK_TCK=$(getconf CLK_TCK)
-# cpu_ticks PID: user + system CPU time so far of the process and its children (nginx's workers), in clock ticks
-cpu_ticks() {
-  local total=0 p t
-  for p in "$1" $(pgrep -P "$1" || true); do
-    t=$(awk '{ sub(/^.*\) /, ""); print $12 + $13 }' "/proc/$p/stat" 2>/dev/null || echo 0)
-    total=$((total + t))
-  done
-  echo "$total"
-}
 # loop_ticks PID: CPU time of the threads that serve requests: a Java server's event loops and Vert.x's acceptor
 # (comm "vert.x-eventloo..." / "vert.x-acceptor..."), nginx's workers; not the JIT compilers, GC or background
 # threads, whose share of a run depends on how warm the JVM is and how busy the machine, not on the requests
@@ -271,18 +251,8 @@ parse() {
   fi
 }
 
-waited=0
-while [ "$waited" -lt "$WAIT_QUIET" ] && awk '{ exit !($1 >= 1) }' /proc/loadavg; do
-  [ $((waited % 30)) = 0 ] && log "load average $(cut -d' ' -f1 /proc/loadavg): waiting for a quieter machine"
-  sleep 5
-  waited=$((waited + 5))
-done
-LOADAVG_START=$(cut -d' ' -f1-3 /proc/loadavg)
-BUSY=0
-if awk -v a="${LOADAVG_START%% *}" 'BEGIN { exit !(a >= 1) }'; then
-  BUSY=1
-  log "load average $LOADAVG_START with the servers idle: other work is running; the report will say so"
-fi
+wait_quiet "$WAIT_QUIET"
+note_idle_load
 
 if [ "$SERVER_WARMUP" != 0 ]; then
   log "warming up every server for ${SERVER_WARMUP} s per load (not counted)"
@@ -296,10 +266,9 @@ fi
 RESULTS=$WORK/results.tsv
 : >"$RESULTS"
 : >"$WORK/loadavg.samples"
-LOADAVG_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
+LOADAVG_BEFORE=$(loadavg)
 START_TIME=$(date -u +%Y-%m-%dT%H:%M:%SZ)
-log "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')," \
-  "kernel $(uname -r), load average $LOADAVG_BEFORE (1/5/15 min)"
+log_machine "$LOADAVG_BEFORE"
 n=${#STARTED[@]}
 for round in $(seq 1 "$ROUNDS"); do
   for li in "${!LOADS[@]}"; do
@@ -332,25 +301,26 @@ for round in $(seq 1 "$ROUNDS"); do
     done
   done
 done
-LOADAVG_AFTER=$(cut -d' ' -f1-3 /proc/loadavg)
-LOADAVG_DURING=$(sort -g "$WORK/loadavg.samples" | awk '{ v[NR] = $1 } END {
-  if (NR == 0) print "not sampled"
-  else printf "min %s, median %s, max %s over %d samples", v[1], v[int((NR + 1) / 2)], v[NR], NR }')
+LOADAVG_AFTER=$(loadavg)
+LOADAVG_DURING=$(loadavg_summary "$WORK/loadavg.samples")
 
-median() { # load name column
-  awk -F'\t' -v l="$1" -v n="$2" -v c="$3" '$1 == l && $2 == n && $c != "-" { print $c }' "$RESULTS" | sort -g |
-    awk '{ v[NR] = $1 } END { if (NR == 0) print ""; else if (NR % 2) print v[(NR + 1) / 2];
-      else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
-}
-sum_col() { awk -F'\t' -v l="$1" -v n="$2" -v c="$3" '$1 == l && $2 == n { s += $c } END { print s + 0 }' "$RESULTS"; }
-ratio() {
-  awk -v a="$1" -v b="$2" 'BEGIN { if (a == "" || b == "" || b == 0) print "—"; else printf "%.2f", a / b }'
-}
-num() { awk -v a="$1" 'BEGIN { if (a == "") print "—"; else printf "%.0f", a }'; }
 or_dash() { if [ -z "$1" ]; then echo "—"; else echo "$1"; fi; }
-verdict() { # wanted-relation(<=|>=) wanted measured
-  awk -v r="$1" -v t="$2" -v v="$3" 'BEGIN { if (v == "—" || v == "") print "not measured";
-    else if ((r == "<=" && v + 0 <= t + 0) || (r == ">=" && v + 0 >= t + 0)) print "met"; else print "missed" }'
+# median_rows COLUMN FORMAT SERVER/SERVER...: a table row per load: each started server's median of COLUMN (shown
+# through FORMAT: num or or_dash), then for each pair of servers the ratio of their medians
+median_rows() {
+  local column=$1 format=$2 li l i pair row
+  shift 2
+  for li in "${!LOADS[@]}"; do
+    l=${LOADS[$li]}
+    row="| ${LOAD_TEXT[$li]} |"
+    for i in "${STARTED[@]}"; do
+      row="$row $("$format" "$(median "$l" "${NAMES[$i]}" "$column")") |"
+    done
+    for pair in "$@"; do
+      row="$row $(ratio "$(median "$l" "${pair%/*}" "$column")" "$(median "$l" "${pair#*/}" "$column")") |"
+    done
+    echo "$row"
+  done
 }
 
 NETNS_TEXT=""
@@ -361,14 +331,13 @@ R=reuseport-$INSTANCES
 X=nginx-$INSTANCES
 S=vertx-shared-$INSTANCES
 P=vertx-per-vertx-$INSTANCES
-COMMIT="$(git -C "$REPO" rev-parse --short HEAD 2>/dev/null || echo unknown)$(
-  git -C "$REPO" diff --quiet HEAD 2>/dev/null || echo ' with uncommitted changes')"
+COMMIT=$(commit_text)
 report() {
   echo "## HTTP: nginx, Vert.x and this server (bench/http.sh; issue 21)"
   echo
   echo "Produced by \`bench/http.sh --rounds $ROUNDS --duration $DURATION --instances $INSTANCES --server-warmup" \
     "$SERVER_WARMUP\` on $START_TIME, commit $COMMIT; ended $(date -u +%Y-%m-%dT%H:%M:%SZ). Client and servers on" \
-    "the same machine ($(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')," \
+    "the same machine ($(nproc) cores, $(cpu_model)," \
     "kernel $(uname -r), $(java -version 2>&1 | head -n 1 | tr -d '"'), $(nginx -v 2>&1 | sed 's/.*: //')," \
     "$(wrk --version 2>&1 | head -n 1 | cut -d' ' -f1-2), $(h2load --version | head -n 1)), loopback only," \
     "$INSTANCES workers each; each cell is the median of $ROUNDS runs of ${DURATION} s, loads interleaved across" \
@@ -401,15 +370,7 @@ report() {
   echo
   echo "$header reuseport / vertx-shared | reuseport / nginx |"
   echo "$sep---:|---:|"
-  for li in "${!LOADS[@]}"; do
-    l=${LOADS[$li]}
-    row="| ${LOAD_TEXT[$li]} |"
-    for i in "${STARTED[@]}"; do
-      row="$row $(num "$(median "$l" "${NAMES[$i]}" 5)") |"
-    done
-    echo "$row $(ratio "$(median "$l" "$R" 5)" "$(median "$l" "$S" 5)") |" \
-      "$(ratio "$(median "$l" "$R" 5)" "$(median "$l" "$X" 5)") |"
-  done
+  median_rows 5 num "$R/$S" "$R/$X"
   echo
   echo "### Server CPU per request (µs of the server's processes' CPU time per completed request, median)"
   echo
@@ -418,17 +379,7 @@ report() {
   echo
   echo "$header reuseport / nginx | vertx-shared / nginx | vertx-per-vertx / nginx | reuseport / vertx-shared |"
   echo "$sep---:|---:|---:|---:|"
-  for li in "${!LOADS[@]}"; do
-    l=${LOADS[$li]}
-    row="| ${LOAD_TEXT[$li]} |"
-    for i in "${STARTED[@]}"; do
-      row="$row $(or_dash "$(median "$l" "${NAMES[$i]}" 9)") |"
-    done
-    echo "$row $(ratio "$(median "$l" "$R" 9)" "$(median "$l" "$X" 9)") |" \
-      "$(ratio "$(median "$l" "$S" 9)" "$(median "$l" "$X" 9)") |" \
-      "$(ratio "$(median "$l" "$P" 9)" "$(median "$l" "$X" 9)") |" \
-      "$(ratio "$(median "$l" "$R" 9)" "$(median "$l" "$S" 9)") |"
-  done
+  median_rows 9 or_dash "$R/$X" "$S/$X" "$P/$X" "$R/$S"
   echo
   echo "### Event-loop CPU per request (µs, median): the threads that serve requests only"
   echo
@@ -438,16 +389,7 @@ report() {
   echo
   echo "$header reuseport / nginx | vertx-shared / nginx | reuseport / vertx-shared |"
   echo "$sep---:|---:|---:|"
-  for li in "${!LOADS[@]}"; do
-    l=${LOADS[$li]}
-    row="| ${LOAD_TEXT[$li]} |"
-    for i in "${STARTED[@]}"; do
-      row="$row $(or_dash "$(median "$l" "${NAMES[$i]}" 12)") |"
-    done
-    echo "$row $(ratio "$(median "$l" "$R" 12)" "$(median "$l" "$X" 12)") |" \
-      "$(ratio "$(median "$l" "$S" 12)" "$(median "$l" "$X" 12)") |" \
-      "$(ratio "$(median "$l" "$R" 12)" "$(median "$l" "$S" 12)") |"
-  done
+  median_rows 12 or_dash "$R/$X" "$S/$X" "$R/$S"
   echo
   echo "### wrk's p99 latency in ms (median), errors + non-2xx (sum over the rounds), machine busy (median)"
   echo

@@ -27,15 +27,11 @@ case "${1:-}" in
   --) shift ;;
 esac
 
-log() { echo "jmh.sh: $*" >&2; }
+. "$REPO/bench/lib.sh"
 WORK=$(mktemp -d /tmp/reuseport-jmh.XXXXXX)
 trap 'rm -rf "$WORK"' EXIT
 
-(cd "$REPO" && mvn -q -o test-compile && mvn -q -o dependency:build-classpath -Dmdep.includeScope=test \
-  -Dmdep.outputFile="$WORK/cp" >/dev/null)
-# a copy of the classes: a rebuild in the repository during the run must not change what runs
-cp -r "$REPO/target/classes" "$WORK/classes" && cp -r "$REPO/target/test-classes" "$WORK/test-classes"
-CP=$WORK/test-classes:$WORK/classes:$(cat "$WORK/cp")
+copy_test_classpath
 # warnings only (the test suite's logback-test.xml logs this server at DEBUG); JMH's forks inherit the property
 cat > "$WORK/logback-jmh.xml" <<'XML'
 <configuration>

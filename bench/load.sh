@@ -41,11 +41,7 @@ RAW=$REPO/target/load-bench
 trap 'stop_pid "$SERVER_PID"; mkdir -p "$RAW" && cp "$WORK"/*.json "$WORK"/*.log "$RAW"/ 2>/dev/null; rm -rf "$WORK"' EXIT
 trap 'exit 130' INT TERM
 
-(cd "$REPO" && mvn -q -o test-compile && mvn -q -o dependency:build-classpath -Dmdep.includeScope=test \
-  -Dmdep.outputFile="$WORK/cp" >/dev/null)
-# a copy of the classes: a rebuild in the repository during the run must not change what runs
-cp -r "$REPO/target/classes" "$WORK/classes" && cp -r "$REPO/target/test-classes" "$WORK/test-classes"
-CP=$WORK/test-classes:$WORK/classes:$(cat "$WORK/cp")
+copy_test_classpath
 
 # start_server MODE ROUND: the server on ephemeral ports with the burn service, until its ready line; sets PORT, ADMIN
 start_server() {

@@ -32,30 +32,16 @@ while [ $# -gt 0 ]; do
   esac
 done
 
-log() { echo "sockperf.sh: $*" >&2; }
+. "$REPO/bench/lib.sh"
 command -v sockperf >/dev/null || { log "sockperf is not installed (Debian: apt-get install sockperf)"; exit 2; }
 [ -f "$JAR" ] || (cd "$REPO" && mvn -q package -DskipTests)
 
 WORK=$(mktemp -d /tmp/reuseport-sockperf.XXXXXX)
 PIDS=()
-stop_all() {
-  for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
-  for pid in "${PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
-  rm -rf "$WORK"
-}
-trap stop_all EXIT
+trap 'stop_pids "${PIDS[@]}"; rm -rf "$WORK"' EXIT
 trap 'exit 130' INT TERM
 
-port_free() { ! ss -Htan "sport = :$1" | grep -q . && ! ss -Huan "sport = :$1" | grep -q .; }
 free_port() { local p=$1; while ! port_free "$p"; do p=$((p + 1)); done; echo "$p"; }
-wait_ready() { # port pid: a TCP listener on port, or fail when the process died or 30 s passed
-  for _ in $(seq 1 300); do
-    ss -Hltn "sport = :$1" | grep -q . && return 0
-    kill -0 "$2" 2>/dev/null || return 1
-    sleep 0.1
-  done
-  return 1
-}
 
 JAVA_PORT=$(free_port "$BASE_PORT")
 JAVA_CMD="java -jar $JAR --service sockperf --host 127.0.0.1 --port $JAVA_PORT --admin-port 0 --instances $INSTANCES"
@@ -64,14 +50,14 @@ SP_CMD="sockperf server -i 127.0.0.1 -p $SP_PORT"
 # shellcheck disable=SC2086 # word lists on purpose
 $JAVA_CMD >"$WORK/java.log" 2>&1 &
 PIDS+=($!)
-wait_ready "$JAVA_PORT" $! || { log "the Java server did not start: $(tail -n 3 "$WORK/java.log")"; exit 1; }
+await_listener "$JAVA_PORT" $! || { log "the Java server did not start: $(tail -n 3 "$WORK/java.log")"; exit 1; }
 # sockperf's server takes TCP and UDP on one port only with --tcp absent (UDP) or present (TCP): run one of each
 $SP_CMD >"$WORK/sp-udp.log" 2>&1 &
 PIDS+=($!)
 SP_TCP_PORT=$(free_port $((SP_PORT + 1)))
 sockperf server --tcp -i 127.0.0.1 -p "$SP_TCP_PORT" >"$WORK/sp-tcp.log" 2>&1 &
 PIDS+=($!)
-wait_ready "$SP_TCP_PORT" $! || { log "sockperf server --tcp did not start"; exit 1; }
+await_listener "$SP_TCP_PORT" $! || { log "sockperf server --tcp did not start"; exit 1; }
 for _ in $(seq 1 100); do ss -Hlun "sport = :$SP_PORT" | grep -q . && break; sleep 0.1; done
 log "java on $JAVA_PORT, sockperf server on $SP_PORT (UDP) and $SP_TCP_PORT (TCP)"
 
@@ -134,7 +120,7 @@ for round in $(seq 1 "$ROUNDS"); do
   done
 done
 
-median() { # mode proto server column
+cell_median() { # mode proto server column
   awk -F'\t' -v m="$1" -v p="$2" -v s="$3" -v c="$4" '$1 == m && $2 == p && $3 == s && $c != "-" { print $c }' \
     "$RESULTS" | sort -g | awk '{ v[NR] = $1 } END { if (NR == 0) print "—"; else if (NR % 2) print v[(NR + 1) / 2];
       else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
@@ -163,9 +149,10 @@ for t in "${TESTS[@]}"; do
   for server in java sockperf; do
     name="reuseport-server --service sockperf"
     [ "$server" = sockperf ] && name="sockperf server"
-    echo "| $mode $proto | $name | $(fmt "$(median "$mode" "$proto" "$server" 4)" 1) |" \
-      "$(fmt "$(median "$mode" "$proto" "$server" 5)" 1) | $(fmt "$(median "$mode" "$proto" "$server" 6)" 1) |" \
-      "$(fmt "$(median "$mode" "$proto" "$server" 7)" 0) |"
+    echo "| $mode $proto | $name | $(fmt "$(cell_median "$mode" "$proto" "$server" 4)" 1) |" \
+      "$(fmt "$(cell_median "$mode" "$proto" "$server" 5)" 1) |" \
+      "$(fmt "$(cell_median "$mode" "$proto" "$server" 6)" 1) |" \
+      "$(fmt "$(cell_median "$mode" "$proto" "$server" 7)" 0) |"
   done
 done
 echo

@@ -66,12 +66,7 @@ HOG_PIDS=()
 CGROUP=
 
 stop_starvation() {
-  for pid in "${HOG_PIDS[@]}"; do
-    kill "$pid" 2>/dev/null || true
-  done
-  for pid in "${HOG_PIDS[@]}"; do
-    wait "$pid" 2>/dev/null || true
-  done
+  stop_pids "${HOG_PIDS[@]}"
   HOG_PIDS=()
 }
 stop_server() {

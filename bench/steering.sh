@@ -49,13 +49,9 @@ RAW=$REPO/target/steering-bench
 trap 'stop_server; mkdir -p "$RAW" && cp "$WORK"/*.json "$RAW"/ 2>/dev/null; rm -rf "$WORK"' EXIT
 trap 'exit 130' INT TERM
 
-(cd "$REPO" && mvn -q -o test-compile && mvn -q -o dependency:build-classpath -Dmdep.includeScope=test \
-  -Dmdep.outputFile="$WORK/cp" >/dev/null)
-# a copy of the classes: a rebuild in the repository during the run must not change what runs
-cp -r "$REPO/target/classes" "$WORK/classes" && cp -r "$REPO/target/test-classes" "$WORK/test-classes"
-CP=$WORK/test-classes:$WORK/classes:$(cat "$WORK/cp")
+copy_test_classpath
 PORT=$BASE_PORT
-while ss -Htan "sport = :$PORT" | grep -q . || ss -Huan "sport = :$PORT" | grep -q .; do
+while ! port_free "$PORT"; do
   PORT=$((PORT + 1))
 done
 

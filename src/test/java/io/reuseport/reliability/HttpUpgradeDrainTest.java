@@ -6,13 +6,8 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
-import java.io.BufferedReader;
-import java.io.IOException;
-import java.io.InputStreamReader;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 
@@ -35,32 +30,12 @@ class HttpUpgradeDrainTest {
   @CsvSource({"plain, 1, 10", "takeover, 0, 10", "plain, 1, 0"})
   @Timeout(value = 180, unit = TimeUnit.SECONDS)
   void upgradeUnderWrkLoad(String mode, int migrateReq, int drainSeconds) throws Exception {
-    Assumptions.assumeTrue(isRoot(), "skipped: needs root to create a network namespace (unshare -n) and set"
-        + " net.ipv4.tcp_migrate_req in it");
+    Assumptions.assumeTrue(NamespacedScenario.isRoot(), "skipped: needs root to create a network namespace"
+        + " (unshare -n) and set net.ipv4.tcp_migrate_req in it");
     Assumptions.assumeTrue(Files.isExecutable(Path.of("/usr/bin/wrk")), "skipped: wrk not installed (Debian wrk)");
-    String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-    String script = "ip link set lo up && sysctl -qw net.ipv4.tcp_migrate_req=" + migrateReq
-        + " && sysctl -qw net.ipv4.ip_local_port_range='1024 65000'"
-        + " && exec \"$0\" -cp \"$1\" io.reuseport.reliability.HttpUpgradeScenario " + mode + " " + drainSeconds;
-    Process p = new ProcessBuilder("unshare", "-n", "--", "sh", "-c", script, java,
-        System.getProperty("java.class.path")).redirectErrorStream(true).start();
-    List<String> output = new ArrayList<>();
-    JsonObject result = null;
-    try (BufferedReader in = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
-      String line;
-      while ((line = in.readLine()) != null) {
-        output.add(line);
-        if (line.startsWith("RESULT ")) {
-          result = new JsonObject(line.substring(7));
-        }
-      }
-    }
-    assertThat(p.waitFor(30, TimeUnit.SECONDS)).isTrue();
-    assertThat(result).as("scenario output: %s", output).isNotNull();
-    Path out = Path.of("target", "reliability");
-    Files.createDirectories(out);
-    Files.writeString(out.resolve("http-upgrade-" + mode + "-drain" + drainSeconds + ".json"),
-        result.encodePrettily());
+    JsonObject result = NamespacedScenario.run(migrateReq, HttpUpgradeScenario.class.getName(), mode,
+        Integer.toString(drainSeconds));
+    NamespacedScenario.record("http-upgrade-" + mode + "-drain" + drainSeconds, result);
     JsonObject keepAlive = result.getJsonObject("keepAlive");
     JsonObject close = result.getJsonObject("connectionClose");
     System.out.println("http upgrade " + mode + " drain " + drainSeconds + " tcp_migrate_req=" + migrateReq
@@ -86,14 +61,5 @@ class HttpUpgradeDrainTest {
     return wrk.getLong("requests") + " requests, socket errors connect/read/write/timeout "
         + wrk.getLong("connectErrors") + "/" + wrk.getLong("readErrors") + "/" + wrk.getLong("writeErrors") + "/"
         + wrk.getLong("timeouts") + ", non-2xx " + wrk.getLong("non2xx");
-  }
-
-  private static boolean isRoot() throws IOException {
-    for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
-      if (line.startsWith("Uid:")) {
-        return line.split("\\s+")[2].equals("0");
-      }
-    }
-    return false;
   }
 }

@@ -9,7 +9,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -18,7 +17,8 @@ import java.util.regex.Pattern;
  * One same-host upgrade of an HTTP service under wrk load, run in its own network namespace by
  * {@link HttpUpgradeDrainTest} (or by hand): an old {@code hello-http} process serves port 9000; two wrk runs start,
  * 64 keep-alive connections and 64 {@code Connection: close} ones (a new connection per request); a new process
- * starts and becomes ready; the old one goes (SIGTERM for {@code plain}, the hand-over for {@code takeover}); a
+ * starts and becomes ready; the old one goes (SIGTERM for {@code plain}, the hand-over for {@code takeover}:
+ * {@link SameHostUpgrade}); a
  * second after it exited both wrk runs are stopped (SIGINT: wrk prints its report). Prints one
  * {@code RESULT {json}} line with wrk's figures.
  *
@@ -28,7 +28,6 @@ import java.util.regex.Pattern;
  */
 public final class HttpUpgradeScenario {
 
-  private static final int PORT = 9000;
   private static final Pattern REQUESTS = Pattern.compile("(\\d+) requests in");
   private static final Pattern SOCKET_ERRORS =
       Pattern.compile("Socket errors: connect (\\d+), read (\\d+), write (\\d+), timeout (\\d+)");
@@ -38,39 +37,24 @@ public final class HttpUpgradeScenario {
   }
 
   public static void main(String[] args) throws Exception {
-    boolean takeover = args[0].equals("takeover");
     String drainSeconds = args[1];
     Path dir = Files.createTempDirectory("http-upgrade");
-    Path control = dir.resolve("control.sock");
-    List<String> common = List.of("--service", "hello-http", "--host", "127.0.0.1", "--admin-port", "0",
-        "--instances", "2", "--steering", "kernel");
-    List<String> oldArgs = new ArrayList<>(common);
-    oldArgs.addAll(List.of("--port", Integer.toString(PORT), "--drain-timeout-seconds", drainSeconds));
-    List<String> newArgs = new ArrayList<>(common);
-    if (takeover) {
-      oldArgs.addAll(List.of("--control-socket", control.toString()));
-      newArgs.addAll(List.of("--takeover", control.toString()));
-    } else {
-      newArgs.addAll(List.of("--port", Integer.toString(PORT)));
-    }
-    JsonObject result = new JsonObject().put("scenario", takeover ? "takeover" : "plain")
+    SameHostUpgrade upgrade = new SameHostUpgrade(args[0], dir, List.of("--service", "hello-http", "--host",
+        "127.0.0.1", "--admin-port", "0", "--instances", "2", "--steering", "kernel"),
+        List.of("--drain-timeout-seconds", drainSeconds));
+    JsonObject result = new JsonObject().put("scenario", upgrade.takeover() ? "takeover" : "plain")
         .put("oldDrainTimeoutSeconds", Integer.parseInt(drainSeconds))
-        .put("tcpMigrateReq", Files.readString(Path.of("/proc/sys/net/ipv4/tcp_migrate_req")).trim());
-    String url = "http://127.0.0.1:" + PORT + "/plaintext";
-    try (ChildServer old = ChildServer.start(dir, Map.of(), oldArgs.toArray(String[]::new))) {
-      old.awaitReadyPort(60);
+        .put("tcpMigrateReq", SameHostUpgrade.tcpMigrateReq());
+    String url = "http://127.0.0.1:" + SameHostUpgrade.PORT + "/plaintext";
+    try (ChildServer old = upgrade.startOld()) {
       Wrk keepAlive = Wrk.start(dir, "keepalive", url);
       Wrk close = Wrk.start(dir, "close", url, "-H", "Connection: close");
       try {
         // load on the old process for a while before the upgrade: load over time, not a wait for anything
         Thread.sleep(1_000);
         long started = System.nanoTime();
-        try (ChildServer upgraded = ChildServer.start(dir, Map.of(), newArgs.toArray(String[]::new))) {
-          upgraded.awaitReadyPort(60);
-          if (!takeover) {
-            old.terminate();
-          }
-          result.put("oldExitCode", old.awaitExit(60));
+        try (ChildServer upgraded = upgrade.startNew()) {
+          result.put("oldExitCode", upgrade.retire(old));
           result.put("oldClosedAfterDrain", old.output().stream().filter(l -> l.contains("still open after the drain"))
               .toList());
           result.put("switchSeconds", (System.nanoTime() - started) / 1e9);

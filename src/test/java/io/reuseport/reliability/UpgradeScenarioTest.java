@@ -7,14 +7,7 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
-import java.io.BufferedReader;
 import java.io.IOException;
-import java.io.InputStreamReader;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -35,8 +28,8 @@ class UpgradeScenarioTest {
 
   @BeforeEach
   void rootOnly() throws IOException {
-    Assumptions.assumeTrue(isRoot(), "skipped: needs root to create a network namespace (unshare -n) and set"
-        + " net.ipv4.tcp_migrate_req in it; run as root to measure upgrades");
+    Assumptions.assumeTrue(NamespacedScenario.isRoot(), "skipped: needs root to create a network namespace"
+        + " (unshare -n) and set net.ipv4.tcp_migrate_req in it; run as root to measure upgrades");
   }
 
   @ParameterizedTest(name = "{0}, steering {3}, {4} clients, tcp_migrate_req={1}")
@@ -45,7 +38,7 @@ class UpgradeScenarioTest {
   @Timeout(value = 200, unit = TimeUnit.SECONDS)
   void upgradeUnderChurn(String mode, int migrateReq, boolean mustLoseNothing, String steering, int clients)
       throws Exception {
-    JsonObject result = runInNamespace(migrateReq, "io.reuseport.reliability.UpgradeScenario", mode, steering,
+    JsonObject result = NamespacedScenario.run(migrateReq, UpgradeScenario.class.getName(), mode, steering,
         Integer.toString(clients));
     record("upgrade-" + mode + "-" + steering + "-migrate" + migrateReq, result);
 
@@ -62,7 +55,7 @@ class UpgradeScenarioTest {
   @Timeout(value = 120, unit = TimeUnit.SECONDS)
   void connectionsQueuedOnTheOldListenersWhenTheyCloseMoveToTheNewProcessOnlyWithTheSelector(String steering,
       String answered) throws Exception {
-    JsonObject result = runInNamespace(0, "io.reuseport.reliability.QueuedCloseScenario", steering);
+    JsonObject result = NamespacedScenario.run(0, QueuedCloseScenario.class.getName(), steering);
     record("upgrade-queued-" + steering, result);
 
     assertThat(result.getInteger("oldExitCode")).as("killed: %s", result).isEqualTo(128 + 9);
@@ -71,46 +64,8 @@ class UpgradeScenarioTest {
     assertThat(result.getInteger("newExitCode")).as("new process exit code: %s", result).isZero();
   }
 
-  /**
-   * Runs {@code mainClass} with {@code args} in a new network namespace (loopback up, {@code tcp_migrate_req} set),
-   * and returns the JSON of its {@code RESULT} line.
-   */
-  private static JsonObject runInNamespace(int migrateReq, String mainClass, String... args) throws Exception {
-    String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-    String script = "ip link set lo up && sysctl -qw net.ipv4.tcp_migrate_req=" + migrateReq
-        + " && sysctl -qw net.ipv4.ip_local_port_range='1024 65000'"
-        + " && exec \"$0\" -cp \"$1\" " + mainClass + " " + String.join(" ", args);
-    Process p = new ProcessBuilder("unshare", "-n", "--", "sh", "-c", script, java,
-        System.getProperty("java.class.path")).redirectErrorStream(true).start();
-    List<String> output = new ArrayList<>();
-    JsonObject result = null;
-    try (BufferedReader in = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
-      String line;
-      while ((line = in.readLine()) != null) {
-        output.add(line);
-        if (line.startsWith("RESULT ")) {
-          result = new JsonObject(line.substring(7));
-        }
-      }
-    }
-    assertThat(p.waitFor(30, TimeUnit.SECONDS)).isTrue();
-    assertThat(result).as("scenario output: %s", output).isNotNull();
-    return result;
-  }
-
   private static void record(String name, JsonObject result) throws IOException {
-    Path out = Path.of("target", "reliability");
-    Files.createDirectories(out);
-    Files.writeString(out.resolve(name + ".json"), result.encodePrettily());
+    NamespacedScenario.record(name, result);
     System.out.println(name + ": " + result.encode());
-  }
-
-  private static boolean isRoot() throws IOException {
-    for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
-      if (line.startsWith("Uid:")) {
-        return line.split("\\s+")[2].equals("0");
-      }
-    }
-    return false;
   }
 }

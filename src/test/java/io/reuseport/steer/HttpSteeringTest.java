@@ -19,15 +19,10 @@ import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
-import java.util.Queue;
-import java.util.concurrent.ConcurrentLinkedQueue;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.LongSupplier;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -94,28 +89,13 @@ class HttpSteeringTest {
       stall.getOutputStream().write(("GET /stall?ms=" + STALL_MS + " HTTP/1.1\r\nHost: x\r\n\r\n")
           .getBytes(StandardCharsets.US_ASCII));
       long began = System.nanoTime();
-      Queue<Attempt> all = new ConcurrentLinkedQueue<>();
-      ExecutorService clients = Executors.newFixedThreadPool(CLIENTS);
-      try {
-        List<Future<?>> running = new ArrayList<>();
-        for (int c = 0; c < CLIENTS; c++) {
-          running.add(clients.submit(() -> {
-            long elapsed;
-            while ((elapsed = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - began)) < STALL_MS - DEADLINE_MS) {
-              all.add(attempt(server.port(), elapsed, stalled));
-            }
-            return null;
-          }));
-        }
-        for (Future<?> f : running) {
-          f.get(STALL_MS * 3, TimeUnit.MILLISECONDS);
-        }
-      } finally {
-        clients.shutdownNow();
-      }
+      LongSupplier elapsedMs = () -> TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - began);
+      List<Attempt> attempts = ConcurrentAttempts.repeat(CLIENTS, STALL_MS * 3,
+          () -> elapsedMs.getAsLong() < STALL_MS - DEADLINE_MS,
+          () -> attempt(server.port(), elapsedMs.getAsLong(), stalled));
       assertThat(new String(stall.getInputStream().readNBytes(12), StandardCharsets.US_ASCII))
           .isEqualTo("HTTP/1.1 200");
-      return new ArrayList<>(all);
+      return attempts;
     } finally {
       server.stop().await();
     }

@@ -24,13 +24,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Queue;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ConcurrentLinkedQueue;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -93,7 +89,7 @@ class SteeringStallTest {
           .contains("reuseport_instance_table_share{worker=\"" + stall.instance + "\"} 0.0");
 
       // back in the table once it has run again for the recovery time: fresh connections reach it again
-      assertThat(reachesAgain(server.port(), stall.instance)).as("instance %d gets connections again",
+      assertThat(Clients.reachesInstance(server.port(), stall.instance)).as("instance %d gets connections again",
           stall.instance).isTrue();
     } finally {
       server.stop().await();
@@ -157,7 +153,7 @@ class SteeringStallTest {
       int[] during = instancesOf(flows, server.port());
       stall.awaitEnd();
       // back in the table after the recovery time: new traffic reaches it again
-      assertThat(reachesAgain(server.port(), stall.instance)).isTrue();
+      assertThat(Clients.reachesInstance(server.port(), stall.instance)).isTrue();
       int[] after = instancesOf(flows, server.port());
 
       int moved = 0;
@@ -230,26 +226,9 @@ class SteeringStallTest {
   }
 
   /** Runs {@code attempt} from several clients, one after the other each, until shortly before the stall ends. */
-  private static List<Attempt> during(Stall stall, AttemptFn attempt) throws Exception {
-    Queue<Attempt> all = new ConcurrentLinkedQueue<>();
-    ExecutorService clients = Executors.newFixedThreadPool(CLIENTS);
-    try {
-      List<Future<?>> running = new ArrayList<>();
-      for (int c = 0; c < CLIENTS; c++) {
-        running.add(clients.submit(() -> {
-          while (stall.elapsedMs() < STALL_MS - DEADLINE_MS / 2) {
-            all.add(attempt.run());
-          }
-          return null;
-        }));
-      }
-      for (Future<?> f : running) {
-        f.get(STALL_MS * 3, TimeUnit.MILLISECONDS);
-      }
-    } finally {
-      clients.shutdownNow();
-    }
-    return new ArrayList<>(all);
+  private static List<Attempt> during(Stall stall, Supplier<Attempt> attempt) throws Exception {
+    return ConcurrentAttempts.repeat(CLIENTS, STALL_MS * 3, () -> stall.elapsedMs() < STALL_MS - DEADLINE_MS / 2,
+        attempt);
   }
 
   /** A fresh connection asks its instance's id, within the deadline. */
@@ -275,23 +254,6 @@ class SteeringStallTest {
     } catch (IOException e) {
       return new Attempt(started, false, -1);
     }
-  }
-
-  /** Fresh connections (bounded) until one reaches {@code instance}. */
-  private static boolean reachesAgain(int port, int instance) throws IOException {
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
-    while (System.nanoTime() < deadline) {
-      try (Socket s = Clients.connect(port)) {
-        if (Clients.instanceOf(s) == instance) {
-          return true;
-        }
-      }
-    }
-    return false;
-  }
-
-  private interface AttemptFn {
-    Attempt run();
   }
 
   record Attempt(long startedMs, boolean ok, int instance) {

@@ -12,7 +12,6 @@ import org.junit.jupiter.api.Timeout;
 import java.io.IOException;
 import java.net.DatagramSocket;
 import java.net.InetSocketAddress;
-import java.net.Socket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -118,7 +117,7 @@ class UdpFlowIdleTest {
         Thread.sleep(LIVE_EVERY_MS);
       }
       stall.awaitEnd();
-      assertThat(reaches(server.port(), stall.instance)).as("new connections reach instance %d again",
+      assertThat(Clients.reachesInstance(server.port(), stall.instance)).as("new connections reach instance %d again",
           stall.instance).isTrue();
       for (Flow f : flows) {
         f.after = Clients.instanceOf(f.socket, server.port());
@@ -144,19 +143,6 @@ class UdpFlowIdleTest {
       Thread.sleep(10);
     }
     assertThat(out).as("instance %d steered around within 2 s of its stall", instance).isTrue();
-  }
-
-  /** Fresh connections (bounded) until one reaches {@code instance}. */
-  private static boolean reaches(int port, int instance) throws IOException {
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
-    while (System.nanoTime() < deadline) {
-      try (Socket s = Clients.connect(port)) {
-        if (Clients.instanceOf(s) == instance) {
-          return true;
-        }
-      }
-    }
-    return false;
   }
 
   private static final class Flow {

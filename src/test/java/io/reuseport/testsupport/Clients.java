@@ -9,6 +9,7 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
+import java.util.concurrent.TimeUnit;
 
 /**
  * Blocking loopback clients for tests; each call is bounded by a socket timeout.
@@ -68,6 +69,23 @@ public final class Clients {
       s.close();
     }
     throw new IllegalStateException("no connection reached instance " + id);
+  }
+
+  /**
+   * Whether fresh connections reach instance {@code id} of a server running the stall service (it answers "id" with
+   * its instance id) within 20 s: connect, ask, close, until one lands there. What the steering tests check when an
+   * instance should get new traffic again.
+   */
+  public static boolean reachesInstance(int port, int id) throws IOException {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+    while (System.nanoTime() < deadline) {
+      try (Socket s = connect(port)) {
+        if (instanceOf(s) == id) {
+          return true;
+        }
+      }
+    }
+    return false;
   }
 
   /**
