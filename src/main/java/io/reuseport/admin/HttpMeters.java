@@ -14,8 +14,9 @@ import java.util.List;
 
 /**
  * The HTTP request meters, per instance (label {@code worker}, bounded by the instance count; never a path or a
- * client): {@code reuseport_http_requests_total{worker,status_class}} and the histogram
- * {@code reuseport_http_request_duration_seconds{worker}}. Both read the collector's latest snapshots when scraped;
+ * client): {@code reuseport_http_requests_total{worker,status_class}}, the histogram
+ * {@code reuseport_http_request_duration_seconds{worker}} and
+ * {@code reuseport_http_tls_handshake_failures_total{worker}}. All read the collector's latest snapshots when scraped;
  * the histogram's buckets are counted on each instance's loop ({@link HttpRequestStats}) and handed to the
  * Prometheus registry as they are ({@link ServerMeters#histogram}).
  */
@@ -37,6 +38,10 @@ public final class HttpMeters {
             .description("HTTP responses sent whole, by status class")
             .tag("worker", Integer.toString(id)).tag("status_class", c + "xx"));
       }
+      meters.counter(FunctionCounter.builder("reuseport.http.tls.handshake.failures", collector,
+              col -> http(col, id).tlsHandshakeFailures())
+          .description("TLS handshakes that failed (not TLS, no common protocol or cipher, an alert from the client)")
+          .tag("worker", Integer.toString(id)));
     }
     meters.histogram(DURATION, "time from an HTTP request's head to the end of its response",
         () -> durations(meters, collector, instances));

@@ -7,7 +7,8 @@ package io.reuseport.config;
  * @param tlsKeyPath PEM private key of that certificate; empty for cleartext
  * @param maxRequestLineBytes longest HTTP/1 request line (414 beyond)
  * @param maxHeaderBytes largest HTTP/1 header block (431 beyond)
- * @param headerTimeoutSeconds how long a connection may take from accept to its first request's headers
+ * @param headerTimeoutSeconds how long a request's head may take: from accept for the first (TLS included), from
+ *     the first byte after the previous response for the next
  */
 public record HttpSettings(String tlsCertPath, String tlsKeyPath, int maxRequestLineBytes, int maxHeaderBytes,
                            int headerTimeoutSeconds) {

@@ -63,8 +63,8 @@ public enum Setting {
   MAX_HEADER_BYTES("maxHeaderBytes", Type.INT, 8192,
       "HTTP services: largest HTTP/1 header block; a larger one is answered 431", 1024, 1 << 20),
   HEADER_TIMEOUT_SECONDS("headerTimeoutSeconds", Type.INT, 10,
-      "HTTP services: close a connection whose first request has not finished its headers (TLS handshake"
-          + " included) this long after it was accepted (slow clients such as slowloris)", 1, 3_600);
+      "HTTP services: close a connection whose request head is not complete this long after accept (first"
+          + " request, TLS handshake included) or after its first byte (later requests; slowloris)", 1, 3_600);
 
   enum Type { STRING, PATH, INT, DOUBLE, BOOLEAN, ENUM }
 

@@ -1,6 +1,9 @@
 package io.reuseport.http;
 
 import io.netty.channel.Channel;
+import io.netty.channel.ChannelHandler;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelOption;
 import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslHandler;
@@ -31,6 +34,10 @@ import io.vertx.core.net.impl.VertxHandler;
 import io.vertx.core.spi.metrics.HttpServerMetrics;
 import io.vertx.core.spi.metrics.TCPMetrics;
 
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.nio.channels.ClosedChannelException;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
@@ -57,9 +64,12 @@ public final class ChannelHttpServer {
   private final HttpServer http;
   private final ChannelNetServer tcp;
   private final SslContext tls;
-  private long headerTimeoutMs;
+  private final Vertx vertx;
+  private HeaderDeadline.Sweeper headerDeadlines;
+  private Runnable tlsHandshakeFailed = () -> { };
 
-  private ChannelHttpServer(HttpServer http, ChannelNetServer tcp, SslContext tls) {
+  private ChannelHttpServer(Vertx vertx, HttpServer http, ChannelNetServer tcp, SslContext tls) {
+    this.vertx = vertx;
     this.http = http;
     this.tcp = tcp;
     this.tls = tls;
@@ -86,20 +96,34 @@ public final class ChannelHttpServer {
           HttpConnection conn = request.connection();
           if (conn instanceof ConnectionBase) {
             Channel channel = ((ConnectionBase) conn).channel();
-            HeaderDeadline.met(channel);
-            drain.request(channel, conn, conn instanceof Http1xServerConnection);
+            boolean http1 = conn instanceof Http1xServerConnection;
+            HeaderDeadline.met(channel, request, http1);
+            drain.request(channel, conn, http1);
           }
           handler.handle(request);
         });
     return http.listen(SocketAddress.inetSocketAddress(port, own.getHost()))
-        .map(listening -> new ChannelHttpServer(http, seam.server, tls));
+        .map(listening -> new ChannelHttpServer(vertx, http, seam.server, tls));
   }
 
   /**
    * Sets the header timeout ({@link HeaderDeadline}) of the connections served from now on; 0 (the default) = none.
+   * Call it once, on the server's loop.
    */
   public ChannelHttpServer headerTimeout(long timeoutMs) {
-    this.headerTimeoutMs = timeoutMs;
+    if (timeoutMs > 0) {
+      headerDeadlines = new HeaderDeadline.Sweeper(vertx, timeoutMs);
+    }
+    return this;
+  }
+
+  /**
+   * Calls {@code counter} on the server's loop for each TLS handshake that fails: the client sent something else
+   * than TLS, offered no protocol or cipher in common, or sent an alert. A connection closed by either side before
+   * its handshake completed (a TCP health check, the header timeout) is not counted. Call it once, on the loop.
+   */
+  public ChannelHttpServer onTlsHandshakeFailure(Runnable counter) {
+    this.tlsHandshakeFailed = counter;
     return this;
   }
 
@@ -112,19 +136,23 @@ public final class ChannelHttpServer {
         : VertxByteBufAllocator.POOLED_ALLOCATOR);
     tcp.open.put(channel, Boolean.TRUE);
     channel.closeFuture().addListener(closed -> tcp.open.remove(channel));
-    if (headerTimeoutMs > 0) {
-      HeaderDeadline.arm(channel, headerTimeoutMs);
+    if (headerDeadlines != null) {
+      HeaderDeadline.arm(channel, headerDeadlines);
     }
     if (tls == null) {
       tcp.connected(channel);
       return;
     }
     SslHandler ssl = tls.newHandler(channel.alloc());
-    channel.pipeline().addLast("ssl", ssl);
+    channel.pipeline().addLast("ssl", ssl).addLast(HandshakeFailureSink.NAME, HandshakeFailureSink.INSTANCE);
     ssl.handshakeFuture().addListener(done -> {
       if (done.isSuccess()) {
+        channel.pipeline().remove(HandshakeFailureSink.NAME);
         tcp.connected(channel);
       } else {
+        if (!(done.cause() instanceof ClosedChannelException)) {
+          tlsHandshakeFailed.run();
+        }
         channel.close();
       }
     });
@@ -135,7 +163,11 @@ public final class ChannelHttpServer {
    * {@code timeoutMs}; completes when all are closed. New connections are the caller's to refuse.
    */
   public Future<Void> shutdown(long timeoutMs) {
-    return http.shutdown(timeoutMs, TimeUnit.MILLISECONDS);
+    return http.shutdown(timeoutMs, TimeUnit.MILLISECONDS).andThen(done -> {
+      if (headerDeadlines != null) {
+        headerDeadlines.stop(vertx);
+      }
+    });
   }
 
   /** The channel of the connection that carries {@code request} (HTTP/1.x or HTTP/2). */
@@ -146,6 +178,24 @@ public final class ChannelHttpServer {
   /** Connections served and not closed yet. */
   public int openConnections() {
     return tcp.open.size();
+  }
+
+  /**
+   * Takes the exception of a failed TLS handshake, which is counted ({@link #onTlsHandshakeFailure}) and the
+   * client's fault: without it, it would reach the pipeline's tail and Netty would log a WARN for each scanner or
+   * misconfigured client. Between the TLS handler and Vert.x's only until the handshake completes.
+   */
+  @ChannelHandler.Sharable
+  private static final class HandshakeFailureSink extends ChannelInboundHandlerAdapter {
+
+    static final String NAME = "reuseport-tls-handshake";
+    static final HandshakeFailureSink INSTANCE = new HandshakeFailureSink();
+    private static final Logger LOG = LoggerFactory.getLogger(ChannelHttpServer.class);
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+      LOG.debug("TLS handshake with {} failed: {}", ctx.channel().remoteAddress(), cause.toString());
+    }
   }
 
   /** The Vertx HTTP servers see: it creates the {@link ChannelNetServer} and shares no server with anyone. */

@@ -77,6 +77,7 @@ final class HttpInstance extends VerticleBase implements ServerInstance {
     counters = new InstanceCounters(id, Thread.currentThread().getName());
     admission = new ConnectionAdmission(counters, conf.maxConnectionsPerInstance());
     binder = new ReusePortBinder(vertx, context, conf.transport().resolved(), false);
+    context.exceptionHandler(HttpServiceFailures.later(counters));
     HttpServerOptions options = new HttpServerOptions()
         .setHost(conf.host())
         .setMaxInitialLineLength(conf.http().maxRequestLineBytes())
@@ -86,7 +87,8 @@ final class HttpInstance extends VerticleBase implements ServerInstance {
         .compose(handler -> ChannelHttpServer.start(vertx, options, conf.port(), tls,
             new HttpRequestCounter(counters), HttpServiceFailures.guard(handler)))
         .compose(server -> {
-          http = server.headerTimeout(TimeUnit.SECONDS.toMillis(conf.http().headerTimeoutSeconds()));
+          http = server.headerTimeout(TimeUnit.SECONDS.toMillis(conf.http().headerTimeoutSeconds()))
+              .onTlsHandshakeFailure(counters.http::tlsHandshakeFailed);
           idleSweeper.start(vertx, conf.idleTimeoutSeconds());
           return inherited.isEmpty() ? bindOwn() : adoptInherited();
         })

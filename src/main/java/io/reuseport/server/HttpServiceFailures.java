@@ -2,6 +2,7 @@ package io.reuseport.server;
 
 import io.netty.channel.Channel;
 import io.reuseport.http.ChannelHttpServer;
+import io.reuseport.stats.InstanceCounters;
 import io.vertx.core.Handler;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpServerResponse;
@@ -16,6 +17,12 @@ import org.slf4j.LoggerFactory;
  * {@code 500} or a reset, and the connection's other streams go on. Without it Vert.x would only log the exception
  * and leave the request unanswered until the idle timeout. A vertx-web {@code Router} catches its handlers'
  * exceptions itself (its failure handler answers {@code 500}): those never reach here.
+ *
+ * <p>An exception thrown later, outside the request handler (in a timer, a future's callback), is not the request
+ * handler's: Vert.x 5 hands it to the context's exception handler ({@code ContextImpl.reportException}; a request's
+ * duplicated context hands it to the instance's), which otherwise only logs "Unhandled exception". {@link #later}
+ * counts it as one {@code errors} of the instance at once: which connection it concerned is not known, and nothing
+ * is changed for the client (the callback may still answer; otherwise the request waits for the idle timeout).
  */
 final class HttpServiceFailures {
 
@@ -32,6 +39,20 @@ final class HttpServiceFailures {
       } catch (RuntimeException e) {
         failed(request, e);
       }
+    };
+  }
+
+  /**
+   * The exception handler of an instance's context: counts each exception thrown there outside a request handler
+   * (a service's timer or callback, and any of our own on that loop) as one {@code tcp.errors}, with a WARN. Runs
+   * on the instance's event loop.
+   */
+  static Handler<Throwable> later(InstanceCounters counters) {
+    return cause -> {
+      counters.tcpErrors++;
+      LOG.warn("instance {}: service error outside a request handler (in a timer or a callback): {}",
+          counters.instanceId, cause.toString());
+      LOG.debug("the service error", cause);
     };
   }
 

@@ -31,6 +31,7 @@ public final class HttpRequestStats {
   /** Per bucket (not cumulative), the last for durations beyond every bound. */
   private final long[] buckets = new long[BUCKETS_SECONDS.length + 1];
   private long sumNanos;
+  private long tlsHandshakeFailures;
   /** Microseconds, this interval; resizes itself. */
   private final Histogram interval = new Histogram(2);
   private double p50Ms;
@@ -64,6 +65,11 @@ public final class HttpRequestStats {
     resets++;
   }
 
+  /** A connection's TLS handshake failed (the client's fault: see {@link InstanceSnapshot.HttpCounts}). */
+  public void tlsHandshakeFailed() {
+    tlsHandshakeFailures++;
+  }
+
   /** Ends a stats interval: its percentiles become the reported ones and the next interval starts empty. */
   public void rollInterval() {
     if (interval.getTotalCount() == 0) {
@@ -78,6 +84,6 @@ public final class HttpRequestStats {
 
   InstanceSnapshot.HttpCounts snapshot() {
     return new InstanceSnapshot.HttpCounts(requests, active, resets, byStatusClass.clone(), p50Ms, p99Ms,
-        buckets.clone(), sumNanos / 1e9);
+        buckets.clone(), sumNanos / 1e9, tlsHandshakeFailures);
   }
 }

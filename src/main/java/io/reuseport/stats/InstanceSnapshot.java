@@ -67,12 +67,15 @@ public record InstanceSnapshot(int id, String eventLoop, int udpFd, boolean drai
    * @param durationBuckets cumulative since start, responses per bucket of {@link HttpRequestStats#BUCKETS_SECONDS}
    *     (not cumulative over buckets; the last counts those beyond every bound)
    * @param durationSumSeconds the sum of all response durations since start
+   * @param tlsHandshakeFailures connections whose TLS handshake failed (not TLS, no common protocol or cipher, an
+   *     alert from the client); a client's fault, not counted in the TCP {@code errors}
    */
   public record HttpCounts(long requests, long active, long resets, long[] byStatusClass, double p50Ms,
-                           double p99Ms, long[] durationBuckets, double durationSumSeconds) {
+                           double p99Ms, long[] durationBuckets, double durationSumSeconds,
+                           long tlsHandshakeFailures) {
 
     public static final HttpCounts ZERO = new HttpCounts(0, 0, 0, new long[5], 0, 0,
-        new long[HttpRequestStats.BUCKETS_SECONDS.length + 1], 0);
+        new long[HttpRequestStats.BUCKETS_SECONDS.length + 1], 0, 0);
 
     /** Responses with a status of {@code statusClass}xx (1..5). */
     public long statusClass(int statusClass) {
@@ -83,7 +86,8 @@ public record InstanceSnapshot(int id, String eventLoop, int udpFd, boolean drai
     public HttpCounts plus(HttpCounts o) {
       return new HttpCounts(requests + o.requests, active + o.active, resets + o.resets,
           sum(byStatusClass, o.byStatusClass), Math.max(p50Ms, o.p50Ms), Math.max(p99Ms, o.p99Ms),
-          sum(durationBuckets, o.durationBuckets), durationSumSeconds + o.durationSumSeconds);
+          sum(durationBuckets, o.durationBuckets), durationSumSeconds + o.durationSumSeconds,
+          tlsHandshakeFailures + o.tlsHandshakeFailures);
     }
 
     private static long[] sum(long[] a, long[] b) {

@@ -66,6 +66,7 @@ public final class SnapshotJson {
         .put(REQUESTS, c.requests())
         .put("active", c.active())
         .put("resets", c.resets())
+        .put("tlsHandshakeFailures", c.tlsHandshakeFailures())
         .put("byStatusClass", byStatusClass)
         .put("latency", new JsonObject().put("p50Ms", c.p50Ms()).put("p99Ms", c.p99Ms()));
   }
