@@ -24,6 +24,8 @@ import java.util.concurrent.ConcurrentLinkedQueue;
 public final class VertxClients {
 
   public static final String LOOPBACK = "127.0.0.1";
+  /** How long a whoami connection may wait for its line: far beyond what a working server needs. */
+  private static final long WHOAMI_DEADLINE_MS = 10_000;
 
   private VertxClients() {
   }
@@ -46,7 +48,13 @@ public final class VertxClients {
         }
       });
       socket.closeHandler(v -> line.tryFail("connection closed before the whoami line"));
-      return line.future().andThen(done -> socket.close());
+      // a deadline, so that a connection nobody answers fails the test with a message instead of hanging it
+      long deadline = vertx.setTimer(WHOAMI_DEADLINE_MS, t -> line.tryFail("no whoami line within "
+          + WHOAMI_DEADLINE_MS + " ms on " + socket.localAddress() + " -> " + socket.remoteAddress()));
+      return line.future().andThen(done -> {
+        vertx.cancelTimer(deadline);
+        socket.close();
+      });
     }).eventually(client::close);
   }
 
