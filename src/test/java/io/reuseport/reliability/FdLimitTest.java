@@ -117,6 +117,8 @@ class FdLimitTest {
         warmUp.getOutputStream().write(1);
         assertThat(warmUp.getInputStream().read()).isEqualTo(1);
       }
+      // and /metrics once, for the same reason: its classes (admin/PrometheusText, ...) are loaded on first use
+      assertThat(http.get(AdminRoutes.METRICS)).startsWith("200 ");
       long open;
       try (Stream<Path> fds = Files.list(Path.of("/proc", Long.toString(child.pid()), "fd"))) {
         open = fds.count();
